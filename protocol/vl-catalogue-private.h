@@ -8,6 +8,8 @@
 #define OPT 0
 #define I64_MAX G_MAXINT64
 
+/* One field initializer per macro reads best on one line. */
+/* clang-format off */
 #define F_STRING(n, fl, lo, hi, d)                                                                 \
     {.name = (n), .type = VL_TYPE_STRING, .flags = (fl), .min = (lo), .max = (hi), .doc = (d)}
 #define F_ENUM(n, fl, ch, d)                                                                       \
@@ -34,6 +36,8 @@
 #define ITEM_ENUM(ch, d) F_ENUM("item", REQ, ch, d)
 #define ITEM_INT(lo, hi, d) F_INT("item", REQ, lo, hi, d)
 #define ITEM_OBJECT(flds, d) F_OBJECT("item", REQ, flds, d)
+
+/* clang-format on */
 
 /* No members at all (commands without arguments, results without content). */
 extern const VlField vl_no_fields[];

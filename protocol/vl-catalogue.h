@@ -38,8 +38,8 @@ typedef enum {
 
 /* Which side sends a message. Catalogues name their two sides in their titles. */
 typedef enum {
-    VL_SENDER_HOST = 1 << 0,  /* guest channel: the bridge */
-    VL_SENDER_GUEST = 1 << 1, /* guest channel: the agent */
+    VL_SENDER_HOST = 1 << 0,   /* guest channel: the bridge */
+    VL_SENDER_GUEST = 1 << 1,  /* guest channel: the agent */
     VL_SENDER_CLIENT = 1 << 0, /* control plane: the manager */
     VL_SENDER_SERVER = 1 << 1, /* control plane: the bridge */
     VL_SENDER_BOTH = 3,
@@ -52,23 +52,23 @@ typedef struct _VlCatalogue VlCatalogue;
 struct _VlField {
     const char *name;
     VlType type;
-    guint flags;       /* VlFieldFlags */
-    gint64 min, max;   /* bounds; both 0 means unbounded (see VL_NO_BOUND) */
-    const char *const *choices; /* allowed string values, NULL-terminated */
-    const VlField *fields;      /* VL_TYPE_OBJECT: its members, ended by a {NULL} field */
-    const VlField *items;       /* VL_TYPE_ARRAY: the element (one field; its name is ignored) */
+    guint flags;                 /* VlFieldFlags */
+    gint64 min, max;             /* bounds; both 0 means unbounded (see VL_NO_BOUND) */
+    const char *const *choices;  /* allowed string values, NULL-terminated */
+    const VlField *fields;       /* VL_TYPE_OBJECT: its members, ended by a {NULL} field */
+    const VlField *items;        /* VL_TYPE_ARRAY: the element (one field; its name is ignored) */
     const VlCatalogue *dispatch; /* VL_TYPE_OBJECT: checked against the entry of this catalogue */
     const char *dispatch_on;     /*   named by this sibling member's string value */
     const char *doc;
 };
 
 struct _VlEntry {
-    const char *name;     /* the value of the catalogue's key member */
-    guint senders;        /* VlSender bits: who may send it */
-    const char *summary;  /* one line for the documentation */
+    const char *name;      /* the value of the catalogue's key member */
+    guint senders;         /* VlSender bits: who may send it */
+    const char *summary;   /* one line for the documentation */
     const VlField *fields; /* the message's members (besides the key), ended by {NULL} */
     const VlField *result; /* commands and methods: members of the reply's result, or NULL */
-    const char *example;  /* a complete valid message, checked by the tests */
+    const char *example;   /* a complete valid message, checked by the tests */
 };
 
 struct _VlCatalogue {
@@ -78,7 +78,7 @@ struct _VlCatalogue {
     const char *member; /* where an entry's fields live: NULL for the message itself, or the
                            member holding them ("args", "data", "params") */
     const char *sender_names[2]; /* what VlSender bit 0 and bit 1 mean here */
-    const VlEntry *entries; /* ended by an entry whose name is NULL */
+    const VlEntry *entries;      /* ended by an entry whose name is NULL */
 };
 
 /* Looks up the entry of a name that one of the senders (VlSender bits) may send; NULL when absent.

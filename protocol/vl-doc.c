@@ -48,8 +48,7 @@ append_range(GString *out, gint64 min, gint64 max, const char *unit)
     } else if (min == max) {
         g_string_append_printf(out, "%" G_GINT64_FORMAT "%s", min, unit);
     } else {
-        g_string_append_printf(out, "%" G_GINT64_FORMAT "–%" G_GINT64_FORMAT "%s", min, max,
-                               unit);
+        g_string_append_printf(out, "%" G_GINT64_FORMAT "–%" G_GINT64_FORMAT "%s", min, max, unit);
     }
 }
 
@@ -124,7 +123,8 @@ static void
 append_rows(GString *out, const VlField *fields, const char *prefix)
 {
     for (const VlField *f = fields; f && f->name; f++) {
-        g_autofree char *path = prefix ? g_strconcat(prefix, ".", f->name, NULL) : g_strdup(f->name);
+        g_autofree char *path =
+            prefix ? g_strconcat(prefix, ".", f->name, NULL) : g_strdup(f->name);
         append_row(out, f, path);
     }
 }
@@ -142,18 +142,15 @@ append_table(GString *out, const VlField *fields, const char *prefix)
     g_string_append_c(out, '\n');
 }
 
-static const char *
-sender_text(const VlCatalogue *c, guint senders)
+static void
+append_senders(GString *out, const VlCatalogue *c, guint senders)
 {
-    static char buf[64];
-
     if (senders == VL_SENDER_BOTH) {
-        g_snprintf(buf, sizeof buf, "sent by the %s and the %s", c->sender_names[0],
-                   c->sender_names[1]);
+        g_string_append_printf(out, "sent by the %s and the %s", c->sender_names[0],
+                               c->sender_names[1]);
     } else {
-        g_snprintf(buf, sizeof buf, "sent by the %s", c->sender_names[senders == 1 ? 0 : 1]);
+        g_string_append_printf(out, "sent by the %s", c->sender_names[senders == 1 ? 0 : 1]);
     }
-    return buf;
 }
 
 static void
@@ -176,8 +173,9 @@ append_catalogue(GString *out, const VlCatalogue *c)
     g_string_append(out, ".\n\n");
 
     for (const VlEntry *e = c->entries; e->name; e++) {
-        g_string_append_printf(out, "### `%s` (%s)\n\n%s\n\n", e->name, sender_text(c, e->senders),
-                               e->summary);
+        g_string_append_printf(out, "### `%s` (", e->name);
+        append_senders(out, c, e->senders);
+        g_string_append_printf(out, ")\n\n%s\n\n", e->summary);
         append_table(out, e->fields, c->member);
         if (e->result) {
             g_string_append(out, "Result:\n\n");

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "vl-error.h"
 
+/* The macro stringifies its first argument: clang-format would space out the dashes. */
+/* clang-format off */
 G_DEFINE_QUARK(vl-protocol-error-quark, vl_protocol_error)
+/* clang-format on */
 
 static const struct {
     const char *name;

@@ -13,20 +13,20 @@ G_BEGIN_DECLS
 GQuark vl_protocol_error_quark(void);
 
 typedef enum {
-    VL_PROTOCOL_ERROR_FRAME_TOO_LARGE,  /* frame longer than the reader's cap */
-    VL_PROTOCOL_ERROR_INVALID_UTF8,     /* frame is not valid UTF-8 */
-    VL_PROTOCOL_ERROR_TOO_DEEP,         /* nesting deeper than the reader's limit */
-    VL_PROTOCOL_ERROR_INVALID_JSON,     /* not one RFC 8259 JSON text */
-    VL_PROTOCOL_ERROR_NOT_OBJECT,       /* valid JSON, but not an object */
-    VL_PROTOCOL_ERROR_UNKNOWN_TYPE,     /* message type, command, event or method not in catalogue */
-    VL_PROTOCOL_ERROR_MISSING_FIELD,    /* a required field is absent */
-    VL_PROTOCOL_ERROR_WRONG_TYPE,       /* a field has the wrong JSON type */
-    VL_PROTOCOL_ERROR_OUT_OF_RANGE,     /* a value is outside its bounds or choices */
+    VL_PROTOCOL_ERROR_FRAME_TOO_LARGE, /* frame longer than the reader's cap */
+    VL_PROTOCOL_ERROR_INVALID_UTF8,    /* frame is not valid UTF-8 */
+    VL_PROTOCOL_ERROR_TOO_DEEP,        /* nesting deeper than the reader's limit */
+    VL_PROTOCOL_ERROR_INVALID_JSON,    /* not one RFC 8259 JSON text */
+    VL_PROTOCOL_ERROR_NOT_OBJECT,      /* valid JSON, but not an object */
+    VL_PROTOCOL_ERROR_UNKNOWN_TYPE,    /* message type, command, event or method not in catalogue */
+    VL_PROTOCOL_ERROR_MISSING_FIELD,   /* a required field is absent */
+    VL_PROTOCOL_ERROR_WRONG_TYPE,      /* a field has the wrong JSON type */
+    VL_PROTOCOL_ERROR_OUT_OF_RANGE,    /* a value is outside its bounds or choices */
     VL_PROTOCOL_ERROR_UNSUPPORTED_VERSION, /* no protocol version in common */
-    VL_PROTOCOL_ERROR_RATE_LIMITED,     /* the peer sends faster than allowed */
-    VL_PROTOCOL_ERROR_DISABLED,         /* the command is disabled by configuration */
-    VL_PROTOCOL_ERROR_FAILED,           /* the command was understood but failed */
-    VL_PROTOCOL_ERROR_TIMEOUT,          /* no answer in time */
+    VL_PROTOCOL_ERROR_RATE_LIMITED,        /* the peer sends faster than allowed */
+    VL_PROTOCOL_ERROR_DISABLED,            /* the command is disabled by configuration */
+    VL_PROTOCOL_ERROR_FAILED,              /* the command was understood but failed */
+    VL_PROTOCOL_ERROR_TIMEOUT,             /* no answer in time */
 } VlProtocolError;
 
 #define VL_PROTOCOL_ERROR_N_CODES (VL_PROTOCOL_ERROR_TIMEOUT + 1)

@@ -81,6 +81,9 @@ vl_frame_reader_get_stats(const VlFrameReader *reader, VlFrameStats *ret_stats)
 static void
 append(VlFrameReader *r, const char *data, gsize n)
 {
+    if (n == 0) {
+        return; /* an empty push: buf and data may be NULL, which memcpy() must not see */
+    }
     if (r->len + n > r->allocated) {
         gsize want = MAX(r->allocated, 256);
         while (want < r->len + n) {

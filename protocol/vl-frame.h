@@ -36,7 +36,8 @@ G_BEGIN_DECLS
 
 typedef struct _VlFrameReader VlFrameReader;
 
-/* max_size: cap per frame in bytes, newline excluded (>= 2); max_depth: 1..VL_JSON_MAX_DEPTH_LIMIT. */
+/* max_size: cap per frame in bytes, newline excluded (>= 2); max_depth: 1..VL_JSON_MAX_DEPTH_LIMIT.
+ */
 VlFrameReader *vl_frame_reader_new(gsize max_size, guint max_depth);
 void vl_frame_reader_free(VlFrameReader *reader);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlFrameReader, vl_frame_reader_free)
@@ -60,8 +61,8 @@ gsize vl_frame_reader_allocated(const VlFrameReader *reader);
 
 /* Frame statistics since creation. */
 typedef struct {
-    guint64 frames;  /* objects delivered */
-    guint64 errors;  /* frames reported as errors */
+    guint64 frames;        /* objects delivered */
+    guint64 errors;        /* frames reported as errors */
     guint64 dropped_bytes; /* bytes of oversized frames dropped */
 } VlFrameStats;
 void vl_frame_reader_get_stats(const VlFrameReader *reader, VlFrameStats *ret_stats);

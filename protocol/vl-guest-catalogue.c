@@ -63,7 +63,8 @@ static const VlField interface_fields[] = {
 static const VlField interface_item[] = {ITEM_OBJECT(interface_fields, "An interface")};
 
 static const VlField network_fields[] = {
-    F_ARRAY("interfaces", REQ, 0, 1024, interface_item, "Network interfaces, excluded ones left out"),
+    F_ARRAY("interfaces", REQ, 0, 1024, interface_item,
+            "Network interfaces, excluded ones left out"),
     F_END,
 };
 
@@ -350,9 +351,8 @@ static const VlEntry command_entries[] = {
         .summary = "Power off or reboot the guest, after an optional delay and message.",
         .fields = shutdown_args,
         .result = vl_no_fields,
-        .example = COMMAND_EXAMPLE("shutdown",
-                                   "{\"mode\":\"reboot\",\"delay_s\":60,"
-                                   "\"message\":\"Maintenance reboot in one minute\"}"),
+        .example = COMMAND_EXAMPLE("shutdown", "{\"mode\":\"reboot\",\"delay_s\":60,"
+                                               "\"message\":\"Maintenance reboot in one minute\"}"),
     },
     {
         .name = "lock_screen",

@@ -345,7 +345,8 @@ vl_json_check(const char *text, gsize len, guint max_depth, GError **error)
             }
             if (peek(&c) != ',') {
                 return fail(&c, VL_PROTOCOL_ERROR_INVALID_JSON,
-                            stack[depth - 1] == '{' ? "',' or '}' expected" : "',' or ']' expected");
+                            stack[depth - 1] == '{' ? "',' or '}' expected"
+                                                    : "',' or ']' expected");
             }
             c.pos++;
             skip_ws(&c);

@@ -23,8 +23,10 @@ G_BEGIN_DECLS
 
 /*
  * TRUE when text[0..len) is one valid JSON text within the bounds above. Otherwise FALSE with
- * VL_PROTOCOL_ERROR_INVALID_UTF8, _TOO_DEEP, _OUT_OF_RANGE (integer too large) or _INVALID_JSON,
- * naming the byte offset of the problem.
+ * VL_PROTOCOL_ERROR_INVALID_UTF8, _TOO_DEEP, _OUT_OF_RANGE (an integer beyond 64 bits, or a
+ * number that is not finite such as 1e999) or _INVALID_JSON, naming the byte offset of the
+ * problem. Duplicate member names are accepted (RFC 8259 only advises against them); the parser
+ * keeps the last.
  */
 gboolean vl_json_check(const char *text, gsize len, guint max_depth, GError **error);
 

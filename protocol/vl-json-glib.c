@@ -5,6 +5,8 @@
 #include "vl-json.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
 
 #include "vl-error.h"
 
@@ -19,8 +21,7 @@ vl_json_parse(const char *text, gsize len, GError **error)
 
     g_return_val_if_fail(text != NULL || len == 0, NULL);
 
-    if (len > G_MAXSSIZE ||
-        !json_parser_load_from_data(parser, text, (gssize)len, &local_error)) {
+    if (len > G_MAXSSIZE || !json_parser_load_from_data(parser, text, (gssize)len, &local_error)) {
         g_set_error(error, VL_PROTOCOL_ERROR, VL_PROTOCOL_ERROR_INVALID_JSON, "invalid JSON: %s",
                     local_error ? local_error->message : "text too long");
         return NULL;
@@ -77,7 +78,7 @@ const char *
 vl_json_kind_name(VlJsonKind kind)
 {
     static const char *const names[] = {
-        [VL_JSON_NULL] = "null",     [VL_JSON_BOOL] = "boolean", [VL_JSON_INT] = "integer",
+        [VL_JSON_NULL] = "null",     [VL_JSON_BOOL] = "boolean",  [VL_JSON_INT] = "integer",
         [VL_JSON_DOUBLE] = "number", [VL_JSON_STRING] = "string", [VL_JSON_ARRAY] = "array",
         [VL_JSON_OBJECT] = "object",
     };
@@ -173,13 +174,61 @@ vl_json_array_get(const VlJson *node, guint index)
     return (VlJson *)json_array_get_element(array, index);
 }
 
+/*
+ * json-glib 1.6 writes U+001F raw inside strings (its escaper stops at 0x1e), which is not
+ * JSON and which vl_json_check() rightly refuses. Escape every control byte inside strings, so
+ * what vmlink writes is always what vmlink reads.
+ */
+static char *
+escape_controls_in_strings(char *text, gsize *ret_len)
+{
+    gboolean in_string = FALSE, escaped = FALSE, clean = TRUE;
+    GString *out;
+
+    for (const char *p = text; *p; p++) {
+        if ((unsigned char)*p < 0x20 && *p != '\n') {
+            clean = FALSE;
+            break;
+        }
+    }
+    if (clean) {
+        if (ret_len) {
+            *ret_len = strlen(text);
+        }
+        return text;
+    }
+    out = g_string_new(NULL);
+    for (const char *p = text; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (in_string && c < 0x20) {
+            g_string_append_printf(out, "\\u%04x", c);
+            escaped = FALSE;
+            continue;
+        }
+        g_string_append_c(out, (char)c);
+        if (escaped) {
+            escaped = FALSE;
+        } else if (c == '\\') {
+            escaped = in_string;
+        } else if (c == '"') {
+            in_string = !in_string;
+        }
+    }
+    g_free(text);
+    if (ret_len) {
+        *ret_len = out->len;
+    }
+    return g_string_free(out, FALSE);
+}
+
 char *
 vl_json_to_string(const VlJson *node, gsize *ret_len)
 {
     g_autoptr(JsonGenerator) generator = json_generator_new();
 
     json_generator_set_root(generator, NODE(node));
-    return json_generator_to_data(generator, ret_len);
+    return escape_controls_in_strings(json_generator_to_data(generator, NULL), ret_len);
 }
 
 char *
@@ -190,7 +239,7 @@ vl_json_to_pretty_string(const VlJson *node)
     json_generator_set_pretty(generator, TRUE);
     json_generator_set_indent(generator, 2);
     json_generator_set_root(generator, NODE(node));
-    return json_generator_to_data(generator, NULL);
+    return escape_controls_in_strings(json_generator_to_data(generator, NULL), NULL);
 }
 
 struct _VlJsonBuilder {
@@ -266,6 +315,11 @@ vl_json_builder_add_int(VlJsonBuilder *builder, gint64 value)
 void
 vl_json_builder_add_double(VlJsonBuilder *builder, double value)
 {
+    /* JSON has no NaN or infinity: they would make a frame no peer accepts. */
+    if (!isfinite(value)) {
+        json_builder_add_null_value(builder->builder);
+        return;
+    }
     json_builder_add_double_value(builder->builder, value);
 }
 

@@ -77,6 +77,7 @@ void vl_json_builder_member(VlJsonBuilder *builder, const char *name);
 void vl_json_builder_add_null(VlJsonBuilder *builder);
 void vl_json_builder_add_bool(VlJsonBuilder *builder, gboolean value);
 void vl_json_builder_add_int(VlJsonBuilder *builder, gint64 value);
+/* A non-finite value (NaN, infinity) is written as null: JSON cannot carry it. */
 void vl_json_builder_add_double(VlJsonBuilder *builder, double value);
 void vl_json_builder_add_string(VlJsonBuilder *builder, const char *value);
 /* Adds a copy of an existing node (and everything under it). */

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "vl-jsonrpc.h"
 
+#include <string.h>
+
 #include "vl-catalogue-private.h"
 #include "vl-error.h"
+
+#define ERROR_MESSAGE_MAX_LEN 4096
 
 const VlRpcCodeInfo vl_rpc_codes[] = {
     {VL_RPC_PARSE_ERROR, "parse_error", "The frame is not valid JSON or breaks a framing limit."},
@@ -28,21 +32,29 @@ static const VlField request_fields[] = {
     F_ENUM("jsonrpc", REQ, jsonrpc_version, "Always \"2.0\""),
     F_STRING("method", REQ, 1, 128, "Method name"),
     F_OBJECT("params", OPT, NULL, "Parameters by name; absent means {}"),
-    {.name = "id", .type = VL_TYPE_ID, .flags = VL_FIELD_NULLABLE, .min = 0, .max = 128,
+    {.name = "id",
+     .type = VL_TYPE_ID,
+     .flags = VL_FIELD_NULLABLE,
+     .min = 0,
+     .max = 128,
      .doc = "Request id (string of at most 128 bytes, or integer); absent for a notification"},
     F_END,
 };
 
 static const VlField error_object_fields[] = {
     F_INT("code", REQ, G_MININT32, G_MAXINT32, "Error code"),
-    F_STRING("message", REQ, 0, 4096, "What went wrong"),
+    F_STRING("message", REQ, 0, ERROR_MESSAGE_MAX_LEN, "What went wrong"),
     F_ANY("data", OPT, "Details"),
     F_END,
 };
 
 static const VlField response_fields[] = {
     F_ENUM("jsonrpc", REQ, jsonrpc_version, "Always \"2.0\""),
-    {.name = "id", .type = VL_TYPE_ID, .flags = REQ | VL_FIELD_NULLABLE, .min = 0, .max = 128,
+    {.name = "id",
+     .type = VL_TYPE_ID,
+     .flags = REQ | VL_FIELD_NULLABLE,
+     .min = 0,
+     .max = 128,
      .doc = "The id of the request answered; null when it could not be read"},
     F_ANY("result", OPT, "The result, on success"),
     F_OBJECT("error", OPT, error_object_fields, "The error, on failure"),
@@ -202,6 +214,18 @@ VlJson *
 vl_rpc_new_error(const VlJson *id, VlRpcCode code, const char *message)
 {
     g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    g_autofree char *cut = NULL;
+    gsize len = strlen(message);
+
+    /* Messages may quote text from elsewhere (libvirt, the agent): cut them to the bound the peer
+     * checks, on a character boundary, so that every error we build is one it accepts. */
+    if (len > ERROR_MESSAGE_MAX_LEN) {
+        len = ERROR_MESSAGE_MAX_LEN;
+        while (len > 0 && ((guchar)message[len] & 0xc0) == 0x80) {
+            len--;
+        }
+        message = cut = g_strndup(message, len);
+    }
 
     vl_json_builder_begin_object(b);
     vl_json_builder_member(b, "jsonrpc");

@@ -64,7 +64,8 @@ VlRpcCode vl_rpc_code_for_frame_error(const GError *error);
 VlJson *vl_rpc_new_request(const char *method, const VlJson *params, const VlJson *id);
 /* Builds a response: with result (or {} when NULL) */
 VlJson *vl_rpc_new_result(const VlJson *id, const VlJson *result);
-/* Builds an error response; id NULL becomes null (when the request's id was unreadable). */
+/* Builds an error response; id NULL becomes null (when the request's id was unreadable). A
+ * message longer than the 4096 bytes a response may carry is cut at a character boundary. */
 VlJson *vl_rpc_new_error(const VlJson *id, VlRpcCode code, const char *message);
 
 G_END_DECLS

@@ -66,15 +66,15 @@ join_path(char *out, const char *parent_path, const char *name)
 }
 
 static gboolean
-check_bounds(const VlField *field, gint64 value, const char *what, const char *path,
-             GError **error)
+check_bounds(const VlField *field, gint64 value, const char *what, const char *path, GError **error)
 {
     if (field->min == 0 && field->max == 0) {
         return TRUE;
     }
     if (value < field->min || value > field->max) {
         g_set_error(error, VL_PROTOCOL_ERROR, VL_PROTOCOL_ERROR_OUT_OF_RANGE,
-                    "%s: %s %" G_GINT64_FORMAT " is outside %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT,
+                    "%s: %s %" G_GINT64_FORMAT " is outside %" G_GINT64_FORMAT
+                    "..%" G_GINT64_FORMAT,
                     path, what, value, field->min, field->max);
         return FALSE;
     }
@@ -101,16 +101,18 @@ validate_string(const VlField *field, const char *s, const char *path, GError **
 }
 
 static gboolean
-validate_dispatch(const VlField *field, const VlJson *value, const VlJson *parent,
-                  const char *path, GError **error)
+validate_dispatch(const VlField *field, const VlJson *value, const VlJson *parent, const char *path,
+                  GError **error)
 {
-    const char *name = vl_json_get_string(vl_json_object_get(parent, field->dispatch_on));
+    /* The sibling may be absent (or the parent an array): never ask the seam about NULL. */
+    const VlJson *on = vl_json_object_get(parent, field->dispatch_on);
+    const char *name = on ? vl_json_get_string(on) : NULL;
     const VlEntry *entry = vl_catalogue_lookup(field->dispatch, name, VL_SENDER_BOTH);
 
     if (entry == NULL) {
-        /* The sibling itself is validated (as a required string with choices) by its own field. */
-        g_set_error(error, VL_PROTOCOL_ERROR, VL_PROTOCOL_ERROR_UNKNOWN_TYPE,
-                    "%s: unknown %s", path, field->dispatch->key);
+        /* The sibling's type and length are checked by its own field; its value is checked here. */
+        g_set_error(error, VL_PROTOCOL_ERROR, VL_PROTOCOL_ERROR_UNKNOWN_TYPE, "%s: unknown %s",
+                    path, field->dispatch->key);
         return FALSE;
     }
     return vl_fields_validate(entry->fields, value, path, error);
