@@ -17,7 +17,8 @@
 #define QGA_PORT "org.qemu.guest_agent.0"
 #define TINY_BOOT_TIMEOUT 60
 #define DEBIAN_BOOT_TIMEOUT 240
-#define LINE_TIMEOUT 30
+#define LINE_TIMEOUT_MS 30000
+#define SYNC_TIMEOUT 30
 
 static VlHarness *harness;
 static VlGuest *guest;
@@ -111,6 +112,20 @@ setup_debian(void)
     boot_timeout = DEBIAN_BOOT_TIMEOUT;
 }
 
+/* Connects to the guest's end of the vmlink channel and waits until its echo answers. */
+static VlLineSocket *
+connect_synced(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlLineSocket) sock =
+        vl_line_socket_connect(vl_guest_channel_path(guest, AGENT_PORT), 10, &error);
+
+    ck_assert_msg(sock != NULL, "%s", error ? error->message : "");
+    ck_assert_msg(vl_line_socket_sync(sock, "guest:", SYNC_TIMEOUT, &error), "%s",
+                  error ? error->message : "");
+    return g_steal_pointer(&sock);
+}
+
 /* Sends a line on a channel connection and expects the guest's echo of it. */
 static void
 assert_echo(VlLineSocket *sock, const char *text)
@@ -122,7 +137,7 @@ assert_echo(VlLineSocket *sock, const char *text)
 
     ck_assert_msg(vl_line_socket_send(sock, line, strlen(line), &error), "send: %s",
                   error ? error->message : "");
-    reply = vl_line_socket_recv(sock, LINE_TIMEOUT, &error);
+    reply = vl_line_socket_recv(sock, LINE_TIMEOUT_MS, &error);
     ck_assert_msg(reply != NULL, "no echo of \"%s\": %s", text, error ? error->message : "");
     ck_assert_str_eq(reply, expected);
 }
@@ -162,12 +177,9 @@ END_TEST
 
 START_TEST(test_channel_both_ways)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(VlLineSocket) sock =
-        vl_line_socket_connect(vl_guest_channel_path(guest, AGENT_PORT), 10, &error);
+    g_autoptr(VlLineSocket) sock = connect_synced();
     g_autoptr(GString) big = g_string_new(NULL);
 
-    ck_assert_msg(sock != NULL, "%s", error ? error->message : "");
     assert_echo(sock, "hello from the host");
     /* Many lines back to back, and one long line that spans many virtio buffers. */
     for (int i = 0; i < 200; i++) {
@@ -184,12 +196,9 @@ END_TEST
 START_TEST(test_channel_reconnect)
 {
     for (int round = 0; round < 3; round++) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(VlLineSocket) sock =
-            vl_line_socket_connect(vl_guest_channel_path(guest, AGENT_PORT), 10, &error);
+        g_autoptr(VlLineSocket) sock = connect_synced();
         g_autofree char *text = g_strdup_printf("round %d", round);
 
-        ck_assert_msg(sock != NULL, "%s", error ? error->message : "");
         assert_echo(sock, text);
         /* Leaving the scope closes the host side; the guest must see it and reopen. */
     }
@@ -199,15 +208,13 @@ END_TEST
 START_TEST(test_channel_survives_reboot)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VlLineSocket) sock =
-        vl_line_socket_connect(vl_guest_channel_path(guest, AGENT_PORT), 10, &error);
+    g_autoptr(VlLineSocket) sock = connect_synced();
     g_autofree char *reply = NULL;
 
-    ck_assert_msg(sock != NULL, "%s", error ? error->message : "");
     assert_echo(sock, "before reboot");
     vl_guest_mark_console(guest);
     ck_assert(vl_line_socket_send(sock, "REBOOT\n", 7, &error));
-    reply = vl_line_socket_recv(sock, LINE_TIMEOUT, &error);
+    reply = vl_line_socket_recv(sock, LINE_TIMEOUT_MS, &error);
     ck_assert_msg(reply != NULL, "%s", error ? error->message : "");
     ck_assert_str_eq(reply, "guest:rebooting");
 
@@ -218,6 +225,9 @@ START_TEST(test_channel_survives_reboot)
                   error ? error->message : "");
     printf("%s: rebooted, %s again after %.1f s in all\n", vl_guest_name(guest), ready_marker,
            vl_guest_elapsed(guest));
+    /* The connection is the same, but the new echo process may not have the port open yet. */
+    ck_assert_msg(vl_line_socket_sync(sock, "guest:", SYNC_TIMEOUT, &error), "%s",
+                  error ? error->message : "");
     assert_echo(sock, "after reboot");
 }
 END_TEST

@@ -66,8 +66,9 @@ main(void)
 
     step("talking to the guest over its org.vmlink.agent.0 virtio-serial channel");
     sock = vl_line_socket_connect(vl_guest_channel_path(guest, "org.vmlink.agent.0"), 10, &error);
-    if (sock == NULL || !vl_line_socket_send(sock, "hello guest\n", 12, &error) ||
-        (reply = vl_line_socket_recv(sock, 30, &error)) == NULL) {
+    if (sock == NULL || !vl_line_socket_sync(sock, "guest:", 30, &error) ||
+        !vl_line_socket_send(sock, "hello guest\n", 12, &error) ||
+        (reply = vl_line_socket_recv(sock, 30000, &error)) == NULL) {
         fprintf(stderr, "vmlink-demo: %s\n", error->message);
         return EXIT_FAILURE;
     }

@@ -798,9 +798,9 @@ vl_line_socket_send(VlLineSocket *s, const char *data, gsize len, GError **error
 }
 
 char *
-vl_line_socket_recv(VlLineSocket *s, guint timeout_s, GError **error)
+vl_line_socket_recv(VlLineSocket *s, guint timeout_ms, GError **error)
 {
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 
     for (;;) {
         const char *nl = memchr(s->buf->str, '\n', s->buf->len);
@@ -816,8 +816,8 @@ vl_line_socket_recv(VlLineSocket *s, guint timeout_s, GError **error)
         }
         left = deadline - g_get_monotonic_time();
         if (left <= 0 || !g_socket_condition_timed_wait(s->socket, G_IO_IN, left, NULL, NULL)) {
-            g_set_error(error, VL_HARNESS_ERROR, VL_HARNESS_ERROR_TIMEOUT, "no line within %u s",
-                        timeout_s);
+            g_set_error(error, VL_HARNESS_ERROR, VL_HARNESS_ERROR_TIMEOUT, "no line within %u ms",
+                        timeout_ms);
             return NULL;
         }
         n = g_socket_receive(s->socket, chunk, sizeof chunk, NULL, error);
@@ -831,4 +831,39 @@ vl_line_socket_recv(VlLineSocket *s, guint timeout_s, GError **error)
         }
         g_string_append_len(s->buf, chunk, n);
     }
+}
+
+gboolean
+vl_line_socket_sync(VlLineSocket *s, const char *echo_prefix, guint timeout_s, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+
+    for (guint n = 0; g_get_monotonic_time() < deadline; n++) {
+        g_autofree char *line = g_strdup_printf("sync-%u\n", n);
+        g_autofree char *expected = g_strdup_printf("%ssync-%u", echo_prefix, n);
+        gint64 round_end = g_get_monotonic_time() + 500 * 1000;
+
+        if (!vl_line_socket_send(s, line, strlen(line), error)) {
+            return FALSE;
+        }
+        while (g_get_monotonic_time() < round_end) {
+            g_autoptr(GError) local_error = NULL;
+            g_autofree char *reply = vl_line_socket_recv(
+                s, (guint)((round_end - g_get_monotonic_time()) / 1000 + 1), &local_error);
+
+            if (reply == NULL) {
+                if (g_error_matches(local_error, VL_HARNESS_ERROR, VL_HARNESS_ERROR_TIMEOUT)) {
+                    break;
+                }
+                g_propagate_error(error, g_steal_pointer(&local_error));
+                return FALSE;
+            }
+            if (g_str_equal(reply, expected)) {
+                return TRUE;
+            }
+        }
+    }
+    g_set_error(error, VL_HARNESS_ERROR, VL_HARNESS_ERROR_TIMEOUT,
+                "the guest did not echo a sync line within %u s", timeout_s);
+    return FALSE;
 }

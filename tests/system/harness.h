@@ -109,7 +109,15 @@ void vl_line_socket_free(VlLineSocket *sock);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlLineSocket, vl_line_socket_free)
 gboolean vl_line_socket_send(VlLineSocket *sock, const char *data, gsize len, GError **error);
 /* The next line without its newline; NULL with an error on timeout or when the peer closed. */
-char *vl_line_socket_recv(VlLineSocket *sock, guint timeout_s, GError **error);
+char *vl_line_socket_recv(VlLineSocket *sock, guint timeout_ms, GError **error);
+/*
+ * Synchronises with an echoing guest, the way qemu-ga's guest-sync does: the guest kernel
+ * drops what the host writes while no guest process has the port open, so a line sent right
+ * after connecting may be lost. Sends "sync-N" every half second until the guest answers
+ * echo_prefix + "sync-N" for the latest N, discarding older answers.
+ */
+gboolean vl_line_socket_sync(VlLineSocket *sock, const char *echo_prefix, guint timeout_s,
+                             GError **error);
 
 /* Runs a command (argv) and fails with its stderr when it exits non-zero. */
 gboolean vl_run(const char *const *argv, GError **error);
