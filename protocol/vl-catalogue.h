@@ -108,6 +108,12 @@ extern const VlCatalogue vl_control_catalogue;       /* control plane methods, k
 /* The report sections, in report order, NULL-terminated. */
 extern const char *const vl_report_sections[];
 
+/* The catalogue field of a report section ("os", "applications"...), or NULL. */
+const VlField *vl_report_section_field(const char *name);
+
+/* Checks the value of one report section against the catalogue, as a report would be. */
+gboolean vl_report_validate_section(const char *name, const VlJson *value, GError **error);
+
 /* All catalogues, NULL-terminated, in documentation order. */
 extern const VlCatalogue *const vl_catalogues[];
 

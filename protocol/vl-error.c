@@ -28,6 +28,8 @@ static const struct {
     [VL_PROTOCOL_ERROR_DISABLED] = {"disabled", "The command is disabled by configuration."},
     [VL_PROTOCOL_ERROR_FAILED] = {"failed", "The command was valid but carrying it out failed."},
     [VL_PROTOCOL_ERROR_TIMEOUT] = {"timeout", "No answer arrived in time."},
+    [VL_PROTOCOL_ERROR_UNSUPPORTED] = {"unsupported",
+                                       "The command exists, but this agent cannot carry it out."},
 };
 
 const char *

@@ -27,9 +27,10 @@ typedef enum {
     VL_PROTOCOL_ERROR_DISABLED,            /* the command is disabled by configuration */
     VL_PROTOCOL_ERROR_FAILED,              /* the command was understood but failed */
     VL_PROTOCOL_ERROR_TIMEOUT,             /* no answer in time */
+    VL_PROTOCOL_ERROR_UNSUPPORTED,         /* the command exists but this agent cannot do it */
 } VlProtocolError;
 
-#define VL_PROTOCOL_ERROR_N_CODES (VL_PROTOCOL_ERROR_TIMEOUT + 1)
+#define VL_PROTOCOL_ERROR_N_CODES (VL_PROTOCOL_ERROR_UNSUPPORTED + 1)
 
 /* The stable wire name of a code ("frame_too_large"), or NULL for a code out of range. */
 const char *vl_protocol_error_name(VlProtocolError code);

@@ -52,6 +52,9 @@ vl_json_unref(VlJson *node)
 VlJsonKind
 vl_json_kind(const VlJson *node)
 {
+    if (node == NULL) {
+        return VL_JSON_NULL;
+    }
     switch (json_node_get_node_type(NODE(node))) {
     case JSON_NODE_OBJECT:
         return VL_JSON_OBJECT;
@@ -119,7 +122,7 @@ vl_json_get_string(const VlJson *node)
 VlJson *
 vl_json_object_get(const VlJson *node, const char *name)
 {
-    if (!JSON_NODE_HOLDS_OBJECT(NODE(node))) {
+    if (node == NULL || !JSON_NODE_HOLDS_OBJECT(NODE(node))) {
         return NULL;
     }
     return (VlJson *)json_object_get_member(json_node_get_object(NODE(node)), name);
@@ -128,7 +131,7 @@ vl_json_object_get(const VlJson *node, const char *name)
 guint
 vl_json_object_size(const VlJson *node)
 {
-    if (!JSON_NODE_HOLDS_OBJECT(NODE(node))) {
+    if (node == NULL || !JSON_NODE_HOLDS_OBJECT(NODE(node))) {
         return 0;
     }
     return json_object_get_size(json_node_get_object(NODE(node)));
@@ -141,7 +144,7 @@ vl_json_object_foreach(const VlJson *node, VlJsonMemberFunc func, gpointer user_
     const char *name;
     JsonNode *value;
 
-    if (!JSON_NODE_HOLDS_OBJECT(NODE(node))) {
+    if (node == NULL || !JSON_NODE_HOLDS_OBJECT(NODE(node))) {
         return;
     }
     json_object_iter_init(&iter, json_node_get_object(NODE(node)));
@@ -153,7 +156,7 @@ vl_json_object_foreach(const VlJson *node, VlJsonMemberFunc func, gpointer user_
 guint
 vl_json_array_length(const VlJson *node)
 {
-    if (!JSON_NODE_HOLDS_ARRAY(NODE(node))) {
+    if (node == NULL || !JSON_NODE_HOLDS_ARRAY(NODE(node))) {
         return 0;
     }
     return json_array_get_length(json_node_get_array(NODE(node)));
@@ -164,7 +167,7 @@ vl_json_array_get(const VlJson *node, guint index)
 {
     JsonArray *array;
 
-    if (!JSON_NODE_HOLDS_ARRAY(NODE(node))) {
+    if (node == NULL || !JSON_NODE_HOLDS_ARRAY(NODE(node))) {
         return NULL;
     }
     array = json_node_get_array(NODE(node));

@@ -39,6 +39,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlJson, vl_json_unref)
 VlJsonKind vl_json_kind(const VlJson *node);
 const char *vl_json_kind_name(VlJsonKind kind);
 
+/*
+ * Reading is NULL-safe, so a chain like vl_json_get_string(vl_json_object_get(m, "id")) needs no
+ * checks: a NULL node (an absent member) reads as null, and a getter returns 0, NULL or FALSE
+ * for a node of another kind.
+ */
 /* Scalars: the value, or 0/NULL/FALSE when the node is of another kind. */
 gboolean vl_json_get_bool(const VlJson *node);
 gint64 vl_json_get_int(const VlJson *node);

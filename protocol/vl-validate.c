@@ -296,3 +296,35 @@ vl_catalogue_validate(const VlCatalogue *catalogue, VlSender sender, const VlJso
     }
     return TRUE;
 }
+
+const VlField *
+vl_report_section_field(const char *name)
+{
+    const VlEntry *report = vl_catalogue_lookup(&vl_guest_catalogue, "report", VL_SENDER_GUEST);
+
+    for (const VlField *f = report ? report->fields : NULL; f && f->name; f++) {
+        if (g_str_equal(f->name, "sections")) {
+            for (const VlField *s = f->fields; s && s->name; s++) {
+                if (name && g_str_equal(s->name, name)) {
+                    return s;
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+gboolean
+vl_report_validate_section(const char *name, const VlJson *value, GError **error)
+{
+    const VlField *field = vl_report_section_field(name);
+    char path[MAX_PATH];
+
+    if (field == NULL) {
+        g_set_error(error, VL_PROTOCOL_ERROR, VL_PROTOCOL_ERROR_UNKNOWN_TYPE,
+                    "no report section named %s", name ? name : "(null)");
+        return FALSE;
+    }
+    join_path(path, "sections", name);
+    return validate_value(field, value, NULL, path, error);
+}

@@ -20,6 +20,8 @@
 #include <gio/gio.h>
 #include <glib.h>
 
+#include "vl-line-socket.h"
+
 G_BEGIN_DECLS
 
 #define VL_HARNESS_ERROR (vl_harness_error_quark())
@@ -30,7 +32,6 @@ typedef enum {
     VL_HARNESS_ERROR_SETUP,   /* libvirtd, images or the bridge could not be set up */
     VL_HARNESS_ERROR_LIBVIRT, /* a libvirt call failed */
     VL_HARNESS_ERROR_TIMEOUT, /* a wait ran out */
-    VL_HARNESS_ERROR_CLOSED,  /* the peer closed the connection */
 } VlHarnessError;
 
 typedef struct _VlHarness VlHarness;
@@ -58,6 +59,7 @@ typedef struct {
     const char *init_script;     /* tiny: the contents of /vl/init */
     const VlGuestFile *files;    /* more files for the appended cpio, ended by {NULL} */
     const char *const *symlinks; /* pairs "link path", "target", ended by NULL */
+    const char *tree;            /* a folder copied whole into the guest's / (a DESTDIR) */
 } VlGuestSpec;
 
 VlHarness *vl_harness_new(GError **error);
@@ -100,24 +102,6 @@ char *vl_guest_console_line(VlGuest *guest, const char *text);
 int vl_guest_state(VlGuest *guest);
 /* A hard reset of the guest (virDomainReset), as the reset button does. */
 gboolean vl_guest_reset(VlGuest *guest, GError **error);
-
-/* A line-oriented client of a UNIX socket, such as the host end of a channel. */
-typedef struct _VlLineSocket VlLineSocket;
-/* Connects, retrying until timeout_s (QEMU creates the socket as it starts). */
-VlLineSocket *vl_line_socket_connect(const char *path, guint timeout_s, GError **error);
-void vl_line_socket_free(VlLineSocket *sock);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlLineSocket, vl_line_socket_free)
-gboolean vl_line_socket_send(VlLineSocket *sock, const char *data, gsize len, GError **error);
-/* The next line without its newline; NULL with an error on timeout or when the peer closed. */
-char *vl_line_socket_recv(VlLineSocket *sock, guint timeout_ms, GError **error);
-/*
- * Synchronises with an echoing guest, the way qemu-ga's guest-sync does: the guest kernel
- * drops what the host writes while no guest process has the port open, so a line sent right
- * after connecting may be lost. Sends "sync-N" every half second until the guest answers
- * echo_prefix + "sync-N" for the latest N, discarding older answers.
- */
-gboolean vl_line_socket_sync(VlLineSocket *sock, const char *echo_prefix, guint timeout_s,
-                             GError **error);
 
 /* Runs a command (argv) and fails with its stderr when it exits non-zero. */
 gboolean vl_run(const char *const *argv, GError **error);

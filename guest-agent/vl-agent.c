@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "vl-agent.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <string.h>
+
+#include "vl-actions.h"
+#include "vl-channel.h"
+#include "vl-protocol.h"
+#include "vl-report.h"
+
+typedef struct {
+    const VlAgentConfig *config;
+    VlCollectContext ctx;
+    GMainLoop *loop;
+    VlChannel *channel;
+    VlFrameReader *reader;
+    GDBusConnection *bus;
+    gint64 seq;
+    gboolean greeted; /* the host's hello arrived on this connection */
+    guint heartbeat_id;
+} VlAgent;
+
+static const guint supported_versions[] = {VL_GUEST_PROTOCOL_VERSION};
+
+static void
+send_message(VlAgent *a, VlJson *message)
+{
+    g_autoptr(GString) frame = vl_frame_encode(message);
+
+    if (!vl_channel_send(a->channel, frame->str, frame->len)) {
+        g_debug("message dropped: no host, or the host is not reading");
+    }
+}
+
+static void
+send_error(VlAgent *a, const char *id, VlProtocolError code, const char *message)
+{
+    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    g_autoptr(VlJson) m = NULL;
+
+    vl_json_builder_begin_object(b);
+    vl_json_builder_member(b, "type");
+    vl_json_builder_add_string(b, "error");
+    if (id) {
+        vl_json_builder_member(b, "id");
+        vl_json_builder_add_string(b, id);
+    }
+    vl_json_builder_member(b, "code");
+    vl_json_builder_add_string(b, vl_protocol_error_name(code));
+    vl_json_builder_member(b, "message");
+    vl_json_builder_add_string(b, message);
+    vl_json_builder_end_object(b);
+    m = vl_json_builder_finish(b);
+    send_message(a, m);
+}
+
+static void
+send_hello(VlAgent *a, const char *nonce, guint version)
+{
+    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    g_autoptr(VlJson) m = NULL;
+
+    vl_json_builder_begin_object(b);
+    vl_json_builder_member(b, "type");
+    vl_json_builder_add_string(b, "hello");
+    vl_json_builder_member(b, "versions");
+    vl_json_builder_begin_array(b);
+    for (gsize i = 0; i < G_N_ELEMENTS(supported_versions); i++) {
+        vl_json_builder_add_int(b, supported_versions[i]);
+    }
+    vl_json_builder_end_array(b);
+    if (nonce) {
+        vl_json_builder_member(b, "version");
+        vl_json_builder_add_int(b, version);
+        vl_json_builder_member(b, "nonce");
+        vl_json_builder_add_string(b, nonce);
+    }
+    vl_json_builder_member(b, "agent");
+    vl_json_builder_begin_object(b);
+    vl_json_builder_member(b, "name");
+    vl_json_builder_add_string(b, "vmlink-agent");
+    vl_json_builder_member(b, "version");
+    vl_json_builder_add_string(b, VL_VERSION);
+    vl_json_builder_end_object(b);
+    vl_json_builder_member(b, "capabilities");
+    vl_json_builder_begin_array(b);
+    for (const VlEntry *e = vl_guest_command_catalogue.entries; e->name; e++) {
+        if (vl_agent_config_command_allowed(a->config, e->name)) {
+            vl_json_builder_add_string(b, e->name);
+        }
+    }
+    vl_json_builder_end_array(b);
+    vl_json_builder_end_object(b);
+    m = vl_json_builder_finish(b);
+    send_message(a, m);
+}
+
+static void
+send_report(VlAgent *a, const char *const *sections)
+{
+    g_autoptr(VlJson) collected = vl_report_collect(&a->ctx, sections);
+    g_autoptr(VlJson) report = vl_report_message(++a->seq, sections == NULL, collected);
+
+    send_message(a, report);
+}
+
+static void
+send_reply(VlAgent *a, const char *id, VlJson *result)
+{
+    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    g_autoptr(VlJson) m = NULL;
+
+    vl_json_builder_begin_object(b);
+    vl_json_builder_member(b, "type");
+    vl_json_builder_add_string(b, "reply");
+    vl_json_builder_member(b, "id");
+    vl_json_builder_add_string(b, id);
+    vl_json_builder_member(b, "result");
+    if (result) {
+        vl_json_builder_add_node(b, result);
+    } else {
+        vl_json_builder_begin_object(b);
+        vl_json_builder_end_object(b);
+    }
+    vl_json_builder_end_object(b);
+    m = vl_json_builder_finish(b);
+    send_message(a, m);
+}
+
+static gboolean
+on_heartbeat(gpointer user_data)
+{
+    VlAgent *a = user_data;
+    const VlCollector *memory = vl_collector_lookup("memory");
+    g_autoptr(VlJsonBuilder) b = NULL;
+    g_autoptr(VlJson) m = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (!a->greeted || memory == NULL) {
+        return G_SOURCE_CONTINUE;
+    }
+    b = vl_json_builder_new();
+    vl_json_builder_begin_object(b);
+    vl_json_builder_member(b, "type");
+    vl_json_builder_add_string(b, "heartbeat");
+    vl_json_builder_member(b, "seq");
+    vl_json_builder_add_int(b, ++a->seq);
+    vl_json_builder_member(b, "memory");
+    if (!memory->collect(&a->ctx, b, &error)) {
+        g_warning("heartbeat skipped: %s", error->message);
+        return G_SOURCE_CONTINUE;
+    }
+    vl_json_builder_end_object(b);
+    m = vl_json_builder_finish(b);
+    send_message(a, m);
+    return G_SOURCE_CONTINUE;
+}
+
+/* Commands ---------------------------------------------------------------------------------- */
+
+static gboolean
+run_action(VlAgent *a, const char *name, const VlJson *args, GError **error)
+{
+    const char *session = vl_json_get_string(vl_json_object_get(args, "session"));
+
+    if (g_str_equal(name, "shutdown")) {
+        const char *mode = vl_json_get_string(vl_json_object_get(args, "mode"));
+        const char *message = vl_json_get_string(vl_json_object_get(args, "message"));
+        guint delay = (guint)vl_json_get_int(vl_json_object_get(args, "delay_s"));
+
+        g_message("audit: shutdown requested by the host: mode=%s delay=%us", mode, delay);
+        return vl_action_shutdown(a->bus, mode, delay, message, error);
+    }
+    if (g_str_equal(name, "lock_screen")) {
+        g_message("audit: lock_screen requested by the host: session=%s",
+                  session ? session : "(all)");
+        return vl_action_lock_screen(a->bus, session, error);
+    }
+    g_message("audit: log_off requested by the host: session=%s", session ? session : "(active)");
+    return vl_action_log_off(a->bus, session, error);
+}
+
+static void
+handle_command(VlAgent *a, const VlJson *message)
+{
+    const char *id = vl_json_get_string(vl_json_object_get(message, "id"));
+    const char *name = vl_json_get_string(vl_json_object_get(message, "name"));
+    const VlJson *args = vl_json_object_get(message, "args");
+    g_autoptr(GError) error = NULL;
+
+    if (!vl_agent_config_command_allowed(a->config, name)) {
+        g_autofree char *text = g_strdup_printf("command %s is disabled by the agent's "
+                                                "configuration ([commands] in agent.conf)",
+                                                name);
+        g_message("audit: refused disabled command %s", name);
+        send_error(a, id, VL_PROTOCOL_ERROR_DISABLED, text);
+        return;
+    }
+    if (g_str_equal(name, "ping")) {
+        g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+        g_autoptr(VlJson) result = NULL;
+
+        vl_json_builder_begin_object(b);
+        vl_json_builder_member(b, "time");
+        vl_json_builder_add_int(b, g_get_real_time() / G_USEC_PER_SEC);
+        vl_json_builder_end_object(b);
+        result = vl_json_builder_finish(b);
+        send_reply(a, id, result);
+    } else if (g_str_equal(name, "refresh")) {
+        const VlJson *list = vl_json_object_get(args, "sections");
+        g_autoptr(GPtrArray) sections = NULL;
+
+        if (list) {
+            sections = g_ptr_array_new();
+            for (guint i = 0; i < vl_json_array_length(list); i++) {
+                g_ptr_array_add(sections, (gpointer)vl_json_get_string(vl_json_array_get(list, i)));
+            }
+            g_ptr_array_add(sections, NULL);
+        }
+        send_reply(a, id, NULL);
+        send_report(a, sections ? (const char *const *)sections->pdata : NULL);
+    } else if (g_str_equal(name, "login")) {
+        send_error(a, id, VL_PROTOCOL_ERROR_UNSUPPORTED,
+                   "single sign-on is not supported by this agent yet");
+    } else if (run_action(a, name, args, &error)) {
+        send_reply(a, id, NULL);
+    } else {
+        g_autofree char *text = g_strdup_printf("%s failed: %s", name, error->message);
+        g_warning("%s", text);
+        send_error(a, id, VL_PROTOCOL_ERROR_FAILED, text);
+    }
+}
+
+/* Frames from the host ---------------------------------------------------------------------- */
+
+static void
+handle_frame(VlAgent *a, const VlJson *frame)
+{
+    g_autoptr(GError) error = NULL;
+    const VlEntry *entry = NULL;
+    const char *id;
+
+    if (!vl_catalogue_validate(&vl_guest_catalogue, VL_SENDER_HOST, frame, &entry, &error)) {
+        id = vl_json_get_string(vl_json_object_get(frame, "id"));
+        g_warning("invalid message from the host: %s", error->message);
+        send_error(a, id && strlen(id) <= 64 ? id : NULL, (VlProtocolError)error->code,
+                   error->message);
+        return;
+    }
+    if (g_str_equal(entry->name, "hello")) {
+        guint version = 0;
+
+        if (!vl_protocol_negotiate(vl_json_object_get(frame, "versions"), supported_versions,
+                                   G_N_ELEMENTS(supported_versions), &version, &error)) {
+            send_error(a, NULL, VL_PROTOCOL_ERROR_UNSUPPORTED_VERSION, error->message);
+            return;
+        }
+        send_hello(a, vl_json_get_string(vl_json_object_get(frame, "nonce")), version);
+        a->greeted = TRUE;
+        send_report(a, NULL);
+    } else if (g_str_equal(entry->name, "command")) {
+        handle_command(a, frame);
+    } else if (g_str_equal(entry->name, "error")) {
+        g_warning("the host reports an error: %s: %s",
+                  vl_json_get_string(vl_json_object_get(frame, "code")),
+                  vl_json_get_string(vl_json_object_get(frame, "message")));
+    }
+}
+
+static void
+on_received(const char *data, gsize len, gpointer user_data)
+{
+    VlAgent *a = user_data;
+
+    while (len > 0) {
+        g_autoptr(VlJson) frame = NULL;
+        g_autoptr(GError) error = NULL;
+        gsize used = 0;
+
+        if (!vl_frame_reader_push(a->reader, data, len, &used, &frame, &error)) {
+            g_warning("bad frame from the host: %s", error->message);
+            send_error(a, NULL, (VlProtocolError)error->code, error->message);
+        } else if (frame) {
+            handle_frame(a, frame);
+        }
+        data += used;
+        len -= used;
+    }
+}
+
+static void
+on_connected(gpointer user_data)
+{
+    VlAgent *a = user_data;
+
+    g_message("host connected");
+    vl_frame_reader_reset(a->reader);
+    a->greeted = FALSE;
+    /* Greet first: the host's own hello may have been dropped while the port was closed. */
+    send_hello(a, NULL, 0);
+}
+
+static void
+on_disconnected(gpointer user_data)
+{
+    VlAgent *a = user_data;
+
+    g_message("host disconnected");
+    a->greeted = FALSE;
+    vl_frame_reader_reset(a->reader);
+}
+
+static gboolean
+on_quit_signal(gpointer user_data)
+{
+    VlAgent *a = user_data;
+
+    g_message("stopping");
+    g_main_loop_quit(a->loop);
+    return G_SOURCE_CONTINUE;
+}
+
+int
+vl_agent_run(const VlAgentConfig *config, const char *root)
+{
+    static const VlChannelCallbacks callbacks = {on_connected, on_received, on_disconnected};
+    VlAgent a = {.config = config};
+    g_autoptr(GError) error = NULL;
+    guint term_id, int_id;
+
+    a.bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+    if (a.bus == NULL) {
+        g_message("no system bus (%s): sessions come from utmp, actions use fallbacks",
+                  error->message);
+        g_clear_error(&error);
+    }
+    a.ctx = (VlCollectContext){
+        .root = root,
+        .net_exclude = (const char *const *)config->net_exclude,
+        .fs_exclude = (const char *const *)config->fs_exclude,
+        .system_bus = a.bus,
+    };
+    a.reader = vl_frame_reader_new(config->max_frame, VL_FRAME_DEFAULT_MAX_DEPTH);
+    a.loop = g_main_loop_new(NULL, FALSE);
+    a.channel = vl_channel_open(config->channel, &callbacks, &a, &error);
+    if (a.channel == NULL) {
+        g_printerr("vmlink-agent: %s\n", error->message);
+        g_clear_object(&a.bus);
+        vl_frame_reader_free(a.reader);
+        g_main_loop_unref(a.loop);
+        return 1;
+    }
+    if (config->heartbeat_s > 0) {
+        a.heartbeat_id = g_timeout_add_seconds(config->heartbeat_s, on_heartbeat, &a);
+    }
+    term_id = g_unix_signal_add(SIGTERM, on_quit_signal, &a);
+    int_id = g_unix_signal_add(SIGINT, on_quit_signal, &a);
+    g_message("vmlink-agent %s on %s", VL_VERSION, config->channel);
+
+    g_main_loop_run(a.loop);
+
+    g_source_remove(term_id);
+    g_source_remove(int_id);
+    if (a.heartbeat_id) {
+        g_source_remove(a.heartbeat_id);
+    }
+    vl_channel_free(a.channel);
+    vl_frame_reader_free(a.reader);
+    g_main_loop_unref(a.loop);
+    g_clear_object(&a.bus);
+    return 0;
+}

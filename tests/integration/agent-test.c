@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Integration: the vmlink-agent process on unix-listen, driven by a scripted host. Every
+ * message the agent sends is validated against the catalogue.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+
+#include "vl-line-socket.h"
+#include "vl-protocol.h"
+
+#define WAIT_MS 20000
+
+static char *work_dir;
+static char *socket_path;
+static GSubprocess *agent;
+
+static void
+start_agent(const char *config_text)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *config = NULL;
+    g_autofree char *channel = NULL;
+    const char *binary = g_getenv("VL_AGENT");
+
+    ck_assert_msg(binary != NULL, "VL_AGENT names the agent binary");
+    work_dir = g_dir_make_tmp("vl-agent-test-XXXXXX", &error);
+    ck_assert_msg(work_dir != NULL, "%s", error ? error->message : "");
+    socket_path = g_build_filename(work_dir, "agent.sock", NULL);
+    config = g_build_filename(work_dir, "agent.conf", NULL);
+    ck_assert(g_file_set_contents(config, config_text, -1, NULL));
+    channel = g_strconcat("unix-listen:", socket_path, NULL);
+    agent = g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, &error, binary, "--config", config,
+                             "--channel", channel, NULL);
+    ck_assert_msg(agent != NULL, "%s", error ? error->message : "");
+}
+
+static void
+setup(void)
+{
+    start_agent("[agent]\nheartbeat-interval = 1\n"
+                "[commands]\nblocked = log_off\n");
+}
+
+static void
+teardown(void)
+{
+    if (agent) {
+        g_subprocess_send_signal(agent, SIGTERM);
+        g_subprocess_wait(agent, NULL, NULL);
+        g_clear_object(&agent);
+    }
+    if (socket_path) {
+        g_unlink(socket_path);
+    }
+    if (work_dir) {
+        g_autofree char *config = g_build_filename(work_dir, "agent.conf", NULL);
+        g_unlink(config);
+        g_rmdir(work_dir);
+    }
+    g_clear_pointer(&socket_path, g_free);
+    g_clear_pointer(&work_dir, g_free);
+}
+
+/* The next message from the agent, checked against the catalogue. */
+static VlJson *
+receive(VlLineSocket *sock, const VlEntry **ret_entry)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *line = vl_line_socket_recv(sock, WAIT_MS, &error);
+    VlJson *message;
+    const VlEntry *entry = NULL;
+
+    ck_assert_msg(line != NULL, "no message from the agent: %s", error ? error->message : "");
+    ck_assert(vl_json_check(line, strlen(line), VL_FRAME_DEFAULT_MAX_DEPTH, &error));
+    message = vl_json_parse(line, strlen(line), &error);
+    ck_assert_msg(message != NULL, "%s", error ? error->message : "");
+    ck_assert_msg(
+        vl_catalogue_validate(&vl_guest_catalogue, VL_SENDER_GUEST, message, &entry, &error),
+        "the agent sent an invalid message: %s: %s", error ? error->message : "", line);
+    if (ret_entry) {
+        *ret_entry = entry;
+    }
+    return message;
+}
+
+/* The next message of the given type, skipping heartbeats. */
+static VlJson *
+receive_type(VlLineSocket *sock, const char *type)
+{
+    for (;;) {
+        const VlEntry *entry = NULL;
+        g_autoptr(VlJson) m = receive(sock, &entry);
+
+        if (g_str_equal(entry->name, type)) {
+            return g_steal_pointer(&m);
+        }
+        ck_assert_msg(g_str_equal(entry->name, "heartbeat"), "expected %s, got %s", type,
+                      entry->name);
+    }
+}
+
+static void
+send_line(VlLineSocket *sock, const char *line)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *framed = g_strconcat(line, "\n", NULL);
+
+    ck_assert_msg(vl_line_socket_send(sock, framed, strlen(framed), &error), "%s",
+                  error ? error->message : "");
+}
+
+static const char *
+member_string(const VlJson *m, const char *name)
+{
+    return vl_json_get_string(vl_json_object_get(m, name));
+}
+
+/* Connects and does the handshake; returns the connection after the first full report. */
+static VlLineSocket *
+connect_and_greet(const char *nonce)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlLineSocket) sock = vl_line_socket_connect(socket_path, 20, &error);
+    g_autoptr(VlJson) greeting = NULL;
+    g_autoptr(VlJson) hello = NULL;
+    g_autoptr(VlJson) report = NULL;
+    g_autofree char *line = NULL;
+
+    ck_assert_msg(sock != NULL, "%s", error ? error->message : "");
+    /* The agent greets first, without a nonce. */
+    greeting = receive_type(sock, "hello");
+    ck_assert(vl_json_object_get(greeting, "nonce") == NULL);
+    ck_assert_str_eq(member_string(vl_json_object_get(greeting, "agent"), "name"), "vmlink-agent");
+
+    line = g_strdup_printf("{\"type\":\"hello\",\"versions\":[1,7],\"nonce\":\"%s\"}", nonce);
+    send_line(sock, line);
+    hello = receive_type(sock, "hello");
+    ck_assert_str_eq(member_string(hello, "nonce"), nonce);
+    ck_assert_int_eq(vl_json_get_int(vl_json_object_get(hello, "version")), 1);
+
+    report = receive_type(sock, "report");
+    ck_assert(vl_json_get_bool(vl_json_object_get(report, "full")));
+    for (const char *const *s = vl_report_sections; *s; s++) {
+        ck_assert_msg(vl_json_object_get(vl_json_object_get(report, "sections"), *s) != NULL,
+                      "the full report lacks the %s section", *s);
+    }
+    return g_steal_pointer(&sock);
+}
+
+START_TEST(test_handshake_and_full_report)
+{
+    vl_line_socket_free(connect_and_greet("nonce-0123456789abcdef"));
+}
+END_TEST
+
+START_TEST(test_commands)
+{
+    g_autoptr(VlLineSocket) sock = connect_and_greet("nonce-0123456789abcdef");
+    g_autoptr(VlJson) pong = NULL;
+    g_autoptr(VlJson) refreshed = NULL;
+    g_autoptr(VlJson) partial = NULL;
+    g_autoptr(VlJson) blocked = NULL;
+    g_autoptr(VlJson) unsupported = NULL;
+    const VlJson *sections;
+
+    send_line(sock, "{\"type\":\"command\",\"id\":\"p1\",\"name\":\"ping\",\"args\":{}}");
+    pong = receive_type(sock, "reply");
+    ck_assert_str_eq(member_string(pong, "id"), "p1");
+    ck_assert(vl_json_get_int(vl_json_object_get(vl_json_object_get(pong, "result"), "time")) >
+              1700000000);
+
+    send_line(sock, "{\"type\":\"command\",\"id\":\"r1\",\"name\":\"refresh\","
+                    "\"args\":{\"sections\":[\"os\",\"memory\"]}}");
+    refreshed = receive_type(sock, "reply");
+    ck_assert_str_eq(member_string(refreshed, "id"), "r1");
+    partial = receive_type(sock, "report");
+    ck_assert(!vl_json_get_bool(vl_json_object_get(partial, "full")));
+    sections = vl_json_object_get(partial, "sections");
+    ck_assert_uint_eq(vl_json_object_size(sections), 2);
+    ck_assert(vl_json_object_get(sections, "os") != NULL);
+    ck_assert(vl_json_object_get(sections, "memory") != NULL);
+
+    send_line(sock, "{\"type\":\"command\",\"id\":\"b1\",\"name\":\"log_off\",\"args\":{}}");
+    blocked = receive_type(sock, "error");
+    ck_assert_str_eq(member_string(blocked, "id"), "b1");
+    ck_assert_str_eq(member_string(blocked, "code"), "disabled");
+
+    send_line(sock, "{\"type\":\"command\",\"id\":\"l1\",\"name\":\"login\","
+                    "\"args\":{\"user\":\"alice\",\"password\":\"secret\"}}");
+    unsupported = receive_type(sock, "error");
+    ck_assert_str_eq(member_string(unsupported, "id"), "l1");
+    ck_assert_str_eq(member_string(unsupported, "code"), "unsupported");
+}
+END_TEST
+
+START_TEST(test_bad_input_keeps_agent_running)
+{
+    g_autoptr(VlLineSocket) sock = connect_and_greet("nonce-0123456789abcdef");
+    g_autoptr(GString) huge = g_string_new("{\"type\":\"command\",\"id\":\"x\",\"pad\":\"");
+    static const struct {
+        const char *line;
+        const char *code;
+    } bad[] = {
+        {"this is not json", "invalid_json"},
+        {"[1,2,3]", "not_object"},
+        {"{\"type\":\"format_disk\"}", "unknown_type"},
+        {"{\"type\":\"report\",\"seq\":1,\"full\":true,\"sections\":{}}", "unknown_type"},
+        {"{\"type\":\"command\",\"id\":\"c\",\"name\":\"shutdown\",\"args\":{\"mode\":\"halt\"}}",
+         "out_of_range"},
+        {"{\"type\":\"command\",\"id\":\"c\",\"name\":\"ping\"}", "missing_field"},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(VlJson) error = NULL;
+
+        send_line(sock, bad[i].line);
+        error = receive_type(sock, "error");
+        ck_assert_msg(g_str_equal(member_string(error, "code"), bad[i].code),
+                      "%s: expected %s, got %s", bad[i].line, bad[i].code,
+                      member_string(error, "code"));
+    }
+    /* Over the 1 MiB cap: refused as soon as it passes the cap. */
+    while (huge->len < 2 * 1024 * 1024) {
+        g_string_append(huge, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    }
+    g_string_append(huge, "\"}");
+    send_line(sock, huge->str);
+    {
+        g_autoptr(VlJson) error = receive_type(sock, "error");
+        ck_assert_str_eq(member_string(error, "code"), "frame_too_large");
+    }
+    /* Still answering. */
+    send_line(sock, "{\"type\":\"command\",\"id\":\"p2\",\"name\":\"ping\",\"args\":{}}");
+    {
+        g_autoptr(VlJson) pong = receive_type(sock, "reply");
+        ck_assert_str_eq(member_string(pong, "id"), "p2");
+    }
+}
+END_TEST
+
+START_TEST(test_reconnect)
+{
+    for (int round = 0; round < 3; round++) {
+        g_autofree char *nonce = g_strdup_printf("nonce-round-%d-0123456789", round);
+
+        /* Closing the connection ends the round; the next connection greets afresh. */
+        vl_line_socket_free(connect_and_greet(nonce));
+    }
+}
+END_TEST
+
+START_TEST(test_heartbeat)
+{
+    g_autoptr(VlLineSocket) sock = connect_and_greet("nonce-0123456789abcdef");
+    g_autoptr(VlJson) beat = receive_type(sock, "heartbeat");
+    const VlJson *memory = vl_json_object_get(beat, "memory");
+
+    ck_assert(vl_json_get_int(vl_json_object_get(memory, "total_kib")) > 0);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("agent");
+    TCase *tc = tcase_create("unix-listen");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_handshake_and_full_report);
+    tcase_add_test(tc, test_commands);
+    tcase_add_test(tc, test_bad_input_keeps_agent_running);
+    tcase_add_test(tc, test_reconnect);
+    tcase_add_test(tc, test_heartbeat);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

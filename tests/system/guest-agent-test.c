@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * System test: vmlink-agent installed into the Debian guest the way a package would install it
+ * (meson install --destdir, prefix /usr), started by its udev rule when the port appears, and
+ * read from the host end of the channel. What it reports must match the guest.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "vl-protocol.h"
+
+#define AGENT_PORT "org.vmlink.agent.0"
+#define BOOT_TIMEOUT 240
+#define WAIT_MS 60000
+#define GUEST_ADDRESS 20
+
+static VlHarness *harness;
+static VlGuest *guest;
+static char *destdir;
+
+static void
+install_into(const char *dir)
+{
+    g_autoptr(GError) error = NULL;
+    const char *build = g_getenv("VL_BUILD_ROOT");
+    const char *argv[] = {"meson",   "install",   "-C", build, "--no-rebuild",
+                          "--quiet", "--destdir", dir,  NULL};
+
+    ck_assert_msg(build != NULL, "VL_BUILD_ROOT names the build folder");
+    ck_assert_msg(vl_run(argv, &error), "meson install: %s", error ? error->message : "");
+}
+
+static void
+setup(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *agent = NULL;
+    g_autofree char *dropin = NULL;
+    const char *root = g_getenv("VL_SOURCE_ROOT");
+    VlGuestFile files[2] = {{NULL, NULL}, {NULL, NULL}};
+    VlGuestSpec spec = {
+        .image = VL_IMAGE_DEBIAN,
+        .network = TRUE,
+        .address = GUEST_ADDRESS,
+    };
+
+    harness = vl_harness_new(&error);
+    if (harness == NULL && g_error_matches(error, VL_HARNESS_ERROR, VL_HARNESS_ERROR_SKIP)) {
+        printf("SKIP: %s\n", error->message);
+        exit(77);
+    }
+    ck_assert_msg(harness != NULL, "harness: %s", error->message);
+
+    destdir = g_dir_make_tmp("vl-destdir-XXXXXX", &error);
+    ck_assert(destdir != NULL);
+    install_into(destdir);
+    agent = g_build_filename(destdir, "usr", "sbin", "vmlink-agent", NULL);
+    ck_assert_msg(g_file_test(agent, G_FILE_TEST_IS_EXECUTABLE),
+                  "meson install did not put vmlink-agent in /usr/sbin (configure the build with "
+                  "--prefix=/usr --sysconfdir=/etc, as ./dev does)");
+    spec.tree = destdir;
+    dropin = g_build_filename(root ? root : ".", "tests/system/guest/agent-console.conf", NULL);
+    files[0] = (VlGuestFile){dropin, "/etc/systemd/system/vmlink-agent.service.d/console.conf"};
+    spec.files = files;
+    guest = vl_guest_start(harness, "guest-agent", &spec, &error);
+    ck_assert_msg(guest != NULL, "%s", error ? error->message : "");
+    ck_assert_msg(vl_guest_wait_console(guest, "VL-DEBIAN-READY", BOOT_TIMEOUT, &error), "%s",
+                  error ? error->message : "");
+}
+
+static void
+teardown(void)
+{
+    const char *argv[] = {"rm", "-rf", destdir, NULL};
+
+    g_clear_pointer(&guest, vl_guest_free);
+    g_clear_pointer(&harness, vl_harness_free);
+    if (destdir) {
+        vl_run(argv, NULL);
+    }
+    g_clear_pointer(&destdir, g_free);
+}
+
+static VlJson *
+receive_type(VlLineSocket *sock, const char *type)
+{
+    for (;;) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *line = vl_line_socket_recv(sock, WAIT_MS, &error);
+        g_autoptr(VlJson) m = NULL;
+        const VlEntry *entry = NULL;
+
+        ck_assert_msg(line != NULL, "waiting for %s: %s", type, error ? error->message : "");
+        ck_assert(vl_json_check(line, strlen(line), VL_FRAME_DEFAULT_MAX_DEPTH, &error));
+        m = vl_json_parse(line, strlen(line), &error);
+        ck_assert(m != NULL);
+        ck_assert_msg(
+            vl_catalogue_validate(&vl_guest_catalogue, VL_SENDER_GUEST, m, &entry, &error),
+            "invalid message from the agent: %s", error ? error->message : "");
+        if (g_str_equal(entry->name, type)) {
+            return g_steal_pointer(&m);
+        }
+    }
+}
+
+static const VlJson *
+find_by_name(const VlJson *array, const char *name)
+{
+    for (guint i = 0; i < vl_json_array_length(array); i++) {
+        const VlJson *item = vl_json_array_get(array, i);
+        const char *n = vl_json_get_string(vl_json_object_get(item, "name"));
+        if (n && g_str_equal(n, name)) {
+            return item;
+        }
+    }
+    return NULL;
+}
+
+START_TEST(test_report_matches_guest)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlLineSocket) sock =
+        vl_line_socket_connect(vl_guest_channel_path(guest, AGENT_PORT), 10, &error);
+    g_autoptr(VlJson) hello = NULL;
+    g_autoptr(VlJson) report = NULL;
+    g_autofree char *address = NULL;
+    const VlJson *sections, *os, *host, *memory, *apps, *eth0, *addresses;
+    gboolean found_address = FALSE;
+    const char *nonce = "vl-system-test-nonce-0001";
+    g_autofree char *line = NULL;
+
+    ck_assert_msg(sock != NULL, "%s", error ? error->message : "");
+    /* The agent greets first once it sees the host attach (SIGIO on the port). */
+    hello = receive_type(sock, "hello");
+    g_clear_pointer(&hello, vl_json_unref);
+    line = g_strdup_printf("{\"type\":\"hello\",\"versions\":[1],\"nonce\":\"%s\"}\n", nonce);
+    ck_assert(vl_line_socket_send(sock, line, strlen(line), &error));
+    hello = receive_type(sock, "hello");
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(hello, "nonce")), nonce);
+    report = receive_type(sock, "report");
+    sections = vl_json_object_get(report, "sections");
+
+    os = vl_json_object_get(sections, "os");
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(os, "id")), "debian");
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(os, "version_id")), "12");
+    ck_assert(strstr(vl_harness_kernel(harness),
+                     vl_json_get_string(vl_json_object_get(os, "kernel_release"))) != NULL);
+
+    host = vl_json_object_get(sections, "host");
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(host, "hostname")), "debian-guest");
+
+    memory = vl_json_object_get(sections, "memory");
+    /* 1536 MiB of RAM, less what the kernel keeps. */
+    ck_assert(vl_json_get_int(vl_json_object_get(memory, "total_kib")) > 1024 * 1024);
+    ck_assert(vl_json_get_int(vl_json_object_get(memory, "total_kib")) <= 1536 * 1024);
+
+    apps = vl_json_object_get(sections, "applications");
+    ck_assert_msg(find_by_name(apps, "systemd") != NULL, "systemd missing from applications");
+    ck_assert_msg(find_by_name(apps, "libc6") != NULL, "libc6 missing from applications");
+
+    eth0 = find_by_name(vl_json_object_get(vl_json_object_get(sections, "network"), "interfaces"),
+                        "eth0");
+    ck_assert_msg(eth0 != NULL, "eth0 missing from the network section");
+    addresses = vl_json_object_get(eth0, "addresses");
+    address = g_strdup_printf("%s", vl_harness_host_ipv4(harness));
+    /* The guest is .20 in the same /24 as the host's .1. */
+    address[strlen(address) - 1] = '\0';
+    for (guint i = 0; i < vl_json_array_length(addresses); i++) {
+        const VlJson *a = vl_json_array_get(addresses, i);
+        g_autofree char *want = g_strdup_printf("%s%d", address, GUEST_ADDRESS);
+        if (g_str_equal(vl_json_get_string(vl_json_object_get(a, "address")), want) &&
+            vl_json_get_int(vl_json_object_get(a, "prefix")) == 24) {
+            found_address = TRUE;
+        }
+    }
+    ck_assert_msg(found_address, "eth0 does not carry the guest's address");
+    printf("%s: agent report: %u applications, %u interfaces\n", vl_guest_name(guest),
+           vl_json_array_length(apps),
+           vl_json_array_length(
+               vl_json_object_get(vl_json_object_get(sections, "network"), "interfaces")));
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("guest-agent");
+    TCase *tc = tcase_create("debian");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_report_matches_guest);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Shared by the collector tests: runs a collector on a fixture tree and checks that what it
+ * wrote is a valid report section per the catalogue.
+ */
+#pragma once
+
+#include <check.h>
+
+#include "vl-catalogue.h"
+#include "vl-collector.h"
+
+/* tests/unit/fixtures/<relative>, from the source tree. */
+static inline char *
+fixture_path(const char *relative)
+{
+    const char *root = g_getenv("VL_SOURCE_ROOT");
+    return g_build_filename(root ? root : ".", "tests", "unit", "fixtures", relative, NULL);
+}
+
+/*
+ * Runs collector on ctx; on success returns the section's value, already checked with
+ * vl_report_validate_section(). On failure returns NULL and sets error.
+ */
+static inline VlJson *
+collect_section(const VlCollector *collector, const VlCollectContext *ctx, GError **error)
+{
+    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    g_autoptr(VlJson) root = NULL;
+    VlJson *value;
+
+    vl_json_builder_begin_object(b);
+    vl_json_builder_member(b, collector->name);
+    if (!collector->collect(ctx, b, error)) {
+        return NULL;
+    }
+    vl_json_builder_end_object(b);
+    root = vl_json_builder_finish(b);
+    value = vl_json_object_get(root, collector->name);
+    ck_assert_msg(value != NULL, "collector %s wrote no value", collector->name);
+    if (!vl_report_validate_section(collector->name, value, error)) {
+        return NULL;
+    }
+    return vl_json_ref(value);
+}
+
+/* Like collect_section(), but a failure fails the test with the error. */
+static inline VlJson *
+collect_valid(const VlCollector *collector, const VlCollectContext *ctx)
+{
+    g_autoptr(GError) error = NULL;
+    VlJson *value = collect_section(collector, ctx, &error);
+
+    ck_assert_msg(value != NULL, "collector %s: %s", collector->name,
+                  error ? error->message : "no value");
+    return value;
+}
