@@ -9,6 +9,7 @@
 #include "vl-channel.h"
 #include "vl-protocol.h"
 #include "vl-report.h"
+#include "vl-watch.h"
 
 typedef struct {
     const VlAgentConfig *config;
@@ -18,9 +19,29 @@ typedef struct {
     VlFrameReader *reader;
     GDBusConnection *bus;
     gint64 seq;
-    gboolean greeted; /* the host's hello arrived on this connection */
+    gboolean greeted;   /* the host's hello arrived on this connection */
+    gboolean announced; /* agent_started went out (once per process) */
     guint heartbeat_id;
+    VlWatch *watch;
+    GHashTable *last_sent; /* section -> its text as last sent on this connection */
+    GHashTable *pending;   /* section -> source id of its scheduled collection */
 } VlAgent;
+
+/*
+ * How long a change waits before the section is collected again, so a burst of notifications
+ * (an address and its route, dpkg rewriting its status file several times) makes one report.
+ */
+static guint
+settle_ms(const char *section)
+{
+    if (g_str_equal(section, "network") || g_str_equal(section, "users")) {
+        return 2;
+    }
+    if (g_str_equal(section, "applications")) {
+        return 300;
+    }
+    return 50;
+}
 
 static const guint supported_versions[] = {VL_GUEST_PROTOCOL_VERSION};
 
@@ -98,12 +119,132 @@ send_hello(VlAgent *a, const char *nonce, guint version)
 }
 
 static void
+remember_section(const char *name, VlJson *value, gpointer user_data)
+{
+    VlAgent *a = user_data;
+
+    g_hash_table_replace(a->last_sent, g_strdup(name), vl_json_to_string(value, NULL));
+}
+
+/* Sends the named sections (NULL: all) and remembers what was sent. */
+static void
 send_report(VlAgent *a, const char *const *sections)
 {
     g_autoptr(VlJson) collected = vl_report_collect(&a->ctx, sections);
     g_autoptr(VlJson) report = vl_report_message(++a->seq, sections == NULL, collected);
+    g_autoptr(GString) frame = vl_frame_encode(report);
 
-    send_message(a, report);
+    if (vl_channel_send(a->channel, frame->str, frame->len)) {
+        vl_json_object_foreach(collected, remember_section, a);
+    }
+}
+
+/* Collects one section again and sends it only if it differs from what the host last got. */
+static gboolean
+on_settled(gpointer user_data)
+{
+    VlAgent *a = ((gpointer *)user_data)[0];
+    const char *section = ((gpointer *)user_data)[1];
+    const char *const sections[] = {section, NULL};
+    g_autoptr(VlJson) collected = NULL;
+    g_autofree char *text = NULL;
+    const VlJson *value;
+
+    g_hash_table_remove(a->pending, section);
+    if (!a->greeted) {
+        return G_SOURCE_REMOVE;
+    }
+    collected = vl_report_collect(&a->ctx, sections);
+    value = vl_json_object_get(collected, section);
+    if (value == NULL) {
+        return G_SOURCE_REMOVE;
+    }
+    text = vl_json_to_string(value, NULL);
+    if (g_strcmp0(text, g_hash_table_lookup(a->last_sent, section)) != 0) {
+        g_autoptr(VlJson) report = vl_report_message(++a->seq, FALSE, collected);
+        g_autoptr(GString) frame = vl_frame_encode(report);
+
+        if (vl_channel_send(a->channel, frame->str, frame->len)) {
+            g_hash_table_replace(a->last_sent, g_strdup(section), g_steal_pointer(&text));
+        }
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void
+on_section_changed(const char *section, gpointer user_data)
+{
+    VlAgent *a = user_data;
+    gpointer *args;
+
+    if (!a->greeted || g_hash_table_contains(a->pending, section)) {
+        return;
+    }
+    args = g_new(gpointer, 2);
+    args[0] = a;
+    args[1] = (gpointer)g_intern_string(section);
+    g_hash_table_insert(a->pending, (gpointer)g_intern_string(section),
+                        GUINT_TO_POINTER(g_timeout_add_full(G_PRIORITY_DEFAULT, settle_ms(section),
+                                                            on_settled, args, g_free)));
+}
+
+static void
+send_event(VlAgent *a, const char *name, const char *session, const char *user, const char *mode)
+{
+    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    g_autoptr(VlJson) m = NULL;
+
+    vl_json_builder_begin_object(b);
+    vl_json_builder_member(b, "type");
+    vl_json_builder_add_string(b, "event");
+    vl_json_builder_member(b, "seq");
+    vl_json_builder_add_int(b, ++a->seq);
+    vl_json_builder_member(b, "time");
+    vl_json_builder_add_int(b, g_get_real_time() / G_USEC_PER_SEC);
+    vl_json_builder_member(b, "event");
+    vl_json_builder_add_string(b, name);
+    vl_json_builder_member(b, "data");
+    vl_json_builder_begin_object(b);
+    if (user) {
+        vl_json_builder_member(b, "user");
+        vl_json_builder_add_string(b, user);
+    }
+    if (session) {
+        vl_json_builder_member(b, "session");
+        vl_json_builder_add_string(b, session);
+    }
+    if (mode) {
+        vl_json_builder_member(b, "mode");
+        vl_json_builder_add_string(b, mode);
+    }
+    if (g_str_equal(name, "agent_started")) {
+        vl_json_builder_member(b, "version");
+        vl_json_builder_add_string(b, VL_VERSION);
+    }
+    vl_json_builder_end_object(b);
+    vl_json_builder_end_object(b);
+    m = vl_json_builder_finish(b);
+    send_message(a, m);
+}
+
+static void
+on_watch_event(VlWatchEvent event, const char *session, const char *user, gpointer user_data)
+{
+    VlAgent *a = user_data;
+    static const char *const names[] = {
+        [VL_WATCH_SESSION_NEW] = "session_logon",    [VL_WATCH_SESSION_REMOVED] = "session_logoff",
+        [VL_WATCH_SESSION_LOCKED] = "session_lock",  [VL_WATCH_SESSION_UNLOCKED] = "session_unlock",
+        [VL_WATCH_SHUTTING_DOWN] = "guest_shutdown",
+    };
+
+    if (!a->greeted) {
+        return;
+    }
+    /* A logon the host cannot name (the session ended at once) shows in the users section. */
+    if (event == VL_WATCH_SESSION_NEW && user == NULL) {
+        return;
+    }
+    send_event(a, names[event], session, user, NULL);
 }
 
 static void
@@ -259,7 +400,12 @@ handle_frame(VlAgent *a, const VlJson *frame)
         }
         send_hello(a, vl_json_get_string(vl_json_object_get(frame, "nonce")), version);
         a->greeted = TRUE;
+        g_hash_table_remove_all(a->last_sent);
         send_report(a, NULL);
+        if (!a->announced) {
+            send_event(a, "agent_started", NULL, NULL, NULL);
+            a->announced = TRUE;
+        }
     } else if (g_str_equal(entry->name, "command")) {
         handle_command(a, frame);
     } else if (g_str_equal(entry->name, "error")) {
@@ -298,6 +444,7 @@ on_connected(gpointer user_data)
     g_message("host connected");
     vl_frame_reader_reset(a->reader);
     a->greeted = FALSE;
+    g_hash_table_remove_all(a->last_sent);
     /* Greet first: the host's own hello may have been dropped while the port was closed. */
     send_hello(a, NULL, 0);
 }
@@ -309,6 +456,7 @@ on_disconnected(gpointer user_data)
 
     g_message("host disconnected");
     a->greeted = FALSE;
+    g_hash_table_remove_all(a->last_sent);
     vl_frame_reader_reset(a->reader);
 }
 
@@ -318,14 +466,24 @@ on_quit_signal(gpointer user_data)
     VlAgent *a = user_data;
 
     g_message("stopping");
+    if (a->greeted) {
+        send_event(a, "agent_stopping", NULL, NULL, NULL);
+    }
     g_main_loop_quit(a->loop);
     return G_SOURCE_CONTINUE;
+}
+
+static void
+remove_source(gpointer key, gpointer value, gpointer user_data)
+{
+    g_source_remove(GPOINTER_TO_UINT(value));
 }
 
 int
 vl_agent_run(const VlAgentConfig *config, const char *root)
 {
     static const VlChannelCallbacks callbacks = {on_connected, on_received, on_disconnected};
+    static const VlWatchCallbacks watch_callbacks = {on_section_changed, on_watch_event};
     VlAgent a = {.config = config};
     g_autoptr(GError) error = NULL;
     guint term_id, int_id;
@@ -343,6 +501,8 @@ vl_agent_run(const VlAgentConfig *config, const char *root)
         .system_bus = a.bus,
     };
     a.reader = vl_frame_reader_new(config->max_frame, VL_FRAME_DEFAULT_MAX_DEPTH);
+    a.last_sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    a.pending = g_hash_table_new(g_str_hash, g_str_equal);
     a.loop = g_main_loop_new(NULL, FALSE);
     a.channel = vl_channel_open(config->channel, &callbacks, &a, &error);
     if (a.channel == NULL) {
@@ -352,6 +512,7 @@ vl_agent_run(const VlAgentConfig *config, const char *root)
         g_main_loop_unref(a.loop);
         return 1;
     }
+    a.watch = vl_watch_new(&a.ctx, &watch_callbacks, &a);
     if (config->heartbeat_s > 0) {
         a.heartbeat_id = g_timeout_add_seconds(config->heartbeat_s, on_heartbeat, &a);
     }
@@ -366,6 +527,10 @@ vl_agent_run(const VlAgentConfig *config, const char *root)
     if (a.heartbeat_id) {
         g_source_remove(a.heartbeat_id);
     }
+    g_hash_table_foreach(a.pending, remove_source, NULL);
+    g_hash_table_unref(a.pending);
+    g_hash_table_unref(a.last_sent);
+    vl_watch_free(a.watch);
     vl_channel_free(a.channel);
     vl_frame_reader_free(a.reader);
     g_main_loop_unref(a.loop);

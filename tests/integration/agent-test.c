@@ -4,8 +4,10 @@
  * message the agent sends is validated against the catalogue.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -21,7 +23,7 @@ static char *socket_path;
 static GSubprocess *agent;
 
 static void
-start_agent(const char *config_text)
+start_agent_with(const char *config_text, const char *const *prefix)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *config = NULL;
@@ -35,9 +37,32 @@ start_agent(const char *config_text)
     config = g_build_filename(work_dir, "agent.conf", NULL);
     ck_assert(g_file_set_contents(config, config_text, -1, NULL));
     channel = g_strconcat("unix-listen:", socket_path, NULL);
-    agent = g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, &error, binary, "--config", config,
-                             "--channel", channel, NULL);
+    {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+
+        for (const char *const *p = prefix; p && *p; p++) {
+            g_ptr_array_add(argv, (gpointer)*p);
+        }
+        g_ptr_array_add(argv, (gpointer)binary);
+        g_ptr_array_add(argv, "--config");
+        g_ptr_array_add(argv, config);
+        g_ptr_array_add(argv, "--channel");
+        g_ptr_array_add(argv, channel);
+        g_ptr_array_add(argv, NULL);
+        agent =
+            g_subprocess_newv((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
+    }
     ck_assert_msg(agent != NULL, "%s", error ? error->message : "");
+}
+
+/* As root, the agent gets a network namespace of its own: changes to this machine's interfaces
+ * (other tests add and remove some) must not push reports into the middle of a conversation. */
+static void
+start_agent(const char *config_text)
+{
+    static const char *const prefix[] = {"unshare", "--net", NULL};
+
+    start_agent_with(config_text, geteuid() == 0 ? prefix : NULL);
 }
 
 static void
@@ -89,7 +114,7 @@ receive(VlLineSocket *sock, const VlEntry **ret_entry)
     return message;
 }
 
-/* The next message of the given type, skipping heartbeats. */
+/* The next message of the given type, skipping heartbeats and events (agent_started...). */
 static VlJson *
 receive_type(VlLineSocket *sock, const char *type)
 {
@@ -100,8 +125,8 @@ receive_type(VlLineSocket *sock, const char *type)
         if (g_str_equal(entry->name, type)) {
             return g_steal_pointer(&m);
         }
-        ck_assert_msg(g_str_equal(entry->name, "heartbeat"), "expected %s, got %s", type,
-                      entry->name);
+        ck_assert_msg(g_str_equal(entry->name, "heartbeat") || g_str_equal(entry->name, "event"),
+                      "expected %s, got %s", type, entry->name);
     }
 }
 
@@ -258,10 +283,79 @@ END_TEST
 START_TEST(test_heartbeat)
 {
     g_autoptr(VlLineSocket) sock = connect_and_greet("nonce-0123456789abcdef");
-    g_autoptr(VlJson) beat = receive_type(sock, "heartbeat");
-    const VlJson *memory = vl_json_object_get(beat, "memory");
+    g_autoptr(VlJson) beat = NULL;
 
-    ck_assert(vl_json_get_int(vl_json_object_get(memory, "total_kib")) > 0);
+    /* Reports of changes elsewhere on this machine (mounts) may come first. */
+    for (;;) {
+        const VlEntry *entry = NULL;
+        g_autoptr(VlJson) m = receive(sock, &entry);
+
+        if (g_str_equal(entry->name, "heartbeat")) {
+            beat = g_steal_pointer(&m);
+            break;
+        }
+    }
+    ck_assert(vl_json_get_int(vl_json_object_get(vl_json_object_get(beat, "memory"), "total_kib")) >
+              0);
+}
+END_TEST
+
+/* Push on change: the agent in a network namespace of its own, where the test adds an address. */
+static void
+setup_netns(void)
+{
+    start_agent("[agent]\nheartbeat-interval = 0\n");
+}
+
+static gboolean
+report_has_address(const VlJson *report, const char *address)
+{
+    const VlJson *interfaces = vl_json_object_get(
+        vl_json_object_get(vl_json_object_get(report, "sections"), "network"), "interfaces");
+
+    for (guint i = 0; i < vl_json_array_length(interfaces); i++) {
+        const VlJson *addresses = vl_json_object_get(vl_json_array_get(interfaces, i), "addresses");
+
+        for (guint j = 0; j < vl_json_array_length(addresses); j++) {
+            const char *a = member_string(vl_json_array_get(addresses, j), "address");
+            if (a && g_str_equal(a, address)) {
+                return TRUE;
+            }
+        }
+    }
+    return FALSE;
+}
+
+START_TEST(test_network_change_is_pushed)
+{
+    g_autoptr(VlLineSocket) sock = NULL;
+    g_autoptr(VlJson) update = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *pid = NULL;
+    const VlJson *sections;
+
+    if (geteuid() != 0) {
+        printf("skipped: adding an address in the agent's namespace needs root\n");
+        return;
+    }
+    sock = connect_and_greet("nonce-push-0123456789ab");
+    pid = g_strdup(g_subprocess_get_identifier(agent));
+    {
+        /* unshare(1) execs the agent, so the agent's pid is the subprocess's. */
+        const char *argv[] = {"nsenter",         "-t",  pid,  "-n", "ip", "addr", "add",
+                              "198.51.100.7/24", "dev", "lo", NULL};
+        g_autoptr(GSubprocess) ip =
+            g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
+
+        ck_assert_msg(ip != NULL, "%s", error ? error->message : "");
+        ck_assert(g_subprocess_wait_check(ip, NULL, &error));
+    }
+    update = receive_type(sock, "report");
+    ck_assert(!vl_json_get_bool(vl_json_object_get(update, "full")));
+    sections = vl_json_object_get(update, "sections");
+    ck_assert_uint_eq(vl_json_object_size(sections), 1);
+    ck_assert_msg(report_has_address(update, "198.51.100.7"),
+                  "the pushed network section lacks the new address");
 }
 END_TEST
 
@@ -280,6 +374,11 @@ main(void)
     tcase_add_test(tc, test_bad_input_keeps_agent_running);
     tcase_add_test(tc, test_reconnect);
     tcase_add_test(tc, test_heartbeat);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("push");
+    tcase_add_checked_fixture(tc, setup_netns, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_network_change_is_pushed);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
