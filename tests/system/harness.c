@@ -40,13 +40,15 @@ struct _VlGuest {
     char *name;
     char *dir;
     char *console;
-    char *channels[2]; /* org.vmlink.agent.0, org.qemu.guest_agent.0 */
-    gsize mark;        /* console offset where waits start searching */
+    char *channels[3];   /* org.vmlink.agent.0, org.qemu.guest_agent.0, org.vmlink.test.0 */
+    VlLineSocket *shell; /* connected to the test shell, once vl_guest_run() needed it */
+    gsize mark;          /* console offset where waits start searching */
     gint64 started_us;
     gint64 matched_us;
 };
 
-static const char *const channel_names[] = {"org.vmlink.agent.0", "org.qemu.guest_agent.0"};
+static const char *const channel_names[] = {"org.vmlink.agent.0", "org.qemu.guest_agent.0",
+                                            VL_TEST_PORT};
 
 /* Helpers ----------------------------------------------------------------------------------- */
 
@@ -414,6 +416,31 @@ build_overlay(VlGuest *g, const VlGuestSpec *spec, const char *out, GError **err
             return FALSE;
         }
     }
+    if (spec->image == VL_IMAGE_DEBIAN) {
+        /* Every Debian guest runs the test shell (vl_guest_run) on its own port. */
+        g_autofree char *script =
+            g_build_filename(g->harness->source_root, "tests/system/guest/testshell.sh", NULL);
+        g_autofree char *unit =
+            g_build_filename(g->harness->source_root, "tests/system/guest/testshell.service", NULL);
+        g_autofree char *script_to = g_build_filename(stage, "vl", "testshell.sh", NULL);
+        g_autofree char *unit_to =
+            g_build_filename(stage, "etc/systemd/system/vl-testshell.service", NULL);
+        g_autofree char *wants =
+            g_build_filename(stage, "etc/systemd/system/multi-user.target.wants", NULL);
+        g_autofree char *link = g_build_filename(wants, "vl-testshell.service", NULL);
+        const char *cp_script[] = {"cp", script, script_to, NULL};
+        const char *cp_unit[] = {"cp", unit, unit_to, NULL};
+        g_autofree char *vl_dir = g_build_filename(stage, "vl", NULL);
+
+        g_mkdir_with_parents(vl_dir, 0755);
+        g_mkdir_with_parents(wants, 0755);
+        if (!vl_run(cp_script, error) || !vl_run(cp_unit, error) ||
+            symlink("/etc/systemd/system/vl-testshell.service", link) < 0) {
+            g_prefix_error(error, "adding the test shell: ");
+            return FALSE;
+        }
+        g_chmod(script_to, 0755);
+    }
     for (const VlGuestFile *f = spec->files; f && f->source; f++) {
         g_autofree char *target = g_build_filename(stage, f->target, NULL);
         g_autofree char *dir = g_path_get_dirname(target);
@@ -598,8 +625,10 @@ vl_guest_free(VlGuest *g)
     g_free(g->name);
     g_free(g->dir);
     g_free(g->console);
-    g_free(g->channels[0]);
-    g_free(g->channels[1]);
+    g_clear_pointer(&g->shell, vl_line_socket_free);
+    for (guint i = 0; i < G_N_ELEMENTS(g->channels); i++) {
+        g_free(g->channels[i]);
+    }
     g_free(g);
 }
 
@@ -742,6 +771,48 @@ vl_guest_reset(VlGuest *g, GError **error)
 {
     if (virDomainReset(g->dom, 0) < 0) {
         return set_libvirt_error(error, "resetting the guest");
+    }
+    return TRUE;
+}
+
+gboolean
+vl_guest_run(VlGuest *g, const char *command, char **ret_output, int *ret_status, guint timeout_s,
+             GError **error)
+{
+    g_autofree char *line = g_strconcat(command, "\n", NULL);
+    g_autoptr(GString) output = g_string_new(NULL);
+
+    g_return_val_if_fail(strchr(command, '\n') == NULL, FALSE);
+
+    if (g->shell == NULL) {
+        g->shell = vl_line_socket_connect(vl_guest_channel_path(g, VL_TEST_PORT), 10, error);
+        if (g->shell == NULL || !vl_line_socket_sync(g->shell, "out:", timeout_s, error)) {
+            g_clear_pointer(&g->shell, vl_line_socket_free);
+            g_prefix_error(error, "the test shell of %s does not answer: ", g->name);
+            return FALSE;
+        }
+    }
+    if (!vl_line_socket_send(g->shell, line, strlen(line), error)) {
+        return FALSE;
+    }
+    for (;;) {
+        g_autofree char *reply = vl_line_socket_recv(g->shell, timeout_s * 1000, error);
+
+        if (reply == NULL) {
+            g_prefix_error(error, "running \"%s\" in %s: ", command, g->name);
+            return FALSE;
+        }
+        if (g_str_has_prefix(reply, "out:")) {
+            g_string_append_printf(output, "%s\n", reply + 4);
+        } else if (g_str_has_prefix(reply, "rc:")) {
+            if (ret_status) {
+                *ret_status = (int)g_ascii_strtoll(reply + 3, NULL, 10);
+            }
+            break;
+        }
+    }
+    if (ret_output) {
+        *ret_output = g_string_free(g_steal_pointer(&output), FALSE);
     }
     return TRUE;
 }

@@ -34,6 +34,9 @@ typedef enum {
     VL_HARNESS_ERROR_TIMEOUT, /* a wait ran out */
 } VlHarnessError;
 
+/* The port of the test shell every Debian guest runs (guest/testshell.sh). */
+#define VL_TEST_PORT "org.vmlink.test.0"
+
 typedef struct _VlHarness VlHarness;
 typedef struct _VlGuest VlGuest;
 
@@ -97,6 +100,13 @@ void vl_guest_mark_console(VlGuest *guest);
 gboolean vl_guest_wait_console(VlGuest *guest, const char *text, guint timeout_s, GError **error);
 /* The whole console line holding the first occurrence of text after the mark, or NULL. */
 char *vl_guest_console_line(VlGuest *guest, const char *text);
+
+/*
+ * Runs a shell command (one line) inside a Debian guest through its test shell, and returns
+ * its output (stdout and stderr) and exit status. The first call connects and synchronises.
+ */
+gboolean vl_guest_run(VlGuest *guest, const char *command, char **ret_output, int *ret_status,
+                      guint timeout_s, GError **error);
 
 /* The domain's state per libvirt (VIR_DOMAIN_RUNNING...), or -1 when it is gone. */
 int vl_guest_state(VlGuest *guest);
