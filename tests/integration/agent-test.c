@@ -14,6 +14,7 @@
 #include <signal.h>
 
 #include "vl-line-socket.h"
+#include "vl-logind-mock.h"
 #include "vl-protocol.h"
 
 #define WAIT_MS 20000
@@ -359,6 +360,135 @@ START_TEST(test_network_change_is_pushed)
 }
 END_TEST
 
+/* Sessions, lock and unlock, through a logind mock on a private bus. */
+static VlLogindMock *logind;
+
+static void
+setup_logind(void)
+{
+    g_autoptr(GError) error = NULL;
+
+    logind = vl_logind_mock_start(&error);
+    ck_assert_msg(logind != NULL, "%s", error ? error->message : "");
+    /* The agent's system bus is the private one (this runs in the test's own process). */
+    g_setenv("DBUS_SYSTEM_BUS_ADDRESS", vl_logind_mock_address(logind), TRUE);
+    start_agent("[agent]\nheartbeat-interval = 0\n");
+}
+
+static void
+teardown_logind(void)
+{
+    teardown();
+    g_clear_pointer(&logind, vl_logind_mock_stop);
+}
+
+/* The next event, skipping reports; checks its name and session. */
+static VlJson *
+receive_event(VlLineSocket *sock, const char *name, const char *session)
+{
+    g_autoptr(VlJson) event = receive_type(sock, "event");
+    const VlJson *data = vl_json_object_get(event, "data");
+
+    /* agent_started comes once after the first handshake. */
+    if (g_str_equal(member_string(event, "event"), "agent_started")) {
+        return receive_event(sock, name, session);
+    }
+    ck_assert_str_eq(member_string(event, "event"), name);
+    ck_assert_str_eq(member_string(data, "session"), session);
+    return g_steal_pointer(&event);
+}
+
+START_TEST(test_session_events)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlLineSocket) sock = connect_and_greet("nonce-logind-0123456789");
+    g_autofree char *path = NULL;
+    g_autoptr(VlJson) logon = NULL;
+    g_autoptr(VlJson) lock = NULL;
+    g_autoptr(VlJson) unlock = NULL;
+    g_autoptr(VlJson) logoff = NULL;
+
+    path = vl_logind_mock_add_session(logind, "5", 1000, "alice", TRUE, TRUE, &error);
+    ck_assert_msg(path != NULL, "%s", error ? error->message : "");
+    logon = receive_event(sock, "session_logon", "5");
+    ck_assert_str_eq(member_string(vl_json_object_get(logon, "data"), "user"), "alice");
+
+    ck_assert(vl_logind_mock_set_locked(logind, path, TRUE, &error));
+    lock = receive_event(sock, "session_lock", "5");
+    ck_assert(vl_logind_mock_set_locked(logind, path, FALSE, &error));
+    unlock = receive_event(sock, "session_unlock", "5");
+
+    ck_assert_msg(vl_logind_mock_remove_session(logind, "5", path, &error), "%s",
+                  error ? error->message : "");
+    logoff = receive_event(sock, "session_logoff", "5");
+}
+END_TEST
+
+/* The users section follows the sessions as they come and go. */
+START_TEST(test_users_section_pushed)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlLineSocket) sock = connect_and_greet("nonce-logind-users-0123");
+    g_autofree char *path =
+        vl_logind_mock_add_session(logind, "7", 1001, "bob", TRUE, TRUE, &error);
+
+    ck_assert_msg(path != NULL, "%s", error ? error->message : "");
+    for (;;) {
+        g_autoptr(VlJson) report = receive_type(sock, "report");
+        const VlJson *users = vl_json_object_get(vl_json_object_get(report, "sections"), "users");
+
+        if (users && vl_json_array_length(users) == 1) {
+            ck_assert_str_eq(member_string(vl_json_array_get(users, 0), "name"), "bob");
+            ck_assert_str_eq(member_string(vl_json_array_get(users, 0), "session"), "7");
+            break;
+        }
+    }
+}
+END_TEST
+
+/* lock_screen and log_off reach logind with the session asked for. */
+START_TEST(test_session_actions)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlLineSocket) sock = connect_and_greet("nonce-logind-actions-01");
+    g_autoptr(VlJson) locked = NULL;
+    g_autoptr(VlJson) logged_off = NULL;
+    g_autoptr(GVariant) calls = NULL;
+    g_autofree char *path =
+        vl_logind_mock_add_session(logind, "9", 1002, "carol", TRUE, FALSE, &error);
+    const char *session = NULL;
+
+    ck_assert(path != NULL);
+    send_line(sock, "{\"type\":\"command\",\"id\":\"k1\",\"name\":\"lock_screen\","
+                    "\"args\":{\"session\":\"9\"}}");
+    locked = receive_type(sock, "reply");
+    ck_assert_str_eq(member_string(locked, "id"), "k1");
+    calls = vl_logind_mock_call(logind, "/org/freedesktop/login1", "org.freedesktop.DBus.Mock",
+                                "GetMethodCalls", g_variant_new("(s)", "LockSession"), &error);
+    ck_assert_msg(calls != NULL, "%s", error ? error->message : "");
+    {
+        g_autoptr(GVariant) list = g_variant_get_child_value(calls, 0);
+        g_autoptr(GVariant) call = NULL;
+        g_autoptr(GVariant) args = NULL;
+        g_autoptr(GVariant) first = NULL;
+        g_autoptr(GVariant) inner = NULL;
+
+        ck_assert_uint_eq(g_variant_n_children(list), 1);
+        call = g_variant_get_child_value(list, 0);
+        args = g_variant_get_child_value(call, 1);
+        first = g_variant_get_child_value(args, 0);
+        inner = g_variant_get_variant(first);
+        session = g_variant_get_string(inner, NULL);
+        ck_assert_str_eq(session, "9");
+    }
+
+    /* Without a session the agent ends the active user session: carol's. */
+    send_line(sock, "{\"type\":\"command\",\"id\":\"o1\",\"name\":\"log_off\",\"args\":{}}");
+    logged_off = receive_type(sock, "reply");
+    ck_assert_str_eq(member_string(logged_off, "id"), "o1");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -374,6 +504,13 @@ main(void)
     tcase_add_test(tc, test_bad_input_keeps_agent_running);
     tcase_add_test(tc, test_reconnect);
     tcase_add_test(tc, test_heartbeat);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("logind");
+    tcase_add_checked_fixture(tc, setup_logind, teardown_logind);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_session_events);
+    tcase_add_test(tc, test_users_section_pushed);
+    tcase_add_test(tc, test_session_actions);
     suite_add_tcase(s, tc);
     tc = tcase_create("push");
     tcase_add_checked_fixture(tc, setup_netns, teardown);
