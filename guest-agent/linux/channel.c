@@ -46,6 +46,7 @@ struct _VlChannel {
     guint fd_watch;
     guint listen_watch;
     guint signal_watch;
+    guint initial_check;
     gboolean connected;
     gboolean watching_out;
     GByteArray *out;
@@ -201,6 +202,18 @@ on_sigio(int fd, GIOCondition condition, gpointer user_data)
 }
 
 static gboolean
+check_attached(gpointer user_data)
+{
+    VlChannel *ch = user_data;
+
+    ch->initial_check = 0;
+    if (!ch->connected && port_attached(ch->fd)) {
+        found_host(ch);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
 open_virtio(VlChannel *ch, GError **error)
 {
     sigset_t set;
@@ -318,8 +331,9 @@ vl_channel_open(const char *spec, const VlChannelCallbacks *callbacks, gpointer 
     if (g_str_equal(method, "virtio-serial")) {
         ch->kind = KIND_VIRTIO;
         ok = open_virtio(ch, error);
-        if (ok && port_attached(ch->fd)) {
-            found_host(ch);
+        if (ok) {
+            /* A host may be attached already; callbacks never run before open returns. */
+            ch->initial_check = g_idle_add(check_attached, ch);
         }
     } else if (g_str_equal(method, "unix-listen")) {
         ch->kind = KIND_LISTEN;
@@ -342,6 +356,9 @@ vl_channel_free(VlChannel *ch)
         return;
     }
     unwatch_fd(ch);
+    if (ch->initial_check) {
+        g_source_remove(ch->initial_check);
+    }
     if (ch->listen_watch) {
         g_source_remove(ch->listen_watch);
     }
