@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The filesystems collector on Linux: /proc/self/mountinfo, parsed as it streams in, then
+ * The filesystems collector on Linux: /proc/1/mountinfo, parsed as it streams in, then
  * statvfs() on each mount point kept. See filesystems.h for what is kept.
  */
 #include "filesystems.h"
@@ -13,7 +13,9 @@
 
 #include "vl-collectors-linux.h"
 
-#define MOUNTINFO_PATH "/proc/self/mountinfo"
+/* The mounts of init's namespace: the agent's own (systemd's PrivateTmp, ProtectSystem) adds
+ * bind mounts the system does not have. */
+#define MOUNTINFO_PATH "/proc/1/mountinfo"
 #define READ_CHUNK (16 * 1024)
 /* More than this is not a mountinfo: stop instead of reading forever. */
 #define MOUNTINFO_FILE_MAX ((guint64)256 << 20)

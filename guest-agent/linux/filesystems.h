@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The filesystems section on Linux: the mounts of /proc/self/mountinfo that hold data, with
+ * The filesystems section on Linux: the mounts of /proc/1/mountinfo that hold data, with
  * their size from statvfs().
  *
  * The mountinfo parser is a push parser with no I/O (bytes in any chunks, then the section

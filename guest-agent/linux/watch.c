@@ -135,7 +135,8 @@ start_inotify(VlWatch *w, const VlCollectContext *ctx)
 
 /* mounts ------------------------------------------------------------------------------------ */
 
-/* The kernel marks /proc/self/mountinfo with POLLPRI|POLLERR when the mount table changes. */
+/* The kernel marks /proc/1/mountinfo (the mounts the filesystems section reports) with
+ * POLLPRI|POLLERR when the mount table changes. */
 static gboolean
 on_mounts(int fd, GIOCondition condition, gpointer user_data)
 {
@@ -263,7 +264,7 @@ vl_watch_new(const VlCollectContext *ctx, const VlWatchCallbacks *callbacks, gpo
 {
     VlWatch *w = g_new0(VlWatch, 1);
     g_autoptr(GError) error = NULL;
-    g_autofree char *mountinfo = vl_collect_path(ctx, "/proc/self/mountinfo");
+    g_autofree char *mountinfo = vl_collect_path(ctx, "/proc/1/mountinfo");
 
     w->cb = *callbacks;
     w->user_data = user_data;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Fuzz target: bytes as /proc/self/mountinfo through the filesystems parser
+ * Fuzz target: bytes as /proc/1/mountinfo through the filesystems parser
  * (guest-agent/linux/filesystems.c), with exclude globs and without statvfs().
  *
  * The first input byte chooses a chunk size (1..256). The section written must pass the

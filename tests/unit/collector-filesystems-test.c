@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The filesystems collector (guest-agent/linux/filesystems.c) on fixtures/filesystems/<case>/
- * trees holding proc/self/mountinfo, its mountinfo parser fed directly (chunking, huge lines,
+ * trees holding proc/1/mountinfo, its mountinfo parser fed directly (chunking, huge lines,
  * bounds), and this machine's mounts against statvfs("/").
  */
 #include <check.h>
@@ -245,7 +245,7 @@ START_TEST(test_chunking)
 
     for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
         g_autofree char *relative =
-            g_build_filename("filesystems", cases[c], "proc/self/mountinfo", NULL);
+            g_build_filename("filesystems", cases[c], "proc/1/mountinfo", NULL);
         g_autofree char *path = fixture_path(relative);
         g_autofree char *text = NULL;
         g_autofree char *whole = NULL;
