@@ -13,8 +13,9 @@ G_BEGIN_DECLS
 
 typedef struct _VlLogindMock VlLogindMock;
 
-/* Starts the bus and the mock and waits until org.freedesktop.login1 answers. */
-VlLogindMock *vl_logind_mock_start(GError **error);
+/* Starts the bus and, with with_logind, the mock, waiting until org.freedesktop.login1
+ * answers. Without it: a system bus on which logind is absent. */
+VlLogindMock *vl_logind_mock_start(gboolean with_logind, GError **error);
 void vl_logind_mock_stop(VlLogindMock *mock);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlLogindMock, vl_logind_mock_stop)
 

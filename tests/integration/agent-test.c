@@ -368,7 +368,7 @@ setup_logind(void)
 {
     g_autoptr(GError) error = NULL;
 
-    logind = vl_logind_mock_start(&error);
+    logind = vl_logind_mock_start(TRUE, &error);
     ck_assert_msg(logind != NULL, "%s", error ? error->message : "");
     /* The agent's system bus is the private one (this runs in the test's own process). */
     g_setenv("DBUS_SYSTEM_BUS_ADDRESS", vl_logind_mock_address(logind), TRUE);

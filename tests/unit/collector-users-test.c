@@ -10,19 +10,17 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <utmpx.h>
 
 #include "collector-check.h"
 #include "linux/users.h"
 #include "linux/vl-collectors-linux.h"
+#include "vl-logind-mock.h"
 
 #define LOGIND_PATH "/org/freedesktop/login1"
 #define MOCK_IFACE "org.freedesktop.DBus.Mock"
 #define SESSION_IFACE "org.freedesktop.login1.Session"
-#define WAIT_GUARD_S 30 /* only a failure takes this long */
 
 /* The debian fixture's sessions, as read from its utmp. */
 #define DEBIAN_USERS                                                                               \
@@ -47,171 +45,62 @@ collect_root(const char *root, GDBusConnection *bus)
     return collect_valid(&vl_collector_users, &ctx);
 }
 
-/* A private bus and a logind mock -----------------------------------------------------------
- *
- * Started and stopped by unchecked fixtures, in check's parent process, so that they go away
- * whatever a test does; the parent never uses GDBus (its worker thread would not survive
- * check's fork). Each test connects on its own and resets the mock first.
- */
+/* A private bus and a logind mock (tests/common/vl-logind-mock.c), started for each test in
+ * check's child process, so that they go away whatever a test does. */
 
-static GPid bus_pid;
-static GPid mock_pid;
-static char *bus_address;
-static char *setup_error;
+static VlLogindMock *logind;
 
 static void
-die_with_parent(gpointer user_data)
+start_mock(gboolean with_logind)
 {
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static void
-stop_process(GPid *pid)
-{
-    if (*pid > 0) {
-        kill(*pid, SIGTERM);
-        waitpid(*pid, NULL, 0);
-        g_spawn_close_pid(*pid);
-        *pid = 0;
-    }
-}
-
-static void
-start_bus(void)
-{
-    char *argv[] = {"dbus-daemon", "--config-file=/usr/share/dbus-1/session.conf", "--nofork",
-                    "--print-address=1", NULL};
     g_autoptr(GError) error = NULL;
-    g_autoptr(GString) line = g_string_new(NULL);
-    int out = -1;
-    char c;
 
-    if (!g_spawn_async_with_pipes(NULL, argv, NULL,
-                                  G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                      G_SPAWN_STDERR_TO_DEV_NULL,
-                                  die_with_parent, NULL, &bus_pid, NULL, &out, NULL, &error)) {
-        setup_error = g_strdup_printf("dbus-daemon: %s", error->message);
-        return;
-    }
-    while (read(out, &c, 1) == 1 && c != '\n') {
-        g_string_append_c(line, c);
-    }
-    close(out);
-    if (line->len == 0) {
-        setup_error = g_strdup("dbus-daemon printed no address");
-        stop_process(&bus_pid);
-        return;
-    }
-    bus_address = g_string_free(g_steal_pointer(&line), FALSE);
+    logind = vl_logind_mock_start(with_logind, &error);
+    ck_assert_msg(logind != NULL, "private bus: %s", error ? error->message : "?");
 }
 
 static void
-start_bus_and_mock(void)
+setup_logind(void)
 {
-    char *check_argv[] = {"/usr/bin/python3", "-c", "import dbusmock", NULL};
-    char *argv[] = {"/usr/bin/python3", "-m", "dbusmock", "--system", "--template", "logind", NULL};
-    g_auto(GStrv) env = NULL;
-    g_autoptr(GError) error = NULL;
-    int status = 0;
-
-    if (!g_spawn_sync(NULL, check_argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL,
-                      &status, &error) ||
-        !g_spawn_check_wait_status(status, NULL)) {
-        setup_error = g_strdup("python3-dbusmock is needed (apt-get install python3-dbusmock)");
-        return;
-    }
-    start_bus();
-    if (!bus_address) {
-        return;
-    }
-    env = g_environ_setenv(g_get_environ(), "DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
-    if (!g_spawn_async(NULL, argv, env, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
-                       die_with_parent, NULL, &mock_pid, &error)) {
-        setup_error = g_strdup_printf("dbusmock: %s", error->message);
-    }
+    start_mock(TRUE);
 }
 
 static void
-stop_all(void)
+setup_bus_only(void)
 {
-    stop_process(&mock_pid);
-    stop_process(&bus_pid);
-    g_clear_pointer(&bus_address, g_free);
-    g_clear_pointer(&setup_error, g_free);
+    start_mock(FALSE);
 }
-
-typedef struct {
-    GMainLoop *loop;
-    gboolean expired;
-} Wait;
 
 static void
-name_appeared(GDBusConnection *connection, const char *name, const char *owner, gpointer data)
+stop_mock(void)
 {
-    g_main_loop_quit(((Wait *)data)->loop);
-}
-
-static gboolean
-wait_expired(gpointer data)
-{
-    Wait *wait = data;
-
-    wait->expired = TRUE;
-    g_main_loop_quit(wait->loop);
-    return G_SOURCE_REMOVE;
+    g_clear_pointer(&logind, vl_logind_mock_stop);
 }
 
 static GVariant *
 call(GDBusConnection *bus, const char *path, const char *iface, const char *method, GVariant *args)
 {
     g_autoptr(GError) error = NULL;
-    GVariant *reply =
-        g_dbus_connection_call_sync(bus, "org.freedesktop.login1", path, iface, method, args, NULL,
-                                    G_DBUS_CALL_FLAGS_NONE, WAIT_GUARD_S * 1000, NULL, &error);
+    GVariant *reply = vl_logind_mock_call(logind, path, iface, method, args, &error);
 
     ck_assert_msg(reply != NULL, "%s.%s: %s", iface, method, error ? error->message : "");
     return reply;
 }
 
-/* Connects to the private bus; with_logind: waits for the mock and resets it. */
+/* The test's connection to the private bus. */
 static GDBusConnection *
 connect_bus(gboolean with_logind)
 {
-    g_autoptr(GError) error = NULL;
-    GDBusConnection *bus;
-
-    ck_assert_msg(bus_address != NULL, "private bus: %s", setup_error ? setup_error : "?");
-    bus = g_dbus_connection_new_for_address_sync(bus_address,
-                                                 G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                 NULL, NULL, &error);
-    ck_assert_msg(bus != NULL, "%s", error ? error->message : "");
-    if (with_logind) {
-        Wait wait = {g_main_loop_new(NULL, FALSE), FALSE};
-        g_autoptr(GVariant) reply = NULL;
-        guint watch = g_bus_watch_name_on_connection(bus, "org.freedesktop.login1",
-                                                     G_BUS_NAME_WATCHER_FLAGS_NONE, name_appeared,
-                                                     NULL, &wait, NULL);
-        guint timer = g_timeout_add_seconds(WAIT_GUARD_S, wait_expired, &wait);
-
-        g_main_loop_run(wait.loop);
-        g_bus_unwatch_name(watch);
-        g_main_loop_unref(wait.loop);
-        ck_assert_msg(!wait.expired, "the logind mock did not appear on the bus");
-        g_source_remove(timer);
-        reply = call(bus, LOGIND_PATH, MOCK_IFACE, "Reset", NULL);
-    }
-    return bus;
+    return g_object_ref(vl_logind_mock_bus(logind));
 }
 
 static char *
 add_session(GDBusConnection *bus, const char *id, guint32 uid, const char *name, gboolean active)
 {
-    g_autoptr(GVariant) reply = call(bus, LOGIND_PATH, MOCK_IFACE, "AddSession",
-                                     g_variant_new("(ssusb)", id, "seat0", uid, name, active));
-    char *path = NULL;
+    g_autoptr(GError) error = NULL;
+    char *path = vl_logind_mock_add_session(logind, id, uid, name, active, FALSE, &error);
 
-    g_variant_get(reply, "(s)", &path);
+    ck_assert_msg(path != NULL, "AddSession: %s", error ? error->message : "");
     return path;
 }
 
@@ -544,7 +433,7 @@ users_suite(void)
     TCase *tc;
 
     tc = tcase_create("logind");
-    tcase_add_unchecked_fixture(tc, start_bus_and_mock, stop_all);
+    tcase_add_checked_fixture(tc, setup_logind, stop_mock);
     tcase_add_test(tc, test_logind_sessions);
     tcase_add_test(tc, test_logind_no_sessions);
     tcase_add_test(tc, test_logind_people_only);
@@ -553,7 +442,7 @@ users_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("no-logind");
-    tcase_add_unchecked_fixture(tc, start_bus, stop_all);
+    tcase_add_checked_fixture(tc, setup_bus_only, stop_mock);
     tcase_add_test(tc, test_bus_without_logind);
     suite_add_tcase(s, tc);
 
