@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK(vl - collector - error - quark, vl_collector_error)
+/* clang-format off */
+G_DEFINE_QUARK(vl-collector-error-quark, vl_collector_error)
+/* clang-format on */
 
 char *
 vl_collect_path(const VlCollectContext *ctx, const char *path)

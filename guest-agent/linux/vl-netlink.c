@@ -14,7 +14,9 @@
 #define DUMP_TIMEOUT_MS 2000 /* the kernel answers at once; this only guards against a hang */
 #define DUMP_ATTEMPTS 4      /* dumps interrupted by a change (NLM_F_DUMP_INTR) are repeated */
 
-G_DEFINE_QUARK(vl - netlink - error - quark, vl_netlink_error)
+/* clang-format off */
+G_DEFINE_QUARK(vl-netlink-error-quark, vl_netlink_error)
+/* clang-format on */
 
 struct _VlNetlinkState {
     GHashTable *links; /* GINT_TO_POINTER(index) -> VlNetlinkLink */
