@@ -2,6 +2,7 @@
 #include "vl-agent.h"
 
 #include <glib-unix.h>
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 
@@ -136,6 +137,13 @@ send_report(VlAgent *a, const char *const *sections)
 
     if (vl_channel_send(a->channel, frame->str, frame->len)) {
         vl_json_object_foreach(collected, remember_section, a);
+    }
+    if (sections == NULL) {
+        /* A full report peaks at about a megabyte (the applications section); hand it back. */
+        g_string_free(g_steal_pointer(&frame), TRUE);
+        g_clear_pointer(&report, vl_json_unref);
+        g_clear_pointer(&collected, vl_json_unref);
+        malloc_trim(0);
     }
 }
 
