@@ -38,7 +38,9 @@ bench_start_vmlink(BenchContext *ctx, BenchNamespaces ns, char **ret_socket, GEr
     g_autofree char *config = g_strdup_printf("%s/%u-agent.conf", ctx->tmpdir, serial);
     g_autofree char *socket = g_strdup_printf("%s/%u-vmlink.sock", ctx->tmpdir, serial);
     g_autofree char *channel = g_strconcat("unix-listen:", socket, NULL);
-    const char *const command[] = {ctx->agent, "--config", config, "--channel", channel, NULL};
+    /* The environment its systemd unit gives it (packaging/vmlink-agent.service.in). */
+    const char *const command[] = {
+        "env", "G_SLICE=always-malloc", ctx->agent, "--config", config, "--channel", channel, NULL};
     BenchPeer *peer;
 
     /* Heartbeats off: nothing but the benchmark's own requests and real changes. */

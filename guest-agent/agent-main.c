@@ -95,9 +95,6 @@ main(int argc, char **argv)
     g_autoptr(VlAgentConfig) config = vl_agent_config_new();
     int status;
 
-    /* GLib 2.74's slice allocator keeps what a full report freed; plain malloc gives it back
-     * (with malloc_trim after each full report). Read at GLib's first slice allocation. */
-    setenv("G_SLICE", "always-malloc", 0);
     /* Before anything can start a thread: SIGIO must only ever reach the channel's signalfd. */
     vl_channel_block_signals();
     setlocale(LC_ALL, "");
