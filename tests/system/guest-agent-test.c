@@ -19,26 +19,13 @@
 
 static VlHarness *harness;
 static VlGuest *guest;
-static char *destdir;
 static VlLineSocket *agent_sock; /* the host end of the agent's channel, after the handshake */
-
-static void
-install_into(const char *dir)
-{
-    g_autoptr(GError) error = NULL;
-    const char *build = g_getenv("VL_BUILD_ROOT");
-    const char *argv[] = {"meson",   "install",   "-C", build, "--no-rebuild",
-                          "--quiet", "--destdir", dir,  NULL};
-
-    ck_assert_msg(build != NULL, "VL_BUILD_ROOT names the build folder");
-    ck_assert_msg(vl_run(argv, &error), "meson install: %s", error ? error->message : "");
-}
 
 static void
 boot_guest(gboolean network)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *agent = NULL;
+    g_autofree char *destdir = NULL;
     g_autofree char *dropin = NULL;
     const char *root = g_getenv("VL_SOURCE_ROOT");
     VlGuestFile files[2] = {{NULL, NULL}, {NULL, NULL}};
@@ -55,13 +42,8 @@ boot_guest(gboolean network)
     }
     ck_assert_msg(harness != NULL, "harness: %s", error->message);
 
-    destdir = g_dir_make_tmp("vl-destdir-XXXXXX", &error);
-    ck_assert(destdir != NULL);
-    install_into(destdir);
-    agent = g_build_filename(destdir, "usr", "sbin", "vmlink-agent", NULL);
-    ck_assert_msg(g_file_test(agent, G_FILE_TEST_IS_EXECUTABLE),
-                  "meson install did not put vmlink-agent in /usr/sbin (configure the build with "
-                  "--prefix=/usr --sysconfdir=/etc, as ./dev does)");
+    destdir = vl_harness_install_build(harness, &error);
+    ck_assert_msg(destdir != NULL, "%s", error ? error->message : "");
     spec.tree = destdir;
     dropin = g_build_filename(root ? root : ".", "tests/system/guest/agent-console.conf", NULL);
     files[0] = (VlGuestFile){dropin, "/etc/systemd/system/vmlink-agent.service.d/console.conf"};
@@ -88,15 +70,9 @@ setup_without_network(void)
 static void
 teardown(void)
 {
-    const char *argv[] = {"rm", "-rf", destdir, NULL};
-
     g_clear_pointer(&agent_sock, vl_line_socket_free);
     g_clear_pointer(&guest, vl_guest_free);
     g_clear_pointer(&harness, vl_harness_free);
-    if (destdir) {
-        vl_run(argv, NULL);
-    }
-    g_clear_pointer(&destdir, g_free);
 }
 
 static VlJson *

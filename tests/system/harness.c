@@ -351,3 +351,32 @@ vl_harness_host_ipv6(VlHarness *h)
 {
     return h->host6;
 }
+
+char *
+vl_harness_install_build(VlHarness *h, GError **error)
+{
+    const char *build = g_getenv("VL_BUILD_ROOT");
+    g_autofree char *destdir = g_build_filename(h->work_dir, "destdir", NULL);
+    g_autofree char *agent = g_build_filename(destdir, "usr", "sbin", "vmlink-agent", NULL);
+    const char *argv[] = {
+        "meson",     "install", "-C", build ? build : ".", "--no-rebuild", "--quiet",
+        "--destdir", destdir,   NULL};
+
+    if (build == NULL) {
+        g_set_error_literal(error, VL_HARNESS_ERROR, VL_HARNESS_ERROR_SETUP,
+                            "VL_BUILD_ROOT does not name the build folder to install");
+        return NULL;
+    }
+    if (!g_file_test(destdir, G_FILE_TEST_IS_DIR) && !vl_run(argv, error)) {
+        g_prefix_error(error, "meson install: ");
+        return NULL;
+    }
+    if (!g_file_test(agent, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_set_error(error, VL_HARNESS_ERROR, VL_HARNESS_ERROR_SETUP,
+                    "meson install put no vmlink-agent in /usr/sbin: configure %s with "
+                    "--prefix=/usr --sysconfdir=/etc, as ./dev does",
+                    build);
+        return NULL;
+    }
+    return g_steal_pointer(&destdir);
+}

@@ -69,6 +69,14 @@ VlHarness *vl_harness_new(GError **error);
 void vl_harness_free(VlHarness *harness);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlHarness, vl_harness_free)
 
+/*
+ * Installs the build ($VL_BUILD_ROOT) the way a package would, with meson install --destdir
+ * into a folder of the harness (removed with it), and returns that folder, to pass as a
+ * guest's tree. The build must be configured with --prefix=/usr --sysconfdir=/etc, as ./dev
+ * configures it.
+ */
+char *vl_harness_install_build(VlHarness *harness, GError **error);
+
 /* The host's addresses on the test network, once a guest with a network has started. */
 const char *vl_harness_host_ipv4(VlHarness *harness);
 const char *vl_harness_host_ipv6(VlHarness *harness);
