@@ -6,6 +6,7 @@
 #pragma once
 
 #include <check.h>
+#include <string.h>
 
 #include "vl-catalogue.h"
 #include "vl-collector.h"
@@ -54,4 +55,27 @@ collect_valid(const VlCollector *collector, const VlCollectContext *ctx)
     ck_assert_msg(value != NULL, "collector %s: %s", collector->name,
                   error ? error->message : "no value");
     return value;
+}
+
+/*
+ * Runs collector on the fixture tree fixtures/<section>/<name> and checks that it fails with
+ * code, and that the message names the file (relative to the tree) and contains message: a
+ * person reading the log must know where to look and why.
+ */
+static inline void
+assert_collect_fails(const VlCollector *collector, const char *name, const char *file,
+                     VlCollectorError code, const char *message)
+{
+    g_autofree char *relative = g_build_filename(collector->name, name, NULL);
+    g_autofree char *root = fixture_path(relative);
+    g_autofree char *path = g_build_filename(root, file, NULL);
+    VlCollectContext ctx = {.root = root};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlJson) section = collect_section(collector, &ctx, &error);
+
+    ck_assert_ptr_null(section);
+    ck_assert_msg(g_error_matches(error, VL_COLLECTOR_ERROR, code), "%s: %s", relative,
+                  error ? error->message : "no error");
+    ck_assert_msg(strstr(error->message, path) && strstr(error->message, message),
+                  "%s: unexpected message: %s", relative, error->message);
 }

@@ -87,19 +87,8 @@ static const struct {
 
 START_TEST(test_bad)
 {
-    g_autofree char *name = g_strdup_printf("memory/%s", bad_cases[_i].name);
-    g_autofree char *root = fixture_path(name);
-    g_autofree char *file = g_build_filename(root, "proc", "meminfo", NULL);
-    VlCollectContext ctx = {.root = root};
-    g_autoptr(GError) error = NULL;
-    g_autoptr(VlJson) section = collect_section(&vl_collector_memory, &ctx, &error);
-
-    ck_assert_ptr_null(section);
-    ck_assert_msg(g_error_matches(error, VL_COLLECTOR_ERROR, bad_cases[_i].code), "%s: %s", name,
-                  error ? error->message : "no error");
-    /* The message names the file, so a person knows where to look. */
-    ck_assert_msg(strstr(error->message, file) && strstr(error->message, bad_cases[_i].message),
-                  "%s: unexpected message: %s", name, error->message);
+    assert_collect_fails(&vl_collector_memory, bad_cases[_i].name, "proc/meminfo",
+                         bad_cases[_i].code, bad_cases[_i].message);
 }
 END_TEST
 
