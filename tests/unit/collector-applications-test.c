@@ -16,16 +16,6 @@
 #include "linux/applications.h"
 #include "linux/vl-collectors-linux.h"
 
-static VlJson *
-collect_case(const char *name)
-{
-    g_autofree char *relative = g_build_filename("applications", name, NULL);
-    g_autofree char *root = fixture_path(relative);
-    VlCollectContext ctx = {.root = root};
-
-    return collect_valid(&vl_collector_applications, &ctx);
-}
-
 static const char *
 entry_name(const VlJson *entry)
 {
@@ -99,7 +89,7 @@ START_TEST(test_basic)
         {"selected-for-removal", "0.5"},
         {NULL, NULL},
     };
-    g_autoptr(VlJson) section = collect_case("basic");
+    g_autoptr(VlJson) section = collect_fixture(&vl_collector_applications, "basic");
 
     assert_section(section, expected);
 }
@@ -111,7 +101,7 @@ START_TEST(test_many)
     g_autofree char *text = NULL;
     g_auto(GStrv) lines = NULL;
     g_autoptr(GError) error = NULL;
-    g_autoptr(VlJson) section = collect_case("many");
+    g_autoptr(VlJson) section = collect_fixture(&vl_collector_applications, "many");
     guint n = 0;
 
     ck_assert_msg(g_file_get_contents(path, &text, NULL, &error), "%s",
@@ -139,7 +129,7 @@ START_TEST(test_malformed)
         {"good-one", "1.0"},  {"good-two", "2:2.0~rc1+dfsg-3"},
         {NULL, NULL},
     };
-    g_autoptr(VlJson) section = collect_case("malformed");
+    g_autoptr(VlJson) section = collect_fixture(&vl_collector_applications, "malformed");
 
     assert_section(section, expected);
 }
@@ -152,7 +142,7 @@ START_TEST(test_crlf)
         {"crlf-two", "2.0-1"},
         {NULL, NULL},
     };
-    g_autoptr(VlJson) section = collect_case("crlf");
+    g_autoptr(VlJson) section = collect_fixture(&vl_collector_applications, "crlf");
 
     assert_section(section, expected);
 }
@@ -170,7 +160,7 @@ START_TEST(test_multiarch)
         {"zlib1g", "1:1.2.13.dfsg-1"},
         {NULL, NULL},
     };
-    g_autoptr(VlJson) section = collect_case("multiarch");
+    g_autoptr(VlJson) section = collect_fixture(&vl_collector_applications, "multiarch");
 
     assert_section(section, expected);
 }
@@ -186,7 +176,7 @@ START_TEST(test_updates)
     static const char *const expected[][2] = {
         {"new", "5"}, {"reinstalled", "1.1"}, {"stays", "1.0"}, {"upgraded", "2.0"}, {NULL, NULL},
     };
-    g_autoptr(VlJson) section = collect_case("updates");
+    g_autoptr(VlJson) section = collect_fixture(&vl_collector_applications, "updates");
 
     assert_section(section, expected);
 }
@@ -205,7 +195,7 @@ START_TEST(test_rpm)
         {"openssl-libs", "1:3.2.1-2.fc40"}, {NULL, NULL},
     };
     static const char *const nothing[][2] = {{NULL, NULL}};
-    g_autoptr(VlJson) section = collect_case("rpm");
+    g_autoptr(VlJson) section = collect_fixture(&vl_collector_applications, "rpm");
 
     assert_section(section, vl_applications_with_rpm ? expected : nothing);
 }
@@ -214,7 +204,7 @@ END_TEST
 START_TEST(test_no_database)
 {
     /* No dpkg (nor RPM) database at all: an empty section, not an error. */
-    g_autoptr(VlJson) section = collect_case("no-such-tree");
+    g_autoptr(VlJson) section = collect_fixture(&vl_collector_applications, "no-such-tree");
 
     ck_assert_int_eq(vl_json_kind(section), VL_JSON_ARRAY);
     ck_assert_uint_eq(vl_json_array_length(section), 0);

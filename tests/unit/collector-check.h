@@ -57,6 +57,43 @@ collect_valid(const VlCollector *collector, const VlCollectContext *ctx)
     return value;
 }
 
+/* Runs collector on the fixture tree fixtures/<section>/<name>; the section, checked. */
+static inline VlJson *
+collect_fixture(const VlCollector *collector, const char *name)
+{
+    g_autofree char *relative = g_build_filename(collector->name, name, NULL);
+    g_autofree char *root = fixture_path(relative);
+    VlCollectContext ctx = {.root = root};
+
+    return collect_valid(collector, &ctx);
+}
+
+/* A string member of a section, or NULL when absent; any other kind fails the test. */
+static inline const char *
+section_string(const VlJson *section, const char *name)
+{
+    const VlJson *value = vl_json_object_get(section, name);
+
+    if (value == NULL) {
+        return NULL;
+    }
+    ck_assert_int_eq(vl_json_kind(value), VL_JSON_STRING);
+    return vl_json_get_string(value);
+}
+
+/* An integer member of a section, or absent when it is missing; any other kind fails. */
+static inline gint64
+section_int(const VlJson *section, const char *name, gint64 absent)
+{
+    const VlJson *value = vl_json_object_get(section, name);
+
+    if (value == NULL) {
+        return absent;
+    }
+    ck_assert_int_eq(vl_json_kind(value), VL_JSON_INT);
+    return vl_json_get_int(value);
+}
+
 /*
  * Runs collector on the fixture tree fixtures/<section>/<name> and checks that it fails with
  * code, and that the message names the file (relative to the tree) and contains message: a

@@ -15,16 +15,6 @@
 
 #define NO_LOAD (-1.0)
 
-static VlJson *
-collect_case(const char *name)
-{
-    g_autofree char *relative = g_build_filename("cpu", name, NULL);
-    g_autofree char *root = fixture_path(relative);
-    VlCollectContext ctx = {.root = root};
-
-    return collect_valid(&vl_collector_cpu, &ctx);
-}
-
 static double
 member_load(const VlJson *section, const char *name)
 {
@@ -58,7 +48,7 @@ static const struct {
 
 START_TEST(test_good)
 {
-    g_autoptr(VlJson) section = collect_case(good_cases[_i].name);
+    g_autoptr(VlJson) section = collect_fixture(&vl_collector_cpu, good_cases[_i].name);
     const VlJson *count = vl_json_object_get(section, "count");
 
     ck_assert_int_eq(vl_json_get_int(count), good_cases[_i].count);

@@ -18,40 +18,6 @@
 
 #define ABSENT G_MININT64
 
-static VlJson *
-collect_case(const char *name)
-{
-    g_autofree char *relative = g_build_filename("host", name, NULL);
-    g_autofree char *root = fixture_path(relative);
-    VlCollectContext ctx = {.root = root};
-
-    return collect_valid(&vl_collector_host, &ctx);
-}
-
-static const char *
-member_string(const VlJson *section, const char *name)
-{
-    const VlJson *value = vl_json_object_get(section, name);
-
-    if (value == NULL) {
-        return NULL;
-    }
-    ck_assert_int_eq(vl_json_kind(value), VL_JSON_STRING);
-    return vl_json_get_string(value);
-}
-
-static gint64
-member_int(const VlJson *section, const char *name)
-{
-    const VlJson *value = vl_json_object_get(section, name);
-
-    if (value == NULL) {
-        return ABSENT;
-    }
-    ck_assert_int_eq(vl_json_kind(value), VL_JSON_INT);
-    return vl_json_get_int(value);
-}
-
 /* Fixture trees that parse ------------------------------------------------------------------ */
 
 static const struct {
@@ -83,16 +49,16 @@ static const struct {
 
 START_TEST(test_good)
 {
-    g_autoptr(VlJson) section = collect_case(good_cases[_i].name);
-    gint64 offset = member_int(section, "utc_offset_s");
+    g_autoptr(VlJson) section = collect_fixture(&vl_collector_host, good_cases[_i].name);
+    gint64 offset = section_int(section, "utc_offset_s", ABSENT);
 
-    ck_assert_str_eq(member_string(section, "hostname"), good_cases[_i].hostname);
-    ck_assert_pstr_eq(member_string(section, "fqdn"), good_cases[_i].fqdn);
-    ck_assert_pstr_eq(member_string(section, "timezone"), good_cases[_i].timezone);
+    ck_assert_str_eq(section_string(section, "hostname"), good_cases[_i].hostname);
+    ck_assert_pstr_eq(section_string(section, "fqdn"), good_cases[_i].fqdn);
+    ck_assert_pstr_eq(section_string(section, "timezone"), good_cases[_i].timezone);
     ck_assert_msg(offset == good_cases[_i].offset || offset == good_cases[_i].offset_dst,
                   "%s: offset %" G_GINT64_FORMAT, good_cases[_i].name, offset);
-    ck_assert_int_eq(member_int(section, "uptime_s"), good_cases[_i].uptime);
-    ck_assert_pstr_eq(member_string(section, "boot_id"), good_cases[_i].boot_id);
+    ck_assert_int_eq(section_int(section, "uptime_s", ABSENT), good_cases[_i].uptime);
+    ck_assert_pstr_eq(section_string(section, "boot_id"), good_cases[_i].boot_id);
 }
 END_TEST
 
@@ -246,7 +212,7 @@ START_TEST(test_write_unusable)
     vl_host_write(&info, b);
     section = vl_json_builder_finish(b);
     ck_assert_msg(vl_report_validate_section("host", section, &error), "%s", error->message);
-    ck_assert_str_eq(member_string(section, "hostname"), "(none)");
+    ck_assert_str_eq(section_string(section, "hostname"), "(none)");
     ck_assert_uint_eq(vl_json_object_size(section), 1);
 }
 END_TEST
@@ -273,24 +239,24 @@ START_TEST(test_this_machine)
     g_autofree char *no_dashes = NULL;
     g_autofree char *localtime = g_file_read_link("/etc/localtime", NULL);
     char hostname[256] = "";
-    const char *fqdn = member_string(section, "fqdn");
-    const char *zone = member_string(section, "timezone");
+    const char *fqdn = section_string(section, "fqdn");
+    const char *zone = section_string(section, "timezone");
     time_t now = time(NULL);
     struct tm tm;
 
     ck_assert_int_eq(gethostname(hostname, sizeof(hostname) - 1), 0);
-    ck_assert_str_eq(member_string(section, "hostname"), hostname);
+    ck_assert_str_eq(section_string(section, "hostname"), hostname);
     ck_assert_ptr_nonnull(fqdn);
     ck_assert(g_ascii_strcasecmp(fqdn, hostname) == 0 || strchr(fqdn, '.'));
 
     /* Whole seconds of the same clock, read before and after. */
-    ck_assert_int_ge(member_int(section, "uptime_s"), before - 1);
-    ck_assert_int_le(member_int(section, "uptime_s"), after);
+    ck_assert_int_ge(section_int(section, "uptime_s", ABSENT), before - 1);
+    ck_assert_int_le(section_int(section, "uptime_s", ABSENT), after);
 
     ck_assert(g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot_id, NULL, NULL));
     boot_id_parts = g_strsplit(g_strstrip(boot_id), "-", -1);
     no_dashes = g_strjoinv("", boot_id_parts);
-    ck_assert_str_eq(member_string(section, "boot_id"), no_dashes);
+    ck_assert_str_eq(section_string(section, "boot_id"), no_dashes);
 
     if (localtime && strstr(localtime, "zoneinfo/")) {
         ck_assert_str_eq(zone, strstr(localtime, "zoneinfo/") + strlen("zoneinfo/"));
@@ -299,7 +265,7 @@ START_TEST(test_this_machine)
     g_unsetenv("TZ");
     tzset();
     ck_assert_ptr_nonnull(localtime_r(&now, &tm));
-    ck_assert_int_eq(member_int(section, "utc_offset_s"), tm.tm_gmtoff);
+    ck_assert_int_eq(section_int(section, "utc_offset_s", ABSENT), tm.tm_gmtoff);
 }
 END_TEST
 

@@ -14,27 +14,6 @@
 
 #define ABSENT (-1)
 
-static VlJson *
-collect_case(const char *name)
-{
-    g_autofree char *root = fixture_path(name);
-    VlCollectContext ctx = {.root = root};
-
-    return collect_valid(&vl_collector_memory, &ctx);
-}
-
-static gint64
-member_int(const VlJson *section, const char *name)
-{
-    const VlJson *value = vl_json_object_get(section, name);
-
-    if (value == NULL) {
-        return ABSENT;
-    }
-    ck_assert_int_eq(vl_json_kind(value), VL_JSON_INT);
-    return vl_json_get_int(value);
-}
-
 /* Fixture trees that parse ------------------------------------------------------------------ */
 
 static const struct {
@@ -42,25 +21,25 @@ static const struct {
     gint64 total, available, free, cached, swap_total, swap_free;
     guint n_members;
 } good_cases[] = {
-    {"memory/debian12", 2014220, 1655432, 981312, 741028, 1048572, 1048060, 6},
+    {"debian12", 2014220, 1655432, 981312, 741028, 1048572, 1048060, 6},
     /* 2.6.32 has no MemAvailable: left out, not guessed. */
-    {"memory/old-kernel", 502068, ABSENT, 41336, 306172, 1015800, 1002096, 5},
-    {"memory/minimal", 1024, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, 1},
-    {"memory/int64-max", G_MAXINT64, ABSENT, 0, ABSENT, ABSENT, ABSENT, 2},
+    {"old-kernel", 502068, ABSENT, 41336, 306172, 1015800, 1002096, 5},
+    {"minimal", 1024, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, 1},
+    {"int64-max", G_MAXINT64, ABSENT, 0, ABSENT, ABSENT, ABSENT, 2},
     /* Lines of keys the collector does not use are not parsed at all. */
-    {"memory/unknown-lines-ignored", 4096, ABSENT, 2048, ABSENT, ABSENT, ABSENT, 2},
+    {"unknown-lines-ignored", 4096, ABSENT, 2048, ABSENT, ABSENT, ABSENT, 2},
 };
 
 START_TEST(test_good)
 {
-    g_autoptr(VlJson) section = collect_case(good_cases[_i].name);
+    g_autoptr(VlJson) section = collect_fixture(&vl_collector_memory, good_cases[_i].name);
 
-    ck_assert_int_eq(member_int(section, "total_kib"), good_cases[_i].total);
-    ck_assert_int_eq(member_int(section, "available_kib"), good_cases[_i].available);
-    ck_assert_int_eq(member_int(section, "free_kib"), good_cases[_i].free);
-    ck_assert_int_eq(member_int(section, "cached_kib"), good_cases[_i].cached);
-    ck_assert_int_eq(member_int(section, "swap_total_kib"), good_cases[_i].swap_total);
-    ck_assert_int_eq(member_int(section, "swap_free_kib"), good_cases[_i].swap_free);
+    ck_assert_int_eq(section_int(section, "total_kib", ABSENT), good_cases[_i].total);
+    ck_assert_int_eq(section_int(section, "available_kib", ABSENT), good_cases[_i].available);
+    ck_assert_int_eq(section_int(section, "free_kib", ABSENT), good_cases[_i].free);
+    ck_assert_int_eq(section_int(section, "cached_kib", ABSENT), good_cases[_i].cached);
+    ck_assert_int_eq(section_int(section, "swap_total_kib", ABSENT), good_cases[_i].swap_total);
+    ck_assert_int_eq(section_int(section, "swap_free_kib", ABSENT), good_cases[_i].swap_free);
     ck_assert_uint_eq(vl_json_object_size(section), good_cases[_i].n_members);
 }
 END_TEST
@@ -120,7 +99,7 @@ START_TEST(test_too_large)
     g_clear_error(&error);
     section = collect_section(&vl_collector_memory, &ctx, &error);
     ck_assert_msg(section != NULL, "%s", error ? error->message : "?");
-    ck_assert_int_eq(member_int(section, "total_kib"), 1000);
+    ck_assert_int_eq(section_int(section, "total_kib", ABSENT), 1000);
 
     ck_assert_int_eq(g_unlink(file), 0);
     ck_assert_int_eq(g_rmdir(proc), 0);
@@ -185,11 +164,11 @@ START_TEST(test_this_machine)
 
     /* Total and swap size do not move while the test runs; the rest does. */
     ck_assert_int_gt(total, 0);
-    ck_assert_int_eq(member_int(section, "total_kib"), total);
-    ck_assert_int_eq(member_int(section, "swap_total_kib"), system_figure("SwapTotal"));
-    ck_assert_int_le(member_int(section, "free_kib"), total);
+    ck_assert_int_eq(section_int(section, "total_kib", ABSENT), total);
+    ck_assert_int_eq(section_int(section, "swap_total_kib", ABSENT), system_figure("SwapTotal"));
+    ck_assert_int_le(section_int(section, "free_kib", ABSENT), total);
     if (system_figure("MemAvailable") != ABSENT) {
-        ck_assert_int_ge(member_int(section, "available_kib"), 0);
+        ck_assert_int_ge(section_int(section, "available_kib", ABSENT), 0);
     }
 }
 END_TEST

@@ -13,29 +13,6 @@
 #include "linux/os.h"
 #include "linux/vl-collectors-linux.h"
 
-static VlJson *
-collect_case(const char *name)
-{
-    g_autofree char *relative = g_build_filename("os", name, NULL);
-    g_autofree char *root = fixture_path(relative);
-    VlCollectContext ctx = {.root = root};
-
-    return collect_valid(&vl_collector_os, &ctx);
-}
-
-/* The string member name, or NULL when absent. */
-static const char *
-member(const VlJson *section, const char *name)
-{
-    const VlJson *value = vl_json_object_get(section, name);
-
-    if (value == NULL) {
-        return NULL;
-    }
-    ck_assert_int_eq(vl_json_kind(value), VL_JSON_STRING);
-    return vl_json_get_string(value);
-}
-
 static const char *
 this_machine(void)
 {
@@ -89,9 +66,9 @@ assert_same_as_shell(const VlJson *section, const char *path)
     shell_read(path, shell);
     for (int i = 0; i < 4; i++) {
         const char *want = shell[i] && shell[i][0] ? shell[i] : defaults[i];
-        ck_assert_msg(g_strcmp0(member(section, members[i]), want) == 0,
+        ck_assert_msg(g_strcmp0(section_string(section, members[i]), want) == 0,
                       "%s: %s is \"%s\", /bin/sh says \"%s\"", path, members[i],
-                      member(section, members[i]), want);
+                      section_string(section, members[i]), want);
         g_free(shell[i]);
     }
 }
@@ -130,22 +107,22 @@ static const struct {
 
 START_TEST(test_good)
 {
-    g_autoptr(VlJson) section = collect_case(good_cases[_i].name);
+    g_autoptr(VlJson) section = collect_fixture(&vl_collector_os, good_cases[_i].name);
     const char *arch = good_cases[_i].arch;
 
     if (g_str_equal(arch, MACHINE)) {
         arch = this_machine();
     }
-    ck_assert_str_eq(member(section, "id"), good_cases[_i].id);
+    ck_assert_str_eq(section_string(section, "id"), good_cases[_i].id);
     if (good_cases[_i].os_name) {
-        ck_assert_str_eq(member(section, "name"), good_cases[_i].os_name);
+        ck_assert_str_eq(section_string(section, "name"), good_cases[_i].os_name);
     }
-    ck_assert_pstr_eq(member(section, "version_id"), good_cases[_i].version_id);
+    ck_assert_pstr_eq(section_string(section, "version_id"), good_cases[_i].version_id);
     if (good_cases[_i].pretty_name || !g_str_equal(good_cases[_i].name, "long-values")) {
-        ck_assert_pstr_eq(member(section, "pretty_name"), good_cases[_i].pretty_name);
+        ck_assert_pstr_eq(section_string(section, "pretty_name"), good_cases[_i].pretty_name);
     }
-    ck_assert_pstr_eq(member(section, "kernel_release"), good_cases[_i].kernel_release);
-    ck_assert_str_eq(member(section, "arch"), arch);
+    ck_assert_pstr_eq(section_string(section, "kernel_release"), good_cases[_i].kernel_release);
+    ck_assert_str_eq(section_string(section, "arch"), arch);
     if (good_cases[_i].sourced) {
         g_autofree char *relative =
             g_build_filename("os", good_cases[_i].name, good_cases[_i].sourced, NULL);
@@ -157,17 +134,17 @@ END_TEST
 
 START_TEST(test_long_values)
 {
-    g_autoptr(VlJson) section = collect_case("long-values");
+    g_autoptr(VlJson) section = collect_fixture(&vl_collector_os, "long-values");
     g_autofree char *n256 = g_strnfill(256, 'N');
     g_autofree char *p255 = g_strnfill(255, 'P');
 
     /* NAME is exactly at the bound: kept whole. */
-    ck_assert_str_eq(member(section, "name"), n256);
+    ck_assert_str_eq(section_string(section, "name"), n256);
     /* PRETTY_NAME's 256th and 257th bytes are one character, "é": cut before it. */
-    ck_assert_str_eq(member(section, "pretty_name"), p255);
+    ck_assert_str_eq(section_string(section, "pretty_name"), p255);
     /* ID and VERSION_ID are one byte over: left out (ID then takes its default). */
-    ck_assert_str_eq(member(section, "id"), "linux");
-    ck_assert_ptr_null(member(section, "version_id"));
+    ck_assert_str_eq(section_string(section, "id"), "linux");
+    ck_assert_ptr_null(section_string(section, "version_id"));
 }
 END_TEST
 
@@ -281,10 +258,10 @@ START_TEST(test_write_defaults)
     vl_os_write(NULL, long_kernel, "\xff", b);
     section = vl_json_builder_finish(b);
     ck_assert_msg(vl_report_validate_section("os", section, &error), "%s", error->message);
-    ck_assert_str_eq(member(section, "id"), "linux");
-    ck_assert_str_eq(member(section, "name"), "Linux");
-    ck_assert_str_eq(member(section, "arch"), "unknown");
-    ck_assert_ptr_null(member(section, "kernel_release"));
+    ck_assert_str_eq(section_string(section, "id"), "linux");
+    ck_assert_str_eq(section_string(section, "name"), "Linux");
+    ck_assert_str_eq(section_string(section, "arch"), "unknown");
+    ck_assert_ptr_null(section_string(section, "kernel_release"));
     ck_assert_uint_eq(vl_json_object_size(section), 3);
 }
 END_TEST
@@ -298,14 +275,14 @@ START_TEST(test_this_machine)
     struct utsname uts;
 
     ck_assert_int_eq(uname(&uts), 0);
-    ck_assert_str_eq(member(section, "kernel_release"), uts.release);
-    ck_assert_str_eq(member(section, "arch"), uts.machine);
+    ck_assert_str_eq(section_string(section, "kernel_release"), uts.release);
+    ck_assert_str_eq(section_string(section, "arch"), uts.machine);
     if (g_file_test("/etc/os-release", G_FILE_TEST_EXISTS)) {
         assert_same_as_shell(section, "/etc/os-release");
     } else if (g_file_test("/usr/lib/os-release", G_FILE_TEST_EXISTS)) {
         assert_same_as_shell(section, "/usr/lib/os-release");
     } else {
-        ck_assert_str_eq(member(section, "id"), "linux");
+        ck_assert_str_eq(section_string(section, "id"), "linux");
     }
 }
 END_TEST
