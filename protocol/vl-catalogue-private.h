@@ -41,3 +41,12 @@
 
 /* No members at all (commands without arguments, results without content). */
 extern const VlField vl_no_fields[];
+
+/* The members of a report's sections object, one per section (shared with guest.info). */
+extern const VlField vl_report_section_fields[];
+
+/* Upper bounds shared by the catalogues. */
+#define VL_NAME_MAX_LEN 256  /* user, package, interface and VM names */
+#define VL_PATH_MAX_LEN 4096 /* file paths */
+#define VL_ID_MAX_LEN 64     /* ids, session ids, short identifiers */
+#define VL_TEXT_MAX_LEN 1024 /* messages meant for people */

@@ -115,7 +115,7 @@ static const VlField cpu_fields[] = {
     F_END,
 };
 
-static const VlField section_fields[] = {
+const VlField vl_report_section_fields[] = {
     F_OBJECT("os", OPT, os_fields, "Operating system"),
     F_OBJECT("host", OPT, host_fields, "Host identity and clock"),
     F_OBJECT("network", OPT, network_fields, "Network interfaces"),
@@ -161,7 +161,7 @@ static const VlField guest_hello_fields[] = {
 static const VlField report_fields[] = {
     F_INT("seq", REQ, 0, I64_MAX, "Sequence number, shared by reports, heartbeats and events"),
     F_BOOL("full", REQ, "true: every section; false: only the sections that changed"),
-    F_OBJECT("sections", REQ, section_fields, "The sections"),
+    F_OBJECT("sections", REQ, vl_report_section_fields, "The sections"),
     F_END,
 };
 

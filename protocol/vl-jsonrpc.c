@@ -90,6 +90,12 @@ vl_rpc_validate(const VlJson *message, VlSender sender, VlRpcKind *ret_kind,
         gboolean has_result = vl_json_object_get(message, "result") != NULL;
         gboolean has_error = vl_json_object_get(message, "error") != NULL;
 
+        if (!has_result && !has_error) {
+            /* Neither a response nor a request: name what a request lacks. */
+            g_set_error_literal(error, VL_PROTOCOL_ERROR, VL_PROTOCOL_ERROR_MISSING_FIELD,
+                                "method: required field missing");
+            return fail_with(ret_code, VL_RPC_INVALID_REQUEST);
+        }
         if (!vl_fields_validate(response_fields, message, "", error)) {
             return fail_with(ret_code, VL_RPC_INVALID_REQUEST);
         }
