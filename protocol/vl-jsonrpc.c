@@ -8,6 +8,19 @@
 
 #define ERROR_MESSAGE_MAX_LEN 4096
 
+/* clang-format off */
+G_DEFINE_QUARK(vl-call-error-quark, vl_call_error)
+/* clang-format on */
+
+VlRpcCode
+vl_rpc_code_for_error(const GError *error)
+{
+    if (error && error->domain == VL_CALL_ERROR) {
+        return (VlRpcCode)error->code;
+    }
+    return VL_RPC_FAILED;
+}
+
 const VlRpcCodeInfo vl_rpc_codes[] = {
     {VL_RPC_PARSE_ERROR, "parse_error", "The frame is not valid JSON or breaks a framing limit."},
     {VL_RPC_INVALID_REQUEST, "invalid_request", "The message is not a valid JSON-RPC 2.0 object."},

@@ -32,6 +32,16 @@ typedef enum {
     VL_RPC_CONFLICT = -32008,          /* the object's state does not allow the call now */
 } VlRpcCode;
 
+/*
+ * A GError domain whose codes are VlRpcCode values: what the bridge's layers report, so the
+ * dispatcher answers with the code and message as they are.
+ */
+#define VL_CALL_ERROR (vl_call_error_quark())
+GQuark vl_call_error_quark(void);
+
+/* The JSON-RPC code for an error of any domain: VL_CALL_ERROR's own code, else failed. */
+VlRpcCode vl_rpc_code_for_error(const GError *error);
+
 typedef struct {
     VlRpcCode code;
     const char *name;

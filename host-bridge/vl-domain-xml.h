@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libvirt domain XML for vmlinkd, written and read through libvirt-gconfig: a VM spec of the
+ * control plane (vm.define's "spec") becomes a domain definition with the vmlink and QEMU guest
+ * agent channels added; a device of vm.attach_device/vm.detach_device becomes device XML; and a
+ * running domain's XML tells where QEMU put each channel's socket.
+ *
+ * The JSON given here has already passed the control catalogue (types, bounds, choices); these
+ * functions check what a catalogue cannot (absolute paths, MAC syntax, name characters, one of
+ * network or bridge) and fail with VL_CALL_ERROR / VL_RPC_INVALID_PARAMS naming the member.
+ * Pure functions: no libvirt connection, safe on any thread.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "vl-json.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+    const char *default_accel; /* "kvm" or "tcg", when the spec names none; NULL: "kvm" */
+    const char *domain_type;   /* NULL: from the accel ("kvm" or "qemu"); "test" for test:/// */
+} VlDomainXmlOptions;
+
+/* The domain XML of a spec (vm.define's "spec" object); the caller frees it. */
+char *vl_domain_xml_from_spec(const VlJson *spec, const VlDomainXmlOptions *options,
+                              GError **error);
+
+/* The device XML of vm.attach_device's "device" object; the caller frees it. */
+char *vl_device_xml_from_json(const VlJson *device, GError **error);
+
+/*
+ * For vm.detach_device: the XML of the device in domain_xml that "device" names (a disk by
+ * "target", a NIC by "mac"), as libvirt wrote it; VL_RPC_NOT_FOUND when there is none.
+ */
+char *vl_device_xml_find(const char *domain_xml, const VlJson *device, GError **error);
+
+/* Where the guest channels of a running domain are, from its live XML. */
+typedef struct {
+    char *agent_path; /* socket of org.vmlink.agent.0, or NULL when the domain has none */
+    char *qga_path;   /* socket of org.qemu.guest_agent.0, or NULL */
+} VlDomainChannels;
+
+gboolean vl_domain_xml_channels(const char *domain_xml, VlDomainChannels *ret_channels,
+                                GError **error);
+void vl_domain_channels_clear(VlDomainChannels *channels);
+
+G_END_DECLS
