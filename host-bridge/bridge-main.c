@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vmlinkd: the host bridge. One per KVM host, one event loop: libvirt's events, every VM's
+ * guest channel and the control plane's connections all on it.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "vl-bridge.h"
+#include "vl-dispatch.h"
+#include "vl-domains.h"
+#include "vl-rpc-server.h"
+
+typedef struct {
+    char *config_path;
+    char *libvirt_uri;
+    char *local_socket;
+    char *state_dir;
+    gboolean foreground;
+    gboolean version;
+} Options;
+
+static gboolean
+quit(gpointer user_data)
+{
+    g_message("stopping");
+    g_main_loop_quit(user_data);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+parse_options(int *argc, char ***argv, Options *o, GError **error)
+{
+    const GOptionEntry entries[] = {
+        {"config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config_path,
+         "Configuration file (default " VL_BRIDGE_CONFIG_FILE ")", "FILE"},
+        {"libvirt-uri", 0, 0, G_OPTION_ARG_STRING, &o->libvirt_uri,
+         "libvirt connection (default qemu:///system)", "URI"},
+        {"local-socket", 0, 0, G_OPTION_ARG_FILENAME, &o->local_socket,
+         "Root-only control socket (default " VL_BRIDGE_DEFAULT_SOCKET ")", "PATH"},
+        {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->state_dir,
+         "Folder for vmlinkd's state (default " VL_BRIDGE_DEFAULT_STATE_DIR ")", "DIR"},
+        {"foreground", 'f', 0, G_OPTION_ARG_NONE, &o->foreground,
+         "Stay in the foreground (systemd runs it so); otherwise detach", NULL},
+        {"version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) context = g_option_context_new("- the vmlink host bridge");
+
+    g_option_context_set_summary(
+        context, "Attaches to the vmlink agent channel of every VM libvirt runs on this host,\n"
+                 "keeps what each guest reports, and serves the manager's control plane.");
+    g_option_context_set_description(
+        context, "Logs go to standard error (the journal under systemd). Control it with\n"
+                 "vmlinkctl(1); see vmlinkd(8).");
+    g_option_context_add_main_entries(context, entries, NULL);
+    return g_option_context_parse(context, argc, argv, error);
+}
+
+static gboolean
+load_config(const Options *o, VlBridgeConfig *config, GError **error)
+{
+    const char *path = o->config_path ? o->config_path : VL_BRIDGE_CONFIG_FILE;
+
+    /* The default file is optional; one named on the command line is not. */
+    if (o->config_path || g_file_test(path, G_FILE_TEST_EXISTS)) {
+        if (!vl_bridge_config_load(config, path, error)) {
+            return FALSE;
+        }
+    }
+    if (o->libvirt_uri) {
+        g_free(config->libvirt_uri);
+        config->libvirt_uri = g_strdup(o->libvirt_uri);
+    }
+    if (o->local_socket) {
+        g_free(config->local_socket);
+        config->local_socket = g_strdup(o->local_socket);
+    }
+    if (o->state_dir) {
+        g_free(config->state_dir);
+        config->state_dir = g_strdup(o->state_dir);
+    }
+    return TRUE;
+}
+
+int
+main(int argc, char **argv)
+{
+    Options o = {0};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlBridgeConfig) config = vl_bridge_config_new();
+    g_autoptr(GMainLoop) loop = NULL;
+    VlBridge *bridge;
+    VlRpcServer *server;
+    VlRpcLimits limits;
+
+    setlocale(LC_ALL, "");
+    if (!parse_options(&argc, &argv, &o, &error)) {
+        fprintf(stderr, "vmlinkd: %s (see vmlinkd --help)\n", error->message);
+        return 2;
+    }
+    if (o.version) {
+        printf("vmlinkd %s\n", VL_VERSION);
+        return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "vmlinkd: unexpected argument \"%s\" (see vmlinkd --help)\n", argv[1]);
+        return 2;
+    }
+    if (!load_config(&o, config, &error)) {
+        fprintf(stderr, "vmlinkd: %s\n", error->message);
+        return 2;
+    }
+    if (g_mkdir_with_parents(config->state_dir, 0700) < 0) {
+        fprintf(stderr, "vmlinkd: cannot create the state folder %s: %s\n", config->state_dir,
+                g_strerror(errno));
+        return 1;
+    }
+
+    vl_domains_init();
+    bridge = vl_bridge_new(config, &error);
+    if (bridge == NULL) {
+        fprintf(stderr, "vmlinkd: %s\n", error->message);
+        return 1;
+    }
+    limits = (VlRpcLimits){
+        .max_request = config->max_request,
+        .max_output = config->max_output,
+        .max_inflight = (guint)config->max_inflight,
+    };
+    server = vl_rpc_server_new_unix(config->local_socket, &limits, vl_dispatch, bridge, &error);
+    if (server == NULL) {
+        fprintf(stderr, "vmlinkd: %s\n", error->message);
+        vl_bridge_free(bridge);
+        return 1;
+    }
+    /* Detach only once the socket listens: whoever started us can use it when we return. */
+    if (!o.foreground && daemon(0, 0) < 0) {
+        fprintf(stderr, "vmlinkd: cannot detach: %s\n", g_strerror(errno));
+        return 1;
+    }
+    loop = g_main_loop_new(NULL, FALSE);
+    g_unix_signal_add(SIGTERM, quit, loop);
+    g_unix_signal_add(SIGINT, quit, loop);
+
+    bridge->domains = vl_domains_new(bridge, config->libvirt_uri);
+    g_message("vmlinkd %s: control socket %s, libvirt %s", VL_VERSION, config->local_socket,
+              config->libvirt_uri);
+    vl_domains_start(bridge->domains);
+    g_main_loop_run(loop);
+
+    vl_rpc_server_free(server);
+    g_hash_table_remove_all(bridge->vms);
+    vl_domains_free(bridge->domains);
+    vl_bridge_free(bridge);
+    g_free(o.config_path);
+    g_free(o.libvirt_uri);
+    g_free(o.local_socket);
+    g_free(o.state_dir);
+    return 0;
+}

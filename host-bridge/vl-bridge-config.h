@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vmlinkd's configuration: /etc/vmlink/bridge.conf (GKeyFile), then command-line options on top.
+ * Every key is in one table (vl-bridge-config.c) with its type and bounds; an unknown group or
+ * key, or a value out of bounds, is an error naming the file, group and key.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define VL_BRIDGE_CONFIG_FILE SYSCONFDIR "/vmlink/bridge.conf"
+#define VL_BRIDGE_DEFAULT_SOCKET "/run/vmlink/vmlinkd.sock"
+#define VL_BRIDGE_DEFAULT_STATE_DIR "/var/lib/vmlink"
+
+#define VL_BRIDGE_CONFIG_ERROR (vl_bridge_config_error_quark())
+GQuark vl_bridge_config_error_quark(void);
+
+typedef enum {
+    VL_BRIDGE_CONFIG_ERROR_READ,    /* the file cannot be read or is not a key file */
+    VL_BRIDGE_CONFIG_ERROR_UNKNOWN, /* a group or key that does not exist */
+    VL_BRIDGE_CONFIG_ERROR_INVALID, /* a value of the wrong type or out of bounds */
+} VlBridgeConfigError;
+
+typedef struct {
+    /* [bridge] */
+    char *libvirt_uri;   /* libvirt-uri, default qemu:///system */
+    char *local_socket;  /* local-socket: the root-only control socket */
+    char *state_dir;     /* state-dir */
+    char *default_accel; /* default-accel: kvm or tcg, for specs that name none */
+    /* [channels] */
+    guint64 max_frame;         /* max-frame-size, bytes */
+    guint64 rate_messages;     /* rate-messages: messages per second per VM (0: no limit) */
+    guint64 rate_burst;        /* rate-burst: messages a VM may send at once */
+    guint64 rate_bytes;        /* rate-bytes: bytes per second per VM (0: no limit) */
+    guint64 heartbeat_s;       /* heartbeat-interval: the agents' heartbeat, seconds */
+    guint64 reconnect_max_s;   /* reconnect-max-delay: longest wait between connect attempts */
+    guint64 command_timeout_s; /* command-timeout: how long a guest command may take */
+    /* [control] */
+    gboolean qmp_passthrough; /* qmp-passthrough: allow vm.qmp */
+    guint64 max_request;      /* max-request-size, bytes */
+    guint64 max_output;       /* max-output-buffer: a client that lets this much pile up is cut */
+    guint64 max_inflight;     /* max-requests-in-flight per connection */
+} VlBridgeConfig;
+
+VlBridgeConfig *vl_bridge_config_new(void);
+void vl_bridge_config_free(VlBridgeConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlBridgeConfig, vl_bridge_config_free)
+
+/* Loads a key file over the defaults; name is used in messages (the path). */
+gboolean vl_bridge_config_load_data(VlBridgeConfig *config, const char *data, gsize len,
+                                    const char *name, GError **error);
+gboolean vl_bridge_config_load(VlBridgeConfig *config, const char *path, GError **error);
+
+G_END_DECLS

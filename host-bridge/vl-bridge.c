@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "vl-bridge.h"
+
+#include "vl-catalogue.h"
+
+#define EVENT_RING 4096
+
+static void
+vm_free(VlVm *vm)
+{
+    vl_guest_link_free(vm->link);
+    vl_guest_cache_free(vm->cache);
+    g_free(vm->name);
+    g_free(vm->uuid);
+    g_free(vm);
+}
+
+VlBridge *
+vl_bridge_new(VlBridgeConfig *config, GError **error)
+{
+    VlBridge *b = g_new0(VlBridge, 1);
+
+    b->config = config;
+    b->epoll = vl_epoll_new(NULL, error);
+    if (b->epoll == NULL) {
+        g_free(b);
+        return NULL;
+    }
+    b->events = vl_events_new(EVENT_RING);
+    b->vms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vm_free);
+    return b;
+}
+
+void
+vl_bridge_free(VlBridge *b)
+{
+    if (b == NULL) {
+        return;
+    }
+    g_hash_table_unref(b->vms);
+    vl_events_free(b->events);
+    vl_epoll_free(b->epoll);
+    g_free(b);
+}
+
+VlVm *
+vl_bridge_find_vm(VlBridge *b, const char *name)
+{
+    GHashTableIter iter;
+    gpointer value;
+    VlVm *vm = g_hash_table_lookup(b->vms, name);
+
+    if (vm) {
+        return vm;
+    }
+    g_hash_table_iter_init(&iter, b->vms);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        vm = value;
+        if (g_str_equal(vm->name, name) || g_ascii_strcasecmp(vm->uuid, name) == 0) {
+            return vm;
+        }
+    }
+    return NULL;
+}
+
+/* Link callbacks: what the guest did becomes events. ---------------------------------------- */
+
+static void
+on_agent_state(VlGuestLink *link, VlAgentState state, gpointer user_data)
+{
+    VlVm *vm = user_data;
+    g_autoptr(VlJsonBuilder) jb = vl_json_builder_new();
+    g_autoptr(VlJson) data = NULL;
+
+    vl_json_builder_begin_object(jb);
+    vl_json_builder_member(jb, "state");
+    vl_json_builder_add_string(jb, vl_agent_state_name(state));
+    vl_json_builder_end_object(jb);
+    data = vl_json_builder_finish(jb);
+    vl_events_emit(vm->bridge->events, "agent.state", vm->name, vm->uuid, data);
+}
+
+static void
+on_report(VlGuestLink *link, guint mask, gboolean full, gpointer user_data)
+{
+    VlVm *vm = user_data;
+    g_autoptr(VlJsonBuilder) jb = vl_json_builder_new();
+    g_autoptr(VlJson) data = NULL;
+
+    vl_json_builder_begin_object(jb);
+    vl_json_builder_member(jb, "sections");
+    vl_json_builder_begin_array(jb);
+    for (guint i = 0; vl_report_sections[i]; i++) {
+        if (mask & (1u << i)) {
+            vl_json_builder_add_string(jb, vl_report_sections[i]);
+        }
+    }
+    vl_json_builder_end_array(jb);
+    vl_json_builder_member(jb, "full");
+    vl_json_builder_add_bool(jb, full);
+    vl_json_builder_end_object(jb);
+    data = vl_json_builder_finish(jb);
+    vl_events_emit(vm->bridge->events, "guest.report", vm->name, vm->uuid, data);
+}
+
+static void
+on_event(VlGuestLink *link, const VlJson *message, gpointer user_data)
+{
+    VlVm *vm = user_data;
+    g_autoptr(VlJsonBuilder) jb = vl_json_builder_new();
+    g_autoptr(VlJson) data = NULL;
+
+    vl_json_builder_begin_object(jb);
+    vl_json_builder_member(jb, "event");
+    vl_json_builder_add_string(jb, vl_json_get_string(vl_json_object_get(message, "event")));
+    vl_json_builder_member(jb, "time");
+    vl_json_builder_add_int(jb, vl_json_get_int(vl_json_object_get(message, "time")));
+    vl_json_builder_member(jb, "data");
+    vl_json_builder_add_node(jb, vl_json_object_get(message, "data"));
+    vl_json_builder_end_object(jb);
+    data = vl_json_builder_finish(jb);
+    vl_events_emit(vm->bridge->events, "guest.event", vm->name, vm->uuid, data);
+}
+
+static const VlGuestLinkCallbacks link_callbacks = {
+    .state_changed = on_agent_state,
+    .report = on_report,
+    .event = on_event,
+};
+
+/* VMs ------------------------------------------------------------------------------------------ */
+
+VlVm *
+vl_bridge_vm_update(VlBridge *b, const char *uuid, const char *name, int state, gboolean active)
+{
+    VlVm *vm = g_hash_table_lookup(b->vms, uuid);
+
+    if (vm == NULL) {
+        vm = g_new0(VlVm, 1);
+        vm->bridge = b;
+        vm->uuid = g_strdup(uuid);
+        vm->cache = vl_guest_cache_new();
+        g_hash_table_insert(b->vms, vm->uuid, vm);
+    }
+    if (g_strcmp0(vm->name, name) != 0) {
+        g_free(vm->name);
+        vm->name = g_strdup(name);
+    }
+    vm->state = state;
+    vm->active = active;
+    return vm;
+}
+
+void
+vl_bridge_vm_set_channel(VlBridge *b, VlVm *vm, const char *agent_path)
+{
+    if (agent_path == NULL) {
+        if (vm->link) {
+            vl_guest_link_stop(vm->link);
+        }
+        vl_guest_cache_clear(vm->cache);
+        return;
+    }
+    if (vm->link == NULL) {
+        VlGuestLinkLimits limits = {
+            .max_frame = b->config->max_frame,
+            .rate_messages = (double)b->config->rate_messages,
+            .rate_burst = (double)b->config->rate_burst,
+            .rate_bytes = (double)b->config->rate_bytes,
+            .heartbeat_s = (guint)b->config->heartbeat_s,
+            .reconnect_max_s = (guint)b->config->reconnect_max_s,
+        };
+
+        vm->link = vl_guest_link_new(b->epoll, vm->name, &limits, vm->cache, &link_callbacks, vm);
+    }
+    vl_guest_link_start(vm->link, agent_path);
+}
+
+void
+vl_bridge_vm_remove(VlBridge *b, const char *uuid)
+{
+    g_hash_table_remove(b->vms, uuid);
+}
+
+GHashTable *
+vl_bridge_agent_states(VlBridge *b)
+{
+    GHashTable *states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, b->vms);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        VlVm *vm = value;
+
+        if (vm->link && vl_guest_link_state(vm->link) != VL_AGENT_ABSENT) {
+            g_hash_table_insert(states, g_strdup(vm->uuid),
+                                (gpointer)vl_agent_state_name(vl_guest_link_state(vm->link)));
+        }
+    }
+    return states;
+}

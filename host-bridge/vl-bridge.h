@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The bridge's state, shared by its parts: the configuration, the epoll set of the guest
+ * channels, the event stream, and one VlVm per libvirt domain. Everything here lives on the one
+ * thread of the main loop; only libvirt calls of the control plane run on worker threads, and
+ * they get copies, never these structures.
+ */
+#pragma once
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+
+#include "vl-bridge-config.h"
+#include "vl-epoll.h"
+#include "vl-events.h"
+#include "vl-guest-cache.h"
+#include "vl-guest-link.h"
+
+G_BEGIN_DECLS
+
+typedef struct _VlBridge VlBridge;
+typedef struct _VlDomains VlDomains;
+
+typedef struct {
+    VlBridge *bridge;
+    char *name;
+    char *uuid;
+    int state; /* virDomainState */
+    gboolean active;
+    VlGuestCache *cache;
+    VlGuestLink *link;
+} VlVm;
+
+struct _VlBridge {
+    VlBridgeConfig *config;
+    VlEpoll *epoll;
+    VlEvents *events;
+    GHashTable *vms; /* uuid → VlVm */
+    VlDomains *domains;
+    GThreadPool *workers; /* libvirt calls of the control plane */
+};
+
+VlBridge *vl_bridge_new(VlBridgeConfig *config, GError **error);
+void vl_bridge_free(VlBridge *bridge);
+
+/* The VM a "vm" member names (name or UUID) among the known ones, or NULL. */
+VlVm *vl_bridge_find_vm(VlBridge *bridge, const char *vm);
+
+/* Adds or updates a VM (name, state); returns it. */
+VlVm *vl_bridge_vm_update(VlBridge *bridge, const char *uuid, const char *name, int state,
+                          gboolean active);
+/* Attaches its agent channel at path (NULL: detach and forget the cache). */
+void vl_bridge_vm_set_channel(VlBridge *bridge, VlVm *vm, const char *agent_path);
+void vl_bridge_vm_remove(VlBridge *bridge, const char *uuid);
+
+/* A snapshot uuid → agent state name, for worker threads (vm.list). */
+GHashTable *vl_bridge_agent_states(VlBridge *bridge);
+
+G_END_DECLS

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "vl-epoll.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+
+#define BATCH 64
+
+typedef struct {
+    int fd;
+    uint32_t events;
+    VlEpollFunc func;
+    gpointer user_data;
+    gboolean removed;
+} Watch;
+
+typedef struct {
+    GSource source;
+    VlEpoll *owner;
+} EpollSource;
+
+struct _VlEpoll {
+    int epfd;
+    GSource *source;
+    GHashTable *watches;  /* fd → Watch */
+    GPtrArray *graveyard; /* watches removed during a dispatch, freed after it */
+    gboolean dispatching;
+};
+
+static gboolean
+epoll_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+    VlEpoll *e = ((EpollSource *)source)->owner;
+    struct epoll_event events[BATCH];
+    int n;
+
+    n = epoll_wait(e->epfd, events, BATCH, 0);
+    if (n < 0 && errno != EINTR) {
+        g_warning("epoll_wait: %s", g_strerror(errno));
+    }
+    e->dispatching = TRUE;
+    for (int i = 0; i < n; i++) {
+        Watch *w = events[i].data.ptr;
+
+        if (!w->removed) {
+            w->func(w->fd, events[i].events, w->user_data);
+        }
+    }
+    e->dispatching = FALSE;
+    g_ptr_array_set_size(e->graveyard, 0);
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs epoll_funcs = {
+    .dispatch = epoll_dispatch,
+};
+
+VlEpoll *
+vl_epoll_new(GMainContext *context, GError **error)
+{
+    VlEpoll *e;
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+
+    if (epfd < 0) {
+        int saved = errno;
+
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "epoll_create1: %s",
+                    g_strerror(saved));
+        return NULL;
+    }
+    e = g_new0(VlEpoll, 1);
+    e->epfd = epfd;
+    e->watches = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    e->graveyard = g_ptr_array_new_with_free_func(g_free);
+    e->source = g_source_new(&epoll_funcs, sizeof(EpollSource));
+    ((EpollSource *)e->source)->owner = e;
+    g_source_set_name(e->source, "vmlink channels (epoll)");
+    g_source_add_unix_fd(e->source, epfd, G_IO_IN);
+    g_source_attach(e->source, context);
+    return e;
+}
+
+void
+vl_epoll_free(VlEpoll *e)
+{
+    if (e == NULL) {
+        return;
+    }
+    g_source_destroy(e->source);
+    g_source_unref(e->source);
+    g_hash_table_unref(e->watches);
+    g_ptr_array_unref(e->graveyard);
+    close(e->epfd);
+    g_free(e);
+}
+
+gboolean
+vl_epoll_add(VlEpoll *e, int fd, uint32_t events, VlEpollFunc func, gpointer user_data,
+             GError **error)
+{
+    Watch *w;
+    struct epoll_event ev = {.events = events};
+
+    g_return_val_if_fail(!g_hash_table_contains(e->watches, GINT_TO_POINTER(fd)), FALSE);
+
+    w = g_new0(Watch, 1);
+    w->fd = fd;
+    w->events = events;
+    w->func = func;
+    w->user_data = user_data;
+    ev.data.ptr = w;
+    if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        int saved = errno;
+
+        g_free(w);
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "epoll_ctl(ADD, %d): %s", fd,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    g_hash_table_insert(e->watches, GINT_TO_POINTER(fd), w);
+    return TRUE;
+}
+
+void
+vl_epoll_modify(VlEpoll *e, int fd, uint32_t events)
+{
+    Watch *w = g_hash_table_lookup(e->watches, GINT_TO_POINTER(fd));
+    struct epoll_event ev = {.events = events};
+
+    g_return_if_fail(w != NULL);
+    if (w->events == events) {
+        return;
+    }
+    ev.data.ptr = w;
+    if (epoll_ctl(e->epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
+        g_warning("epoll_ctl(MOD, %d): %s", fd, g_strerror(errno));
+        return;
+    }
+    w->events = events;
+}
+
+void
+vl_epoll_remove(VlEpoll *e, int fd)
+{
+    Watch *w = g_hash_table_lookup(e->watches, GINT_TO_POINTER(fd));
+
+    if (w == NULL) {
+        return;
+    }
+    epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL);
+    g_hash_table_steal(e->watches, GINT_TO_POINTER(fd));
+    /* Events of this dispatch may still point at it: free it after the batch. */
+    w->removed = TRUE;
+    if (e->dispatching) {
+        g_ptr_array_add(e->graveyard, w);
+    } else {
+        g_free(w);
+    }
+}
+
+guint
+vl_epoll_size(const VlEpoll *e)
+{
+    return g_hash_table_size(e->watches);
+}

@@ -1,0 +1,808 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "vl-guest-link.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "vl-protocol.h"
+#include "vl-rate.h"
+
+#define READ_CHUNK (64 * 1024)
+#define MAX_OUTPUT (1024 * 1024)
+#define RECONNECT_MIN_MS 250
+#define UNRESPONSIVE_HEARTBEATS 3
+
+typedef enum {
+    LINK_IDLE,       /* stopped, or waiting to reconnect */
+    LINK_CONNECTING, /* non-blocking connect in progress */
+    LINK_HELLO_SENT, /* connected; waiting for the guest's hello with our nonce */
+    LINK_READY,      /* handshake done */
+} LinkPhase;
+
+typedef struct {
+    VlGuestLink *link;
+    char *id;
+    char *name;
+    VlGuestReplyFunc func;
+    gpointer user_data;
+    guint timeout_id;
+} Pending;
+
+struct _VlGuestLink {
+    VlEpoll *epoll;
+    char *label;
+    VlGuestLinkLimits limits;
+    VlGuestCache *cache;
+    VlGuestLinkCallbacks callbacks;
+    gpointer user_data;
+
+    char *path; /* NULL: started from an fd, no reconnection */
+    gboolean started;
+    int fd;
+    LinkPhase phase;
+    VlAgentState state;
+    guint reconnect_id;
+    guint reconnect_ms;
+    guint resume_id; /* the rate limit paused reading */
+    guint watch_id;  /* responsiveness timer */
+
+    char *nonce;
+    char *agent_name;
+    char *agent_version;
+    guint protocol;
+    gint64 connected_since;
+    gint64 last_heard_us; /* monotonic */
+    gint64 last_heard;    /* Unix time */
+
+    VlFrameReader *reader;
+    GByteArray *inbuf;  /* bytes read but not yet fed to the reader (paused by the rate limit) */
+    GByteArray *outbuf; /* bytes waiting to be written */
+    VlTokenBucket messages, bytes;
+    VlLogLimit log_limit;
+    VlGuestLinkCounters counters;
+
+    GHashTable *pending; /* id → Pending */
+    guint64 next_command;
+};
+
+static void link_disconnect(VlGuestLink *link, const char *why);
+static void process_input(VlGuestLink *link);
+
+const char *
+vl_agent_state_name(VlAgentState state)
+{
+    switch (state) {
+    case VL_AGENT_ABSENT:
+        return "absent";
+    case VL_AGENT_CONNECTED:
+        return "connected";
+    case VL_AGENT_RESPONSIVE:
+        return "responsive";
+    }
+    return "absent";
+}
+
+/* Logging ----------------------------------------------------------------------------------- */
+
+G_GNUC_PRINTF(2, 3)
+static void
+complain(VlGuestLink *link, const char *format, ...)
+{
+    guint suppressed = 0;
+    g_autofree char *text = NULL;
+    va_list args;
+
+    if (!vl_log_limit_allow(&link->log_limit, g_get_monotonic_time(), &suppressed)) {
+        return;
+    }
+    va_start(args, format);
+    text = g_strdup_vprintf(format, args);
+    va_end(args);
+    if (suppressed) {
+        g_warning("vm %s: %s (%u similar messages suppressed)", link->label, text, suppressed);
+    } else {
+        g_warning("vm %s: %s", link->label, text);
+    }
+}
+
+/* State -------------------------------------------------------------------------------------- */
+
+static void
+set_state(VlGuestLink *link, VlAgentState state)
+{
+    if (link->state == state) {
+        return;
+    }
+    link->state = state;
+    if (link->callbacks.state_changed) {
+        link->callbacks.state_changed(link, state, link->user_data);
+    }
+}
+
+static gboolean
+watch_expired(gpointer user_data)
+{
+    VlGuestLink *link = user_data;
+    gint64 limit = (gint64)link->limits.heartbeat_s * UNRESPONSIVE_HEARTBEATS * G_USEC_PER_SEC;
+    gint64 silent = g_get_monotonic_time() - link->last_heard_us;
+
+    link->watch_id = 0;
+    if (link->phase != LINK_READY) {
+        return G_SOURCE_REMOVE;
+    }
+    if (silent >= limit) {
+        set_state(link, VL_AGENT_CONNECTED);
+    } else {
+        link->watch_id = g_timeout_add((guint)((limit - silent) / 1000) + 1, watch_expired, link);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* A valid message arrived: the agent is responsive. Costs no timer work while the timer runs. */
+static void
+heard(VlGuestLink *link)
+{
+    link->last_heard_us = g_get_monotonic_time();
+    link->last_heard = g_get_real_time() / G_USEC_PER_SEC;
+    link->counters.frames++;
+    if (link->phase == LINK_READY && link->watch_id == 0) {
+        link->watch_id = g_timeout_add_seconds(link->limits.heartbeat_s * UNRESPONSIVE_HEARTBEATS,
+                                               watch_expired, link);
+    }
+    if (link->phase == LINK_READY) {
+        set_state(link, VL_AGENT_RESPONSIVE);
+    }
+}
+
+/* Commands ----------------------------------------------------------------------------------- */
+
+static void
+pending_free(Pending *p)
+{
+    g_clear_handle_id(&p->timeout_id, g_source_remove);
+    g_free(p->id);
+    g_free(p->name);
+    g_free(p);
+}
+
+/* Answers and forgets a pending command. */
+static void
+pending_finish(VlGuestLink *link, const char *id, const VlJson *result, const GError *error)
+{
+    Pending *p = NULL;
+    char *key = NULL;
+
+    if (!g_hash_table_steal_extended(link->pending, id, (gpointer *)&key, (gpointer *)&p)) {
+        return;
+    }
+    p->func(result, error, p->user_data);
+    pending_free(p);
+}
+
+static void
+fail_all_pending(VlGuestLink *link, const char *why)
+{
+    g_autoptr(GError) error = g_error_new(VL_CALL_ERROR, VL_RPC_AGENT_UNAVAILABLE,
+                                          "the agent of %s %s", link->label, why);
+    GHashTableIter iter;
+    gpointer key, value;
+    g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+
+    g_hash_table_iter_init(&iter, link->pending);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        g_ptr_array_add(ids, g_strdup(key));
+    }
+    for (guint i = 0; i < ids->len; i++) {
+        pending_finish(link, ids->pdata[i], NULL, error);
+    }
+}
+
+static gboolean
+pending_timeout(gpointer user_data)
+{
+    Pending *p = user_data;
+    VlGuestLink *link = p->link;
+    g_autoptr(GError) error =
+        g_error_new(VL_CALL_ERROR, VL_RPC_TIMEOUT, "the agent of %s did not answer %s in time",
+                    link->label, p->name);
+    g_autofree char *id = g_strdup(p->id);
+
+    p->timeout_id = 0;
+    pending_finish(link, id, NULL, error);
+    return G_SOURCE_REMOVE;
+}
+
+/* Writing ------------------------------------------------------------------------------------ */
+
+static void
+update_watch(VlGuestLink *link)
+{
+    uint32_t events = 0;
+
+    if (link->fd < 0 || link->phase == LINK_IDLE) {
+        return;
+    }
+    if (link->phase == LINK_CONNECTING || link->outbuf->len > 0) {
+        events |= EPOLLOUT;
+    }
+    if (link->phase != LINK_CONNECTING && link->resume_id == 0) {
+        events |= EPOLLIN;
+    }
+    vl_epoll_modify(link->epoll, link->fd, events);
+}
+
+static gboolean
+flush_output(VlGuestLink *link)
+{
+    while (link->outbuf->len > 0) {
+        ssize_t n = send(link->fd, link->outbuf->data, link->outbuf->len, MSG_NOSIGNAL);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN) {
+            break;
+        }
+        if (n < 0) {
+            g_autofree char *why = g_strdup_printf("write failed: %s", g_strerror(errno));
+
+            link_disconnect(link, why);
+            return FALSE;
+        }
+        g_byte_array_remove_range(link->outbuf, 0, (guint)n);
+    }
+    update_watch(link);
+    return TRUE;
+}
+
+static gboolean
+send_message(VlGuestLink *link, const VlJson *message)
+{
+    g_autoptr(GString) frame = vl_frame_encode(message);
+
+    if (link->outbuf->len + frame->len > MAX_OUTPUT) {
+        /* The guest does not read: commands pile up in vain. */
+        link_disconnect(link, "the guest stopped reading its channel");
+        return FALSE;
+    }
+    g_byte_array_append(link->outbuf, (const guint8 *)frame->str, (guint)frame->len);
+    return flush_output(link);
+}
+
+static void
+send_hello(VlGuestLink *link)
+{
+    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    g_autoptr(VlJson) hello = NULL;
+
+    g_free(link->nonce);
+    link->nonce = vl_protocol_new_nonce();
+    vl_json_builder_begin_object(b);
+    vl_json_builder_member(b, "type");
+    vl_json_builder_add_string(b, "hello");
+    vl_json_builder_member(b, "versions");
+    vl_json_builder_begin_array(b);
+    vl_json_builder_add_int(b, VL_GUEST_PROTOCOL_VERSION);
+    vl_json_builder_end_array(b);
+    vl_json_builder_member(b, "nonce");
+    vl_json_builder_add_string(b, link->nonce);
+    vl_json_builder_member(b, "capabilities");
+    vl_json_builder_begin_array(b);
+    vl_json_builder_end_array(b);
+    vl_json_builder_end_object(b);
+    hello = vl_json_builder_finish(b);
+    link->phase = LINK_HELLO_SENT;
+    send_message(link, hello);
+}
+
+void
+vl_guest_link_command(VlGuestLink *link, const char *name, const VlJson *args, guint timeout_s,
+                      VlGuestReplyFunc func, gpointer user_data)
+{
+    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    g_autoptr(VlJson) command = NULL;
+    Pending *p;
+
+    if (link->phase != LINK_READY) {
+        g_autoptr(GError) error =
+            g_error_new(VL_CALL_ERROR, VL_RPC_AGENT_UNAVAILABLE,
+                        "the vmlink agent of %s is not connected (is vmlink-agent running in the "
+                        "guest?)",
+                        link->label);
+
+        func(NULL, error, user_data);
+        return;
+    }
+    p = g_new0(Pending, 1);
+    p->link = link;
+    p->id = g_strdup_printf("b%" G_GUINT64_FORMAT, ++link->next_command);
+    p->name = g_strdup(name);
+    p->func = func;
+    p->user_data = user_data;
+    p->timeout_id = g_timeout_add_seconds(MAX(timeout_s, 1), pending_timeout, p);
+    g_hash_table_insert(link->pending, g_strdup(p->id), p);
+
+    vl_json_builder_begin_object(b);
+    vl_json_builder_member(b, "type");
+    vl_json_builder_add_string(b, "command");
+    vl_json_builder_member(b, "id");
+    vl_json_builder_add_string(b, p->id);
+    vl_json_builder_member(b, "name");
+    vl_json_builder_add_string(b, name);
+    vl_json_builder_member(b, "args");
+    if (args) {
+        vl_json_builder_add_node(b, args);
+    } else {
+        vl_json_builder_begin_object(b);
+        vl_json_builder_end_object(b);
+    }
+    vl_json_builder_end_object(b);
+    command = vl_json_builder_finish(b);
+    send_message(link, command); /* on failure the disconnect answered it */
+}
+
+/* Messages from the guest -------------------------------------------------------------------- */
+
+static void
+handle_hello(VlGuestLink *link, const VlJson *frame)
+{
+    const char *nonce = vl_json_get_string(vl_json_object_get(frame, "nonce"));
+    const VlJson *agent = vl_json_object_get(frame, "agent");
+    static const guint ours[] = {VL_GUEST_PROTOCOL_VERSION};
+    g_autoptr(GError) error = NULL;
+    guint version = 0;
+
+    if (nonce == NULL) {
+        /* The agent greets first when it starts: it restarted, or missed our hello. */
+        if (link->phase == LINK_READY) {
+            g_message("vm %s: the agent started again; greeting it", link->label);
+            fail_all_pending(link, "restarted");
+            set_state(link, VL_AGENT_ABSENT);
+        }
+        send_hello(link);
+        return;
+    }
+    if (link->nonce == NULL || !g_str_equal(nonce, link->nonce)) {
+        return; /* an answer to an earlier connection's hello */
+    }
+    if (!vl_protocol_negotiate(vl_json_object_get(frame, "versions"), ours, G_N_ELEMENTS(ours),
+                               &version, &error)) {
+        link->counters.invalid++;
+        complain(link, "agent hello refused: %s", error->message);
+        return;
+    }
+    g_free(link->agent_name);
+    g_free(link->agent_version);
+    link->agent_name = g_strdup(vl_json_get_string(vl_json_object_get(agent, "name")));
+    link->agent_version = g_strdup(vl_json_get_string(vl_json_object_get(agent, "version")));
+    link->protocol = version;
+    link->phase = LINK_READY;
+    link->reconnect_ms = 0;
+    link->connected_since = g_get_real_time() / G_USEC_PER_SEC;
+    g_message("vm %s: agent %s %s connected (protocol %u)", link->label, link->agent_name,
+              link->agent_version, version);
+    heard(link);
+}
+
+static void
+handle_reply(VlGuestLink *link, const char *type, const VlJson *frame)
+{
+    const char *id = vl_json_get_string(vl_json_object_get(frame, "id"));
+    Pending *p = id ? g_hash_table_lookup(link->pending, id) : NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (p == NULL) {
+        if (g_str_equal(type, "error")) {
+            complain(link, "agent error: %s: %s",
+                     vl_json_get_string(vl_json_object_get(frame, "code")),
+                     vl_json_get_string(vl_json_object_get(frame, "message")));
+        } else {
+            link->counters.invalid++;
+            complain(link, "a reply to no command (id %.64s)", id);
+        }
+        return;
+    }
+    if (g_str_equal(type, "reply")) {
+        const VlEntry *command =
+            vl_catalogue_lookup(&vl_guest_command_catalogue, p->name, VL_SENDER_HOST);
+        const VlJson *result = vl_json_object_get(frame, "result");
+
+        if (command && command->result &&
+            !vl_fields_validate(command->result, result, "result", &error)) {
+            link->counters.invalid++;
+            complain(link, "invalid reply to %s: %s", p->name, error->message);
+            g_prefix_error(&error, "the agent of %s answered %s wrongly: ", link->label, p->name);
+            error->domain = VL_CALL_ERROR;
+            error->code = VL_RPC_FAILED;
+            pending_finish(link, id, NULL, error);
+            return;
+        }
+        pending_finish(link, id, result, NULL);
+        return;
+    } else {
+        const char *code = vl_json_get_string(vl_json_object_get(frame, "code"));
+        VlProtocolError perr = VL_PROTOCOL_ERROR_FAILED;
+        VlRpcCode rpc = VL_RPC_FAILED;
+
+        vl_protocol_error_from_name(code, &perr);
+        rpc = perr == VL_PROTOCOL_ERROR_DISABLED  ? VL_RPC_DISABLED
+              : perr == VL_PROTOCOL_ERROR_TIMEOUT ? VL_RPC_TIMEOUT
+                                                  : VL_RPC_FAILED;
+        error = g_error_new(VL_CALL_ERROR, rpc, "the agent of %s: %s (%s)", link->label,
+                            vl_json_get_string(vl_json_object_get(frame, "message")), code);
+        pending_finish(link, id, NULL, error);
+    }
+}
+
+static void
+handle_frame(VlGuestLink *link, const VlJson *frame)
+{
+    g_autoptr(GError) error = NULL;
+    const VlEntry *entry = NULL;
+    const char *type;
+
+    if (!vl_catalogue_validate(&vl_guest_catalogue, VL_SENDER_GUEST, frame, &entry, &error)) {
+        link->counters.invalid++;
+        complain(link, "invalid message from the guest: %s", error->message);
+        return;
+    }
+    type = entry->name;
+    if (g_str_equal(type, "hello")) {
+        handle_hello(link, frame);
+        return;
+    }
+    if (link->phase != LINK_READY) {
+        return; /* left over from before our hello: dropped without a word */
+    }
+    heard(link);
+    if (g_str_equal(type, "report")) {
+        gboolean full = vl_json_get_bool(vl_json_object_get(frame, "full"));
+        guint mask = vl_guest_cache_apply_report(link->cache, vl_json_object_get(frame, "sections"),
+                                                 full, g_get_real_time() / G_USEC_PER_SEC);
+
+        if (link->callbacks.report && (mask || full)) {
+            link->callbacks.report(link, mask, full, link->user_data);
+        }
+    } else if (g_str_equal(type, "heartbeat")) {
+        vl_guest_cache_apply_heartbeat(link->cache, vl_json_object_get(frame, "memory"),
+                                       g_get_real_time() / G_USEC_PER_SEC);
+    } else if (g_str_equal(type, "event")) {
+        if (link->callbacks.event) {
+            link->callbacks.event(link, frame, link->user_data);
+        }
+    } else if (g_str_equal(type, "reply") || g_str_equal(type, "error")) {
+        handle_reply(link, type, frame);
+    }
+}
+
+/* Reading ------------------------------------------------------------------------------------ */
+
+static gboolean
+resume_reading(gpointer user_data)
+{
+    VlGuestLink *link = user_data;
+
+    link->resume_id = 0;
+    process_input(link);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+pause_reading(VlGuestLink *link, gint64 wait_us)
+{
+    link->counters.rate_limited++;
+    link->resume_id = g_timeout_add((guint)(wait_us / 1000) + 1, resume_reading, link);
+    update_watch(link);
+}
+
+/* Feeds buffered input to the frame reader, a frame at a time, while the rate allows. */
+static void
+process_input(VlGuestLink *link)
+{
+    int fd = link->fd;
+
+    while (link->inbuf->len > 0 && link->fd == fd) {
+        g_autoptr(VlJson) frame = NULL;
+        g_autoptr(GError) error = NULL;
+        gint64 now = g_get_monotonic_time();
+        gsize used = 0;
+        gboolean ok;
+
+        if (!vl_token_bucket_take(&link->messages, 1, now)) {
+            pause_reading(link, vl_token_bucket_wait_us(&link->messages, 1, now));
+            return;
+        }
+        ok = vl_frame_reader_push(link->reader, (const char *)link->inbuf->data, link->inbuf->len,
+                                  &used, &frame, &error);
+        g_byte_array_remove_range(link->inbuf, 0, (guint)used);
+        if (!ok) {
+            link->counters.invalid++;
+            complain(link, "bad frame from the guest: %s", error->message);
+        } else if (frame) {
+            handle_frame(link, frame);
+        } else {
+            /* no complete frame: give the token back */
+            link->messages.tokens = MIN(link->messages.burst, link->messages.tokens + 1);
+        }
+    }
+    if (link->fd == fd) {
+        update_watch(link);
+    }
+}
+
+static void
+read_input(VlGuestLink *link)
+{
+    guint8 buf[READ_CHUNK];
+    ssize_t n;
+    gint64 now;
+
+    n = recv(link->fd, buf, sizeof(buf), 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+    if (n <= 0) {
+        g_autofree char *why = n == 0 ? g_strdup("the channel closed")
+                                      : g_strdup_printf("read: %s", g_strerror(errno));
+
+        link_disconnect(link, why);
+        return;
+    }
+    g_byte_array_append(link->inbuf, buf, (guint)n);
+    now = g_get_monotonic_time();
+    if (!vl_token_bucket_spend(&link->bytes, (double)n, now)) {
+        /* Over the byte rate: handle what is here, then read nothing until the debt is paid. */
+        process_input(link);
+        if (link->resume_id == 0 && link->phase != LINK_IDLE) {
+            pause_reading(link, vl_token_bucket_wait_us(&link->bytes, 0, now));
+        }
+        return;
+    }
+    process_input(link);
+}
+
+static void
+on_socket(int fd, uint32_t events, gpointer user_data)
+{
+    VlGuestLink *link = user_data;
+
+    if (link->phase == LINK_CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0) {
+            g_autofree char *why = g_strdup_printf("connect: %s", g_strerror(err));
+
+            link_disconnect(link, why);
+            return;
+        }
+        link->counters.connects++;
+        send_hello(link);
+        return;
+    }
+    if ((events & EPOLLOUT) && !flush_output(link)) {
+        return;
+    }
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        if (link->resume_id == 0) {
+            read_input(link);
+        }
+    }
+}
+
+/* Connections -------------------------------------------------------------------------------- */
+
+static gboolean reconnect(gpointer user_data);
+
+static void
+close_socket(VlGuestLink *link)
+{
+    if (link->fd >= 0) {
+        vl_epoll_remove(link->epoll, link->fd);
+        close(link->fd);
+        link->fd = -1;
+    }
+    g_clear_handle_id(&link->resume_id, g_source_remove);
+    g_clear_handle_id(&link->watch_id, g_source_remove);
+    g_byte_array_set_size(link->inbuf, 0);
+    g_byte_array_set_size(link->outbuf, 0);
+    vl_frame_reader_reset(link->reader);
+    g_clear_pointer(&link->nonce, g_free);
+    link->phase = LINK_IDLE;
+    link->connected_since = 0;
+}
+
+static void
+schedule_reconnect(VlGuestLink *link)
+{
+    if (!link->started || link->path == NULL || link->reconnect_id) {
+        return;
+    }
+    link->reconnect_ms = link->reconnect_ms == 0
+                             ? RECONNECT_MIN_MS
+                             : MIN(link->reconnect_ms * 2, link->limits.reconnect_max_s * 1000);
+    link->reconnect_id = g_timeout_add(link->reconnect_ms, reconnect, link);
+}
+
+static void
+link_disconnect(VlGuestLink *link, const char *why)
+{
+    gboolean was_ready = link->phase == LINK_READY;
+
+    if (was_ready) {
+        g_message("vm %s: agent channel lost: %s", link->label, why);
+    } else {
+        g_debug("vm %s: %s", link->label, why);
+    }
+    close_socket(link);
+    fail_all_pending(link, why);
+    set_state(link, VL_AGENT_ABSENT);
+    schedule_reconnect(link);
+}
+
+static void
+attach_fd(VlGuestLink *link, int fd, gboolean connecting)
+{
+    g_autoptr(GError) error = NULL;
+    gint64 now = g_get_monotonic_time();
+
+    link->fd = fd;
+    link->phase = connecting ? LINK_CONNECTING : LINK_HELLO_SENT;
+    vl_token_bucket_init(&link->messages, link->limits.rate_messages, link->limits.rate_burst, now);
+    vl_token_bucket_init(&link->bytes, link->limits.rate_bytes,
+                         MAX(link->limits.rate_bytes, 4.0 * (double)link->limits.max_frame), now);
+    if (!vl_epoll_add(link->epoll, fd, connecting ? EPOLLOUT : EPOLLIN, on_socket, link, &error)) {
+        g_warning("vm %s: %s", link->label, error->message);
+        close(fd);
+        link->fd = -1;
+        link->phase = LINK_IDLE;
+        schedule_reconnect(link);
+        return;
+    }
+    if (!connecting) {
+        link->counters.connects++;
+        send_hello(link);
+    }
+}
+
+static gboolean
+reconnect(gpointer user_data)
+{
+    VlGuestLink *link = user_data;
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    int fd;
+
+    link->reconnect_id = 0;
+    if (strlen(link->path) >= sizeof(addr.sun_path)) {
+        complain(link, "channel socket path too long: %s", link->path);
+        return G_SOURCE_REMOVE;
+    }
+    strcpy(addr.sun_path, link->path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        complain(link, "socket: %s", g_strerror(errno));
+        schedule_reconnect(link);
+        return G_SOURCE_REMOVE;
+    }
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+        attach_fd(link, fd, FALSE);
+    } else if (errno == EINPROGRESS || errno == EAGAIN) {
+        attach_fd(link, fd, TRUE);
+    } else {
+        g_debug("vm %s: connect %s: %s", link->label, link->path, g_strerror(errno));
+        close(fd);
+        schedule_reconnect(link);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* Life --------------------------------------------------------------------------------------- */
+
+VlGuestLink *
+vl_guest_link_new(VlEpoll *epoll, const char *label, const VlGuestLinkLimits *limits,
+                  VlGuestCache *cache, const VlGuestLinkCallbacks *callbacks, gpointer user_data)
+{
+    VlGuestLink *link = g_new0(VlGuestLink, 1);
+
+    link->epoll = epoll;
+    link->label = g_strdup(label);
+    link->limits = *limits;
+    link->limits.heartbeat_s = MAX(link->limits.heartbeat_s, 1);
+    link->limits.reconnect_max_s = MAX(link->limits.reconnect_max_s, 1);
+    link->cache = cache;
+    link->callbacks = *callbacks;
+    link->user_data = user_data;
+    link->fd = -1;
+    link->reader = vl_frame_reader_new(limits->max_frame, VL_FRAME_DEFAULT_MAX_DEPTH);
+    link->inbuf = g_byte_array_new();
+    link->outbuf = g_byte_array_new();
+    link->pending =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)pending_free);
+    return link;
+}
+
+void
+vl_guest_link_stop(VlGuestLink *link)
+{
+    link->started = FALSE;
+    g_clear_handle_id(&link->reconnect_id, g_source_remove);
+    if (link->fd >= 0 || link->phase != LINK_IDLE) {
+        link_disconnect(link, "the link was stopped");
+    }
+    link->reconnect_ms = 0;
+}
+
+void
+vl_guest_link_free(VlGuestLink *link)
+{
+    if (link == NULL) {
+        return;
+    }
+    link->callbacks.state_changed = NULL;
+    vl_guest_link_stop(link);
+    g_hash_table_unref(link->pending);
+    vl_frame_reader_free(link->reader);
+    g_byte_array_unref(link->inbuf);
+    g_byte_array_unref(link->outbuf);
+    g_free(link->path);
+    g_free(link->label);
+    g_free(link->nonce);
+    g_free(link->agent_name);
+    g_free(link->agent_version);
+    g_free(link);
+}
+
+void
+vl_guest_link_start(VlGuestLink *link, const char *path)
+{
+    if (link->started && g_strcmp0(link->path, path) == 0) {
+        return; /* already on it */
+    }
+    vl_guest_link_stop(link);
+    g_free(link->path);
+    link->path = g_strdup(path);
+    link->started = TRUE;
+    reconnect(link);
+}
+
+void
+vl_guest_link_start_fd(VlGuestLink *link, int fd)
+{
+    vl_guest_link_stop(link);
+    g_clear_pointer(&link->path, g_free);
+    link->started = TRUE;
+    attach_fd(link, fd, FALSE);
+}
+
+const char *
+vl_guest_link_path(const VlGuestLink *link)
+{
+    return link->path;
+}
+
+VlAgentState
+vl_guest_link_state(const VlGuestLink *link)
+{
+    return link->state;
+}
+
+void
+vl_guest_link_get_info(const VlGuestLink *link, VlGuestLinkInfo *info)
+{
+    VlFrameStats stats;
+
+    vl_frame_reader_get_stats(link->reader, &stats);
+    info->state = link->state;
+    info->agent_name = link->phase == LINK_READY ? link->agent_name : NULL;
+    info->agent_version = link->phase == LINK_READY ? link->agent_version : NULL;
+    info->protocol = link->phase == LINK_READY ? link->protocol : 0;
+    info->connected_since = link->connected_since;
+    info->last_heard = link->last_heard;
+    info->counters = link->counters;
+    info->counters.dropped_bytes = stats.dropped_bytes;
+}
