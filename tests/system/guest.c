@@ -464,3 +464,12 @@ vl_guest_run(VlGuest *g, const char *command, char **ret_output, int *ret_status
     }
     return TRUE;
 }
+
+void
+vl_guest_reattach(VlGuest *g)
+{
+    if (g->dom) {
+        virDomainFree(g->dom);
+    }
+    g->dom = virDomainLookupByName(g->harness->conn, g->name);
+}

@@ -31,3 +31,6 @@ gboolean vl_harness_libvirt_error(GError **error, const char *what);
 void vl_harness_remove_tree(const char *path);
 /* Creates the test bridge the first time a guest wants a network. */
 gboolean vl_harness_ensure_bridge(VlHarness *harness, GError **error);
+
+/* Looks the guest's domain up again on the harness's (new) connection. */
+void vl_guest_reattach(VlGuest *guest);

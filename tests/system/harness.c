@@ -380,3 +380,71 @@ vl_harness_install_build(VlHarness *h, GError **error)
     }
     return g_steal_pointer(&destdir);
 }
+
+/* The pid of the libvirtd that libvirt-up.sh started, or 0 when it did not start the one that
+ * runs (systemd's, on a normal host: the harness leaves that alone). */
+static pid_t
+started_libvirtd(void)
+{
+    const char *run_dir = g_getenv("VL_RUN_DIR") ? g_getenv("VL_RUN_DIR") : "/run/vmlink-test";
+    g_autofree char *list = g_build_filename(run_dir, "started-daemons", NULL);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    pid_t found = 0;
+
+    if (!g_file_get_contents(list, &text, NULL, NULL)) {
+        return 0;
+    }
+    lines = g_strsplit(text, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        g_autofree char *comm_path = NULL;
+        g_autofree char *comm = NULL;
+        int pid = 0;
+
+        if (sscanf(*l, "libvirtd %d", &pid) != 1 || pid <= 0) {
+            continue;
+        }
+        comm_path = g_strdup_printf("/proc/%d/comm", pid);
+        if (g_file_get_contents(comm_path, &comm, NULL, NULL) &&
+            g_str_equal(g_strstrip(comm), "libvirtd")) {
+            found = pid;
+        }
+    }
+    return found;
+}
+
+gboolean
+vl_harness_restart_libvirtd(VlHarness *h, GError **error)
+{
+    pid_t pid = started_libvirtd();
+    g_autofree char *up = g_build_filename(h->source_root, "tests/system/libvirt-up.sh", NULL);
+    const char *argv[] = {up, NULL};
+
+    if (pid == 0) {
+        g_set_error_literal(error, VL_HARNESS_ERROR, VL_HARNESS_ERROR_SKIP,
+                            "libvirtd was not started by the harness; not restarting it");
+        return FALSE;
+    }
+    kill(pid, SIGTERM);
+    for (guint i = 0; i < 200 && kill(pid, 0) == 0; i++) {
+        g_usleep(50000);
+    }
+    if (kill(pid, 0) == 0) {
+        g_set_error(error, VL_HARNESS_ERROR, VL_HARNESS_ERROR_TIMEOUT,
+                    "libvirtd (pid %d) did not stop within 10 s", (int)pid);
+        return FALSE;
+    }
+    if (!vl_run(argv, error)) {
+        return FALSE;
+    }
+    /* The old connection died with the daemon: open a new one and find the guests again. */
+    virConnectClose(h->conn);
+    h->conn = virConnectOpen("qemu:///system");
+    if (h->conn == NULL) {
+        return vl_harness_libvirt_error(error, "connecting to qemu:///system again");
+    }
+    for (guint i = 0; i < h->guests->len; i++) {
+        vl_guest_reattach(h->guests->pdata[i]);
+    }
+    return TRUE;
+}

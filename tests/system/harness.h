@@ -121,6 +121,12 @@ int vl_guest_state(VlGuest *guest);
 /* A hard reset of the guest (virDomainReset), as the reset button does. */
 gboolean vl_guest_reset(VlGuest *guest, GError **error);
 
+/*
+ * Restarts libvirtd (guests keep running) and reconnects the harness, when libvirt-up.sh
+ * started it; fails with VL_HARNESS_ERROR_SKIP when another manager (systemd) runs it.
+ */
+gboolean vl_harness_restart_libvirtd(VlHarness *harness, GError **error);
+
 /* Runs a command (argv) and fails with its stderr when it exits non-zero. */
 gboolean vl_run(const char *const *argv, GError **error);
 
