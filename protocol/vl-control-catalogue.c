@@ -13,9 +13,8 @@
 
 /* Shared values ----------------------------------------------------------------------------- */
 
-static const char *const vm_states[] = {"running", "blocked", "paused",      "shutdown",
-                                        "shutoff", "crashed", "pmsuspended", "nostate",
-                                        NULL};
+static const char *const vm_states[] = {"running", "blocked",     "paused",  "shutdown", "shutoff",
+                                        "crashed", "pmsuspended", "nostate", NULL};
 static const char *const agent_states[] = {"absent", "connected", "responsive", NULL};
 static const char *const accels[] = {"kvm", "tcg", NULL};
 static const char *const disk_formats[] = {"raw", "qcow2", NULL};
@@ -383,12 +382,12 @@ static const VlEntry control_entries[] = {
         .summary = "Defines a persistent VM from a spec; it is not started.",
         .fields = vm_define_params,
         .result = vm_state_result,
-        .example = REQUEST("vm.define",
-                           "{\"spec\":{\"name\":\"web1\",\"memory_mib\":1024,\"vcpus\":1,"
-                           "\"accel\":\"tcg\",\"boot\":{\"kernel\":\"/srv/vmlinuz\","
-                           "\"initrd\":\"/srv/initrd\",\"cmdline\":\"console=ttyS0\"},"
-                           "\"disks\":[{\"path\":\"/srv/web1.qcow2\",\"format\":\"qcow2\"}],"
-                           "\"nics\":[{\"network\":\"default\"}]}}"),
+        .example =
+            REQUEST("vm.define", "{\"spec\":{\"name\":\"web1\",\"memory_mib\":1024,\"vcpus\":1,"
+                                 "\"accel\":\"tcg\",\"boot\":{\"kernel\":\"/srv/vmlinuz\","
+                                 "\"initrd\":\"/srv/initrd\",\"cmdline\":\"console=ttyS0\"},"
+                                 "\"disks\":[{\"path\":\"/srv/web1.qcow2\",\"format\":\"qcow2\"}],"
+                                 "\"nics\":[{\"network\":\"default\"}]}}"),
     },
     {
         .name = "vm.start",
@@ -428,9 +427,8 @@ static const VlEntry control_entries[] = {
                    "definition).",
         .fields = device_params,
         .result = device_result,
-        .example = REQUEST("vm.attach_device",
-                           "{\"vm\":\"web1\",\"device\":{\"kind\":\"disk\","
-                           "\"path\":\"/srv/data.img\",\"target\":\"vdb\"}}"),
+        .example = REQUEST("vm.attach_device", "{\"vm\":\"web1\",\"device\":{\"kind\":\"disk\","
+                                               "\"path\":\"/srv/data.img\",\"target\":\"vdb\"}}"),
     },
     {
         .name = "vm.detach_device",
@@ -438,9 +436,8 @@ static const VlEntry control_entries[] = {
         .summary = "Removes a disk (by target) or a NIC (by MAC) from a VM.",
         .fields = device_params,
         .result = device_result,
-        .example = REQUEST("vm.detach_device",
-                           "{\"vm\":\"web1\",\"device\":{\"kind\":\"nic\","
-                           "\"mac\":\"52:54:00:12:34:56\"}}"),
+        .example = REQUEST("vm.detach_device", "{\"vm\":\"web1\",\"device\":{\"kind\":\"nic\","
+                                               "\"mac\":\"52:54:00:12:34:56\"}}"),
     },
     {
         .name = "vm.qmp",
@@ -449,7 +446,8 @@ static const VlEntry control_entries[] = {
                    "[control] qmp-passthrough = true in bridge.conf.",
         .fields = qmp_params,
         .result = qmp_result,
-        .example = REQUEST("vm.qmp", "{\"vm\":\"web1\",\"command\":{\"execute\":\"query-status\"}}"),
+        .example =
+            REQUEST("vm.qmp", "{\"vm\":\"web1\",\"command\":{\"execute\":\"query-status\"}}"),
     },
     {
         .name = "guest.info",
