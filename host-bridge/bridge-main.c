@@ -22,8 +22,18 @@ typedef struct {
     char *local_socket;
     char *state_dir;
     gboolean foreground;
+    gboolean check_config;
     gboolean version;
 } Options;
+
+static void
+options_clear(Options *o)
+{
+    g_free(o->config_path);
+    g_free(o->libvirt_uri);
+    g_free(o->local_socket);
+    g_free(o->state_dir);
+}
 
 static gboolean
 quit(gpointer user_data)
@@ -47,6 +57,8 @@ parse_options(int *argc, char ***argv, Options *o, GError **error)
          "Folder for vmlinkd's state (default " VL_BRIDGE_DEFAULT_STATE_DIR ")", "DIR"},
         {"foreground", 'f', 0, G_OPTION_ARG_NONE, &o->foreground,
          "Stay in the foreground (systemd runs it so); otherwise detach", NULL},
+        {"check-config", 0, 0, G_OPTION_ARG_NONE, &o->check_config,
+         "Load the configuration (file and options), say what is wrong, and exit", NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL},
         {NULL},
     };
@@ -116,6 +128,13 @@ main(int argc, char **argv)
         fprintf(stderr, "vmlinkd: %s\n", error->message);
         return 2;
     }
+    /* Before anything is created or connected: an administrator (or a package script) checks an
+     * edited file without touching the running bridge. */
+    if (o.check_config) {
+        printf("configuration OK\n");
+        options_clear(&o);
+        return 0;
+    }
     if (g_mkdir_with_parents(config->state_dir, 0700) < 0) {
         fprintf(stderr, "vmlinkd: cannot create the state folder %s: %s\n", config->state_dir,
                 g_strerror(errno));
@@ -158,9 +177,6 @@ main(int argc, char **argv)
     g_hash_table_remove_all(bridge->vms);
     vl_domains_free(bridge->domains);
     vl_bridge_free(bridge);
-    g_free(o.config_path);
-    g_free(o.libvirt_uri);
-    g_free(o.local_socket);
-    g_free(o.state_dir);
+    options_clear(&o);
     return 0;
 }
