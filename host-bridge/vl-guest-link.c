@@ -432,8 +432,8 @@ handle_reply(VlGuestLink *link, const char *type, const VlJson *frame)
         rpc = perr == VL_PROTOCOL_ERROR_DISABLED  ? VL_RPC_DISABLED
               : perr == VL_PROTOCOL_ERROR_TIMEOUT ? VL_RPC_TIMEOUT
                                                   : VL_RPC_FAILED;
-        error = g_error_new(VL_CALL_ERROR, rpc, "the agent of %s: %s (%s)", link->label,
-                            vl_json_get_string(vl_json_object_get(frame, "message")), code);
+        error = g_error_new(VL_CALL_ERROR, rpc, "the agent of %s: %s", link->label,
+                            vl_json_get_string(vl_json_object_get(frame, "message")));
         pending_finish(link, id, NULL, error);
     }
 }

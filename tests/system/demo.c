@@ -1,19 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ./dev demo: a real Debian guest under libvirt with vmlink-agent installed the way a package
- * installs it, and this program in the host bridge's seat: it greets the agent over the VM's
- * virtio-serial channel, shows what the guest reports, changes the guest and shows the change
- * arrive unasked. Later issues put vmlinkd and vmlinkctl in this seat.
+ * ./dev demo: the story so far, with the real programs. A Debian guest under libvirt runs
+ * vmlink-agent, installed the way a package installs it; vmlinkd runs on this host and attaches
+ * to it; vmlinkctl, the manager's command line, lists the VM, shows what its guest reports, and
+ * follows a change made inside the guest as it happens.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "harness.h"
+#include "vl-client.h"
 #include "vl-protocol.h"
 
-#define AGENT_PORT "org.vmlink.agent.0"
-#define WAIT_MS 60000
+#define WAIT_MS 120000
+
+typedef struct {
+    VlHarness *harness;
+    VlGuest *guest;
+    GSubprocess *bridge;
+    char *work_dir;
+    char *address; /* unix:PATH of vmlinkd's control socket */
+    char *ctl;     /* the vmlinkctl binary */
+} Demo;
 
 static void
 step(const char *text)
@@ -29,179 +42,230 @@ fail(const GError *error)
     return EXIT_FAILURE;
 }
 
-/* The next valid message of the given type from the agent, or NULL. */
-static VlJson *
-receive_type(VlLineSocket *sock, const char *type, GError **error)
+/* Runs vmlinkctl with args, its output going straight to ours, after showing the command. */
+static gboolean
+vmlinkctl(Demo *d, const char *const *args, GError **error)
 {
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GSubprocess) p = NULL;
+    g_autofree char *shown = g_strjoinv(" ", (char **)args);
+
+    printf("$ vmlinkctl %s\n", shown);
+    fflush(stdout);
+    g_ptr_array_add(argv, d->ctl);
+    g_ptr_array_add(argv, "--connect");
+    g_ptr_array_add(argv, d->address);
+    for (const char *const *a = args; *a; a++) {
+        g_ptr_array_add(argv, (gpointer)*a);
+    }
+    g_ptr_array_add(argv, NULL);
+    p = g_subprocess_newv((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_NONE, error);
+    return p && g_subprocess_wait_check(p, NULL, error);
+}
+
+/* Waits until vmlinkd has the guest's report (the agent answered its hello). */
+static gboolean
+wait_for_agent(Demo *d, GError **error)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)WAIT_MS * 1000;
+    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    g_autoptr(VlJson) params = NULL;
+
+    vl_json_builder_begin_object(b);
+    vl_json_builder_member(b, "vm");
+    vl_json_builder_add_string(b, vl_guest_name(d->guest));
+    vl_json_builder_end_object(b);
+    params = vl_json_builder_finish(b);
     for (;;) {
-        g_autofree char *line = vl_line_socket_recv(sock, WAIT_MS, error);
-        g_autoptr(VlJson) m = NULL;
-        const VlEntry *entry = NULL;
+        g_autoptr(VlClient) c = vl_client_connect(d->address, NULL);
+        g_autoptr(VlJson) info = c ? vl_client_call(c, "guest.info", params, 10000, NULL) : NULL;
+        const char *state =
+            vl_json_get_string(vl_json_object_get(vl_json_object_get(info, "agent"), "state"));
 
-        if (line == NULL || !vl_json_check(line, strlen(line), VL_FRAME_DEFAULT_MAX_DEPTH, error) ||
-            (m = vl_json_parse(line, strlen(line), error)) == NULL ||
-            !vl_catalogue_validate(&vl_guest_catalogue, VL_SENDER_GUEST, m, &entry, error)) {
-            return NULL;
+        if (g_strcmp0(state, "responsive") == 0 &&
+            vl_json_object_get(vl_json_object_get(info, "sections"), "os")) {
+            return TRUE;
         }
-        if (g_str_equal(entry->name, type)) {
-            return g_steal_pointer(&m);
+        if (g_get_monotonic_time() > end) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                        "vmlinkd did not hear from the agent of %s within %d s",
+                        vl_guest_name(d->guest), WAIT_MS / 1000);
+            return FALSE;
         }
+        g_usleep(200000);
     }
 }
 
-static const char *
-str(const VlJson *object, const char *name)
+/* Follows events with `vmlinkctl events --follow` while a command runs in the guest, and shows
+ * the event lines until the network report of our guest. */
+static gboolean
+follow_change(Demo *d, const char *command, GError **error)
 {
-    const char *s = vl_json_get_string(vl_json_object_get(object, name));
-    return s ? s : "-";
-}
-
-static void
-show_report(const VlJson *sections)
-{
-    const VlJson *os = vl_json_object_get(sections, "os");
-    const VlJson *host = vl_json_object_get(sections, "host");
-    const VlJson *memory = vl_json_object_get(sections, "memory");
-    const VlJson *cpu = vl_json_object_get(sections, "cpu");
-    const VlJson *interfaces =
-        vl_json_object_get(vl_json_object_get(sections, "network"), "interfaces");
-    const VlJson *apps = vl_json_object_get(sections, "applications");
-    const VlJson *filesystems = vl_json_object_get(sections, "filesystems");
-
-    if (os) {
-        printf("    %-14s %s (kernel %s, %s)\n", "OS", str(os, "pretty_name"),
-               str(os, "kernel_release"), str(os, "arch"));
-    }
-    if (host) {
-        printf("    %-14s %s, zone %s, up %" G_GINT64_FORMAT " s\n", "Host", str(host, "hostname"),
-               str(host, "timezone"), vl_json_get_int(vl_json_object_get(host, "uptime_s")));
-    }
-    if (memory) {
-        printf("    %-14s %" G_GINT64_FORMAT " MiB, %" G_GINT64_FORMAT " MiB available\n", "Memory",
-               vl_json_get_int(vl_json_object_get(memory, "total_kib")) / 1024,
-               vl_json_get_int(vl_json_object_get(memory, "available_kib")) / 1024);
-    }
-    if (cpu) {
-        printf("    %-14s %" G_GINT64_FORMAT ", load %.2f\n", "CPUs",
-               vl_json_get_int(vl_json_object_get(cpu, "count")),
-               vl_json_get_double(vl_json_object_get(cpu, "load1")));
-    }
-    for (guint i = 0; i < vl_json_array_length(interfaces); i++) {
-        const VlJson *nic = vl_json_array_get(interfaces, i);
-        const VlJson *addresses = vl_json_object_get(nic, "addresses");
-        g_autoptr(GString) list = g_string_new(NULL);
-
-        for (guint j = 0; j < vl_json_array_length(addresses); j++) {
-            const VlJson *a = vl_json_array_get(addresses, j);
-            g_string_append_printf(list, "%s%s/%" G_GINT64_FORMAT, j ? ", " : "", str(a, "address"),
-                                   vl_json_get_int(vl_json_object_get(a, "prefix")));
-        }
-        printf("    %-14s %s %s %s\n", i == 0 ? "Interfaces" : "", str(nic, "name"),
-               str(nic, "mac"), list->str);
-    }
-    if (apps) {
-        printf("    %-14s %u installed, e.g. %s %s\n", "Applications", vl_json_array_length(apps),
-               str(vl_json_array_get(apps, 0), "name"), str(vl_json_array_get(apps, 0), "version"));
-    }
-    if (filesystems) {
-        printf("    %-14s %u mounted\n", "File systems", vl_json_array_length(filesystems));
-    }
-}
-
-int
-main(void)
-{
-    g_autoptr(GError) error = NULL;
-    g_autoptr(VlHarness) harness = NULL;
-    g_autoptr(VlGuest) guest = NULL;
-    g_autoptr(VlLineSocket) sock = NULL;
-    g_autoptr(VlJson) hello = NULL;
-    g_autoptr(VlJson) report = NULL;
-    g_autofree char *destdir = NULL;
-    g_autofree char *prefix = NULL;
-    g_autofree char *command = NULL;
+    const char *argv[] = {d->ctl, "--connect", d->address, "events", "--follow", NULL};
+    g_autoptr(GSubprocess) p = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
+    g_autoptr(GDataInputStream) lines = NULL;
     g_autofree char *output = NULL;
-    g_autofree char *nonce = vl_protocol_new_nonce();
-    g_autofree char *line = NULL;
     gint64 sent;
     int status = 0;
 
-    step("making sure libvirtd runs and the guest images are built (cached after the first run)");
-    harness = vl_harness_new(&error);
-    if (harness == NULL) {
-        return fail(error);
+    if (p == NULL) {
+        return FALSE;
     }
-    destdir = vl_harness_install_build(harness, &error);
-    if (destdir == NULL) {
+    lines = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p));
+    printf("$ vmlinkctl events --follow &\n");
+    g_usleep(G_USEC_PER_SEC / 2); /* let it subscribe */
+    printf("guest# %s\n", command);
+    fflush(stdout);
+    sent = g_get_monotonic_time();
+    if (!vl_guest_run(d->guest, command, &output, &status, 60, error)) {
+        return FALSE;
+    }
+    for (;;) {
+        g_autofree char *line = g_data_input_stream_read_line(lines, NULL, NULL, error);
+
+        if (line == NULL) {
+            return FALSE;
+        }
+        printf("%s\n", line);
+        if (strstr(line, "guest.report") && strstr(line, "network")) {
+            break;
+        }
+    }
+    printf("(the network report arrived %.0f ms after the command was sent, its round trip "
+           "through the guest's test shell included)\n",
+           (double)(g_get_monotonic_time() - sent) / 1000);
+    g_subprocess_send_signal(p, SIGINT);
+    g_subprocess_wait(p, NULL, NULL);
+    return TRUE;
+}
+
+static void
+demo_clear(Demo *d)
+{
+    if (d->bridge) {
+        g_subprocess_send_signal(d->bridge, SIGTERM);
+        g_subprocess_wait(d->bridge, NULL, NULL);
+        g_clear_object(&d->bridge);
+    }
+    g_clear_pointer(&d->guest, vl_guest_free);
+    g_clear_pointer(&d->harness, vl_harness_free);
+    g_free(d->address);
+    g_free(d->ctl);
+    g_free(d->work_dir);
+}
+
+static int
+run(Demo *d)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *destdir = NULL;
+    g_autofree char *socket_path = NULL;
+    g_autofree char *state_dir = NULL;
+    g_autofree char *log_path = NULL;
+    g_autofree char *command = NULL;
+    g_autofree char *prefix = NULL;
+    const char *build = g_getenv("VL_BUILD_ROOT") ? g_getenv("VL_BUILD_ROOT") : ".";
+    g_autofree char *vmlinkd = g_build_filename(build, "host-bridge", "vmlinkd", NULL);
+
+    step("making sure libvirtd runs and the guest images are built (cached after the first run)");
+    d->harness = vl_harness_new(&error);
+    if (d->harness == NULL || (destdir = vl_harness_install_build(d->harness, &error)) == NULL) {
         return fail(error);
     }
     printf("    kernel %s\n    image  %s\n    vmlink-agent installed with meson install into a "
            "copy of / appended to the image\n",
-           vl_harness_kernel(harness), vl_harness_image(harness, VL_IMAGE_DEBIAN));
+           vl_harness_kernel(d->harness), vl_harness_image(d->harness, VL_IMAGE_DEBIAN));
 
     step("booting a Debian 12 guest under libvirt (QEMU, TCG) on an isolated bridge");
     {
         const VlGuestSpec spec = {
             .image = VL_IMAGE_DEBIAN, .network = TRUE, .address = 10, .tree = destdir};
 
-        guest = vl_guest_start(harness, "demo", &spec, &error);
+        d->guest = vl_guest_start(d->harness, "demo", &spec, &error);
     }
-    if (guest == NULL || !vl_guest_wait_console(guest, "VL-DEBIAN-READY", 240, &error)) {
+    if (d->guest == NULL || !vl_guest_wait_console(d->guest, "VL-DEBIAN-READY", 240, &error)) {
         return fail(error);
     }
     printf("    domain %s reached multi-user.target in %.1f s; udev started vmlink-agent when its "
            "port appeared\n",
-           vl_guest_name(guest), vl_guest_elapsed(guest));
+           vl_guest_name(d->guest), vl_guest_elapsed(d->guest));
 
-    step("greeting the agent over the VM's org.vmlink.agent.0 virtio-serial channel");
-    sock = vl_line_socket_connect(vl_guest_channel_path(guest, AGENT_PORT), 10, &error);
-    line = g_strdup_printf("{\"type\":\"hello\",\"versions\":[1],\"nonce\":\"%s\"}\n", nonce);
-    if (sock == NULL || !vl_line_socket_send(sock, line, strlen(line), &error)) {
+    step("starting vmlinkd, the host bridge, on qemu:///system");
+    d->work_dir = g_dir_make_tmp("vmlink-demo-XXXXXX", &error);
+    if (d->work_dir == NULL) {
         return fail(error);
     }
-    do {
-        g_clear_pointer(&hello, vl_json_unref);
-        hello = receive_type(sock, "hello", &error);
-        if (hello == NULL) {
+    socket_path = g_build_filename(d->work_dir, "vmlinkd.sock", NULL);
+    state_dir = g_build_filename(d->work_dir, "state", NULL);
+    log_path = g_build_filename(d->work_dir, "vmlinkd.log", NULL);
+    d->address = g_strconcat("unix:", socket_path, NULL);
+    d->ctl = g_build_filename(build, "client", "vmlinkctl", NULL);
+    {
+        const char *argv[] = {vmlinkd,          "--foreground", "--libvirt-uri",
+                              "qemu:///system", "--state-dir",  state_dir,
+                              "--local-socket", socket_path,    NULL};
+        g_autoptr(GSubprocessLauncher) launcher =
+            g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+
+        g_subprocess_launcher_set_stderr_file_path(launcher, log_path);
+        d->bridge = g_subprocess_launcher_spawnv(launcher, argv, &error);
+    }
+    if (d->bridge == NULL || !wait_for_agent(d, &error)) {
+        return fail(error);
+    }
+    printf("    vmlinkd --foreground --libvirt-uri qemu:///system --local-socket %s\n"
+           "    (its log: %s)\n",
+           socket_path, log_path);
+
+    step("the VMs of this host, as the manager sees them");
+    {
+        const char *args[] = {"vm", "list", NULL};
+        if (!vmlinkctl(d, args, &error)) {
             return fail(error);
         }
-    } while (g_strcmp0(str(hello, "nonce"), nonce) != 0);
-    printf("    %s %s answered with our nonce, protocol version %" G_GINT64_FORMAT "\n",
-           str(vl_json_object_get(hello, "agent"), "name"),
-           str(vl_json_object_get(hello, "agent"), "version"),
-           vl_json_get_int(vl_json_object_get(hello, "version")));
-
-    step("its full report");
-    report = receive_type(sock, "report", &error);
-    if (report == NULL) {
-        return fail(error);
     }
-    show_report(vl_json_object_get(report, "sections"));
 
-    step("adding an address inside the guest: the agent pushes the change, unasked");
-    prefix = g_strdup(vl_harness_host_ipv4(harness));
+    step("what the guest reports: OS, addresses, memory, file systems, users, applications");
+    {
+        const char *args[] = {"guest", "info", vl_guest_name(d->guest), NULL};
+        if (!vmlinkctl(d, args, &error)) {
+            return fail(error);
+        }
+    }
+
+    step("a change inside the guest reaches the manager as it happens");
+    prefix = g_strdup(vl_harness_host_ipv4(d->harness));
     prefix[strlen(prefix) - 1] = '\0';
     command = g_strdup_printf("ip addr add %s99/24 dev eth0", prefix);
-    sent = g_get_monotonic_time();
-    if (!vl_guest_run(guest, command, &output, &status, 60, &error)) {
+    if (!follow_change(d, command, &error)) {
         return fail(error);
     }
-    g_clear_pointer(&report, vl_json_unref);
-    report = receive_type(sock, "report", &error);
-    if (report == NULL) {
-        return fail(error);
+    {
+        const char *args[] = {"guest",     "info",    vl_guest_name(d->guest),
+                              "--section", "network", NULL};
+        if (!vmlinkctl(d, args, &error)) {
+            return fail(error);
+        }
     }
-    printf("    guest# %s\n    report of the %s section %.0f ms later (the command's own round "
-           "trip through the guest included):\n",
-           command,
-           vl_json_object_size(vl_json_object_get(report, "sections")) == 1 ? "changed" : "every",
-           (double)(g_get_monotonic_time() - sent) / 1000);
-    show_report(vl_json_object_get(report, "sections"));
 
-    step("destroying the guest");
-    g_clear_pointer(&sock, vl_line_socket_free);
-    g_clear_pointer(&guest, vl_guest_free);
-    printf("\nNext: vmlinkd takes this seat for every VM of the host, and vmlinkctl shows it to "
-           "the manager.\n");
+    step("scripts get the protocol's JSON");
+    {
+        const char *args[] = {"--json", "vm", "list", NULL};
+        if (!vmlinkctl(d, args, &error)) {
+            return fail(error);
+        }
+    }
+
+    step("stopping vmlinkd and destroying the guest");
     return EXIT_SUCCESS;
+}
+
+int
+main(void)
+{
+    Demo d = {0};
+    int status = run(&d);
+
+    demo_clear(&d);
+    return status;
 }
