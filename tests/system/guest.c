@@ -6,6 +6,7 @@
 
 #include <glib/gstdio.h>
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 #include "harness-private.h"
 
@@ -22,6 +23,8 @@ struct _VlGuest {
     gsize mark;          /* console offset where waits start searching */
     gint64 started_us;
     gint64 matched_us;
+    char *initrd;  /* the image with the overlay appended */
+    char *cmdline; /* the kernel command line */
 };
 
 static const char *const channel_names[] = {"org.vmlink.agent.0", "org.qemu.guest_agent.0",
@@ -149,6 +152,21 @@ build_initrd(VlGuest *g, const VlGuestSpec *spec, const char *initrd, GError **e
 }
 
 static char *
+kernel_cmdline(VlHarness *h, const VlGuestSpec *spec)
+{
+    gboolean debian = spec->image == VL_IMAGE_DEBIAN;
+    g_autofree char *net =
+        spec->network
+            ? g_strdup_printf(" vl.ip=%s.%u/24 vl.ip6=%s%x/64 vl.host4=%s "
+                              "vl.host6=%s",
+                              h->net4, spec->address, TEST_NET6, spec->address, h->host4, h->host6)
+            : g_strdup("");
+
+    return g_strdup_printf("console=ttyS0 panic=-1%s%s",
+                           debian ? " rdinit=/sbin/init net.ifnames=0" : "", net);
+}
+
+static char *
 domain_xml(VlGuest *g, const VlGuestSpec *spec, const char *initrd)
 {
     VlHarness *h = g->harness;
@@ -156,14 +174,7 @@ domain_xml(VlGuest *g, const VlGuestSpec *spec, const char *initrd)
     guint memory = spec->memory_mib ? spec->memory_mib : (debian ? 1536 : 256);
     /* One vCPU: under TCG on two host cores a second one made boots three times slower. */
     guint vcpus = spec->vcpus ? spec->vcpus : 1;
-    g_autofree char *net =
-        spec->network
-            ? g_strdup_printf(" vl.ip=%s.%u/24 vl.ip6=%s%x/64 vl.host4=%s "
-                              "vl.host6=%s",
-                              h->net4, spec->address, TEST_NET6, spec->address, h->host4, h->host6)
-            : g_strdup("");
-    g_autofree char *cmdline = g_strdup_printf(
-        "console=ttyS0 panic=-1%s%s", debian ? " rdinit=/sbin/init net.ifnames=0" : "", net);
+    const char *cmdline = g->cmdline;
     GString *xml = g_string_new(NULL);
     g_autofree char *head = g_markup_printf_escaped(
         "<domain type='qemu'>\n"
@@ -210,11 +221,9 @@ domain_xml(VlGuest *g, const VlGuestSpec *spec, const char *initrd)
 }
 
 VlGuest *
-vl_guest_start(VlHarness *h, const char *label, const VlGuestSpec *spec, GError **error)
+vl_guest_prepare(VlHarness *h, const char *label, const VlGuestSpec *spec, GError **error)
 {
     g_autoptr(VlGuest) g = g_new0(VlGuest, 1);
-    g_autofree char *initrd = NULL;
-    g_autofree char *xml = NULL;
     g_autofree char *console_name = NULL;
 
     g->harness = h;
@@ -239,11 +248,24 @@ vl_guest_start(VlHarness *h, const char *label, const VlGuestSpec *spec, GError 
             return NULL;
         }
     }
-    initrd = g_build_filename(g->dir, "initrd", NULL);
-    if (!build_initrd(g, spec, initrd, error)) {
+    g->initrd = g_build_filename(g->dir, "initrd", NULL);
+    if (!build_initrd(g, spec, g->initrd, error)) {
         return NULL;
     }
-    xml = domain_xml(g, spec, initrd);
+    g->cmdline = kernel_cmdline(h, spec);
+    return g_steal_pointer(&g);
+}
+
+VlGuest *
+vl_guest_start(VlHarness *h, const char *label, const VlGuestSpec *spec, GError **error)
+{
+    g_autoptr(VlGuest) g = vl_guest_prepare(h, label, spec, error);
+    g_autofree char *xml = NULL;
+
+    if (g == NULL) {
+        return NULL;
+    }
+    xml = domain_xml(g, spec, g->initrd);
     g->started_us = g_get_monotonic_time();
     g->dom = virDomainCreateXML(h->conn, xml, 0);
     if (g->dom == NULL) {
@@ -254,6 +276,32 @@ vl_guest_start(VlHarness *h, const char *label, const VlGuestSpec *spec, GError 
     return g_steal_pointer(&g);
 }
 
+const char *
+vl_guest_initrd(VlGuest *g)
+{
+    return g->initrd;
+}
+
+const char *
+vl_guest_cmdline(VlGuest *g)
+{
+    return g->cmdline;
+}
+
+gboolean
+vl_guest_adopt(VlGuest *g, GError **error)
+{
+    g->started_us = g_get_monotonic_time();
+    g->dom = virDomainLookupByName(g->harness->conn, g->name);
+    if (g->dom == NULL) {
+        return vl_harness_libvirt_error(error, "finding the guest's domain");
+    }
+    if (!g_ptr_array_find(g->harness->guests, g, NULL)) {
+        g_ptr_array_add(g->harness->guests, g);
+    }
+    return TRUE;
+}
+
 void
 vl_guest_free(VlGuest *g)
 {
@@ -262,6 +310,9 @@ vl_guest_free(VlGuest *g)
     }
     if (g->dom) {
         virDomainDestroy(g->dom);
+        /* A guest defined by someone else (vl_guest_adopt) goes with its definition. */
+        virDomainUndefineFlags(g->dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
+        virResetLastError();
         virDomainFree(g->dom);
     }
     if (g->harness) {
@@ -273,6 +324,8 @@ vl_guest_free(VlGuest *g)
     g_free(g->name);
     g_free(g->dir);
     g_free(g->console);
+    g_free(g->initrd);
+    g_free(g->cmdline);
     g_clear_pointer(&g->shell, vl_line_socket_free);
     for (guint i = 0; i < G_N_ELEMENTS(g->channels); i++) {
         g_free(g->channels[i]);

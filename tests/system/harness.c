@@ -98,15 +98,21 @@ static void
 sweep_leftovers(VlHarness *h)
 {
     virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(h->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    int n = virConnectListAllDomains(h->conn, &doms, 0);
     g_autoptr(GDir) tmp = NULL;
     g_autoptr(GDir) nets = NULL;
     const char *entry;
 
     for (int i = 0; i < n; i++) {
         if (pid_gone(owner_pid(virDomainGetName(doms[i]), NAME_PREFIX))) {
-            g_printerr("harness: destroying leftover domain %s\n", virDomainGetName(doms[i]));
-            virDomainDestroy(doms[i]);
+            g_printerr("harness: removing leftover domain %s\n", virDomainGetName(doms[i]));
+            if (virDomainIsActive(doms[i]) == 1) {
+                virDomainDestroy(doms[i]);
+            }
+            if (virDomainIsPersistent(doms[i]) == 1) {
+                virDomainUndefineFlags(doms[i], VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
+            }
+            virResetLastError();
         }
         virDomainFree(doms[i]);
     }

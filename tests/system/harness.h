@@ -88,7 +88,20 @@ const char *vl_harness_image(VlHarness *harness, VlImage image);
 /* Starts a transient domain; returns when QEMU runs (not when the guest has booted). */
 VlGuest *vl_guest_start(VlHarness *harness, const char *label, const VlGuestSpec *spec,
                         GError **error);
-/* Destroys the domain and removes its files; the console log stays. */
+/*
+ * Prepares a guest without starting it, for a domain that someone else defines and starts
+ * (vmlinkd's vm.define): its name (vltest-PID-N, so the sweep knows it), the initrd with the
+ * overlay, the kernel command line, the console file. vl_guest_adopt() then looks the domain up
+ * by name once it runs, after which the guest is like any other.
+ */
+VlGuest *vl_guest_prepare(VlHarness *harness, const char *label, const VlGuestSpec *spec,
+                          GError **error);
+const char *vl_guest_initrd(VlGuest *guest);
+const char *vl_guest_cmdline(VlGuest *guest);
+gboolean vl_guest_adopt(VlGuest *guest, GError **error);
+
+/* Destroys the domain (and undefines it, if persistent) and removes its files; the console log
+ * stays. */
 void vl_guest_free(VlGuest *guest);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlGuest, vl_guest_free)
 
