@@ -98,12 +98,25 @@ vl_epoll_free(VlEpoll *e)
     g_free(e);
 }
 
+/* Puts the watch into the kernel's set with its events, or takes it out when it has none:
+ * hang-ups and errors are reported whatever the mask, so a quiet fd must not be in the set at
+ * all, or a peer that hung up while reading is paused would wake the loop without end. */
+static int
+apply(VlEpoll *e, Watch *w, uint32_t old_events)
+{
+    struct epoll_event ev = {.events = w->events, .data.ptr = w};
+
+    if (w->events == 0) {
+        return old_events == 0 ? 0 : epoll_ctl(e->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+    }
+    return epoll_ctl(e->epfd, old_events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, w->fd, &ev);
+}
+
 gboolean
 vl_epoll_add(VlEpoll *e, int fd, uint32_t events, VlEpollFunc func, gpointer user_data,
              GError **error)
 {
     Watch *w;
-    struct epoll_event ev = {.events = events};
 
     g_return_val_if_fail(!g_hash_table_contains(e->watches, GINT_TO_POINTER(fd)), FALSE);
 
@@ -112,8 +125,7 @@ vl_epoll_add(VlEpoll *e, int fd, uint32_t events, VlEpollFunc func, gpointer use
     w->events = events;
     w->func = func;
     w->user_data = user_data;
-    ev.data.ptr = w;
-    if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    if (apply(e, w, 0) < 0) {
         int saved = errno;
 
         g_free(w);
@@ -129,18 +141,18 @@ void
 vl_epoll_modify(VlEpoll *e, int fd, uint32_t events)
 {
     Watch *w = g_hash_table_lookup(e->watches, GINT_TO_POINTER(fd));
-    struct epoll_event ev = {.events = events};
+    uint32_t old_events;
 
     g_return_if_fail(w != NULL);
     if (w->events == events) {
         return;
     }
-    ev.data.ptr = w;
-    if (epoll_ctl(e->epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
-        g_warning("epoll_ctl(MOD, %d): %s", fd, g_strerror(errno));
-        return;
-    }
+    old_events = w->events;
     w->events = events;
+    if (apply(e, w, old_events) < 0) {
+        g_warning("epoll_ctl(%d): %s", fd, g_strerror(errno));
+        w->events = old_events;
+    }
 }
 
 void
@@ -151,7 +163,9 @@ vl_epoll_remove(VlEpoll *e, int fd)
     if (w == NULL) {
         return;
     }
-    epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL);
+    if (w->events != 0) {
+        epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL);
+    }
     g_hash_table_steal(e->watches, GINT_TO_POINTER(fd));
     /* Events of this dispatch may still point at it: free it after the batch. */
     w->removed = TRUE;

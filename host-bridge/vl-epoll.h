@@ -26,7 +26,8 @@ VlEpoll *vl_epoll_new(GMainContext *context, GError **error);
 void vl_epoll_free(VlEpoll *epoll);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlEpoll, vl_epoll_free)
 
-/* Watches fd for events (EPOLLIN and/or EPOLLOUT; 0 keeps it registered but quiet). */
+/* Watches fd for events (EPOLLIN and/or EPOLLOUT; 0 keeps it registered but quiet: not even
+ * a hang-up is reported until it asks for events again). */
 gboolean vl_epoll_add(VlEpoll *epoll, int fd, uint32_t events, VlEpollFunc func, gpointer user_data,
                       GError **error);
 /* Changes what fd is watched for. */

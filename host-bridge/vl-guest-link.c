@@ -499,13 +499,16 @@ pause_reading(VlGuestLink *link, gint64 wait_us)
     update_watch(link);
 }
 
-/* Feeds buffered input to the frame reader, a frame at a time, while the rate allows. */
+/* Feeds buffered input to the frame reader, a frame at a time, while the rate allows. The
+ * consumed bytes are dropped from the buffer once at the end, not after each frame: a chunk of
+ * many small frames would otherwise be moved once per frame. */
 static void
 process_input(VlGuestLink *link)
 {
     int fd = link->fd;
+    gsize done = 0;
 
-    while (link->inbuf->len > 0 && link->fd == fd) {
+    while (done < link->inbuf->len) {
         g_autoptr(VlJson) frame = NULL;
         g_autoptr(GError) error = NULL;
         gint64 now = g_get_monotonic_time();
@@ -514,11 +517,11 @@ process_input(VlGuestLink *link)
 
         if (!vl_token_bucket_take(&link->messages, 1, now)) {
             pause_reading(link, vl_token_bucket_wait_us(&link->messages, 1, now));
-            return;
+            break;
         }
-        ok = vl_frame_reader_push(link->reader, (const char *)link->inbuf->data, link->inbuf->len,
-                                  &used, &frame, &error);
-        g_byte_array_remove_range(link->inbuf, 0, (guint)used);
+        ok = vl_frame_reader_push(link->reader, (const char *)link->inbuf->data + done,
+                                  link->inbuf->len - done, &used, &frame, &error);
+        done += used;
         if (!ok) {
             link->counters.invalid++;
             complain(link, "bad frame from the guest: %s", error->message);
@@ -528,10 +531,12 @@ process_input(VlGuestLink *link)
             /* no complete frame: give the token back */
             link->messages.tokens = MIN(link->messages.burst, link->messages.tokens + 1);
         }
+        if (link->fd != fd) {
+            return; /* disconnected meanwhile: the buffer was emptied */
+        }
     }
-    if (link->fd == fd) {
-        update_watch(link);
-    }
+    g_byte_array_remove_range(link->inbuf, 0, (guint)done);
+    update_watch(link);
 }
 
 static void

@@ -481,6 +481,32 @@ START_TEST(test_rate_limit_slows_not_drops)
 }
 END_TEST
 
+START_TEST(test_hangup_while_paused_does_not_spin)
+{
+    VlGuestLinkLimits limits = default_limits;
+    guint iterations = 0;
+
+    teardown();
+    memset(&f, 0, sizeof(f));
+    limits.rate_messages = 20;
+    limits.rate_burst = 1;
+    start_with(&limits);
+    handshake();
+    for (guint i = 0; i < 5; i++) {
+        guest_send("{\"type\":\"heartbeat\",\"seq\":2,\"memory\":{\"total_kib\":1}}");
+    }
+    close(f.guest); /* hung up while the link is paused by its rate */
+    f.guest = -1;
+    /* Each blocking iteration is a wakeup: a handful per paused frame, not a busy loop on the
+     * hang-up the kernel keeps reporting. */
+    while (vl_guest_link_state(f.link) != VL_AGENT_ABSENT) {
+        ck_assert_uint_lt(++iterations, 200);
+        g_main_context_iteration(NULL, TRUE);
+    }
+    ck_assert_uint_eq(info().counters.frames, 6); /* hello and the five, none lost */
+}
+END_TEST
+
 /* Commands ------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -706,6 +732,7 @@ link_suite(void)
     tcase_add_test(tc, test_half_frames);
     tcase_add_test(tc, test_events_passed_on);
     tcase_add_test(tc, test_rate_limit_slows_not_drops);
+    tcase_add_test(tc, test_hangup_while_paused_does_not_spin);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("commands");
