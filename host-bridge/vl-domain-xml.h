@@ -23,20 +23,34 @@ typedef struct {
     const char *domain_type;   /* NULL: from the accel ("kvm" or "qemu"); "test" for test:/// */
 } VlDomainXmlOptions;
 
-/* The domain XML of a spec (vm.define's "spec" object); the caller frees it. */
+/*
+ * The domain XML of a spec (vm.define's "spec" object); the caller frees it. Disks boot in the
+ * spec's order (per-device boot orders) unless "boot" names a kernel; a disk without a target
+ * gets the next name on its bus that no disk of the spec names (vda.. for virtio, sda.. for the
+ * others). Always added: ACPI, a virtio balloon with statistics, a serial console (into
+ * console_log, else a pty) and unix channels for VL_GUEST_PORT_NAME and VL_QGA_PORT_NAME whose
+ * socket paths libvirt chooses. VL_RPC_FAILED when options->domain_type is not a libvirt one.
+ */
 char *vl_domain_xml_from_spec(const VlJson *spec, const VlDomainXmlOptions *options,
                               GError **error);
 
-/* The device XML of vm.attach_device's "device" object; the caller frees it. */
+/*
+ * The device XML of vm.attach_device's "device" object; the caller frees it. A disk needs a path
+ * and a target: without the domain there is no knowing which names are free.
+ */
 char *vl_device_xml_from_json(const VlJson *device, GError **error);
 
 /*
  * For vm.detach_device: the XML of the device in domain_xml that "device" names (a disk by
- * "target", a NIC by "mac"), as libvirt wrote it; VL_RPC_NOT_FOUND when there is none.
+ * "target", a NIC by "mac" in any case), as libvirt wrote it; VL_RPC_NOT_FOUND when there is
+ * none, VL_RPC_FAILED when domain_xml cannot be read.
  */
 char *vl_device_xml_find(const char *domain_xml, const VlJson *device, GError **error);
 
-/* Where the guest channels of a running domain are, from its live XML. */
+/*
+ * Where the guest channels of a running domain are, from its live XML: the source path of the
+ * virtio channel of each port name. FALSE with VL_RPC_FAILED when domain_xml cannot be read.
+ */
 typedef struct {
     char *agent_path; /* socket of org.vmlink.agent.0, or NULL when the domain has none */
     char *qga_path;   /* socket of org.qemu.guest_agent.0, or NULL */

@@ -257,7 +257,7 @@ add_address_and_see_it(VlClient *c, const char *address)
 
     out = run(command);
     for (;;) {
-        g_autoptr(VlJson) event = wait_event(c, "guest.report", "network");
+        vl_json_unref(wait_event(c, "guest.report", "network"));
 
         info = call_ok(c, "guest.info", params);
         if (has_address(info, address)) {
