@@ -21,4 +21,7 @@ void vl_domain_xml_init(void);
 /* The "kind" of a device object, "disk" or "nic"; NULL with VL_RPC_INVALID_PARAMS otherwise. */
 const char *vl_domain_xml_device_kind(const VlJson *device, GError **error);
 
+/* The index-th disk name with a prefix, as libvirt counts: vda..vdz, vdaa..vdaz, vdba... */
+char *vl_domain_xml_disk_name(const char *prefix, guint index);
+
 G_END_DECLS

@@ -35,6 +35,41 @@ domain_parse(const char *domain_xml, GError **error)
 }
 
 char *
+vl_domain_xml_free_disk_target(const char *domain_xml, const char *bus, GError **error)
+{
+    g_autoptr(GVirConfigDomain) domain = domain_parse(domain_xml, error);
+    g_autoptr(GHashTable) used = NULL;
+    const char *prefix = bus == NULL || strcmp(bus, "virtio") == 0 ? "vd" : "sd";
+    GList *devices;
+
+    if (domain == NULL) {
+        return NULL;
+    }
+    used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    devices = gvir_config_domain_get_devices(domain);
+    for (GList *l = devices; l; l = l->next) {
+        if (GVIR_CONFIG_IS_DOMAIN_DISK(l->data)) {
+            const char *dev =
+                gvir_config_domain_disk_get_target_dev(GVIR_CONFIG_DOMAIN_DISK(l->data));
+
+            if (dev) {
+                g_hash_table_add(used, g_strdup(dev));
+            }
+        }
+    }
+    g_list_free_full(devices, g_object_unref);
+    /* A domain has at most a few hundred disks: the search ends long before the names do. */
+    for (guint i = 0;; i++) {
+        char *name = vl_domain_xml_disk_name(prefix, i);
+
+        if (!g_hash_table_contains(used, name)) {
+            return name;
+        }
+        g_free(name);
+    }
+}
+
+char *
 vl_device_xml_find(const char *domain_xml, const VlJson *device, GError **error)
 {
     g_autoptr(GVirConfigDomain) domain = NULL;

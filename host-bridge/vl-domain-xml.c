@@ -313,8 +313,8 @@ disk_new(const DiskSpec *spec, const char *target, guint boot_order)
 }
 
 /* libvirt's names: vda..vdz, vdaa..vdaz, vdba... */
-static char *
-disk_name(const char *prefix, guint index)
+char *
+vl_domain_xml_disk_name(const char *prefix, guint index)
 {
     char letters[8];
     guint n = sizeof(letters) - 1;
@@ -364,7 +364,7 @@ add_disks(GVirConfigDomain *domain, const VlJson *disks, gboolean boot_orders, G
 
         /* Ends: fewer names are taken than there are disks. */
         for (guint k = 0; target == NULL; k++) {
-            target = disk_name(prefix, k);
+            target = vl_domain_xml_disk_name(prefix, k);
             if (g_hash_table_contains(used, target)) {
                 g_clear_pointer(&target, g_free);
             } else {

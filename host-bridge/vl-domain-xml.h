@@ -48,6 +48,12 @@ char *vl_device_xml_from_json(const VlJson *device, GError **error);
 char *vl_device_xml_find(const char *domain_xml, const VlJson *device, GError **error);
 
 /*
+ * For vm.attach_device without a target: the first disk name on bus ("virtio" or NULL: vd*;
+ * "sata", "scsi", "usb": sd*) that no disk of domain_xml uses.
+ */
+char *vl_domain_xml_free_disk_target(const char *domain_xml, const char *bus, GError **error);
+
+/*
  * Where the guest channels of a running domain are, from its live XML: the source path of the
  * virtio channel of each port name. FALSE with VL_RPC_FAILED when domain_xml cannot be read.
  */

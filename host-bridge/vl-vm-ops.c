@@ -753,6 +753,20 @@ device_result(const DeviceCall *call, const char *key_member, const char *key)
     return vl_json_builder_finish(builder);
 }
 
+/* A copy of object with member set to value. */
+static VlJson *
+with_member(const VlJson *object, const char *member, const char *value)
+{
+    g_autoptr(VlJsonBuilder) builder = vl_json_builder_new();
+
+    vl_json_builder_begin_object(builder);
+    vl_json_object_foreach(object, copy_member, builder);
+    vl_json_builder_member(builder, member);
+    vl_json_builder_add_string(builder, value);
+    vl_json_builder_end_object(builder);
+    return vl_json_builder_finish(builder);
+}
+
 static const char *
 key_member_of(const DeviceCall *call)
 {
@@ -774,15 +788,34 @@ vl_vm_attach_device(virConnectPtr conn, const VlJson *params, GError **error)
     if (!device_call_init(&call, conn, "vm.attach_device", params, error)) {
         return NULL;
     }
-    device_xml = vl_device_xml_from_json(call.device, error);
+    key_member = key_member_of(&call);
+    if (g_strcmp0(call.kind, "disk") == 0 && vl_json_object_get(call.device, "target") == NULL) {
+        /* The first free name on the disk's bus, from the domain as it is now. */
+        g_autofree char *xml = device_call_domain_xml(&call);
+        g_autoptr(VlJson) named = NULL;
+
+        if (xml == NULL) {
+            vl_vm_set_libvirt_error(error, call.what);
+            return NULL;
+        }
+        key = vl_domain_xml_free_disk_target(
+            xml, vl_json_get_string(vl_json_object_get(call.device, "bus")), error);
+        if (key == NULL) {
+            g_prefix_error(error, "%s: ", call.what);
+            return NULL;
+        }
+        named = with_member(call.device, "target", key);
+        device_xml = vl_device_xml_from_json(named, error);
+    } else {
+        device_xml = vl_device_xml_from_json(call.device, error);
+    }
     if (device_xml == NULL) {
         g_prefix_error(error, "%s: ", call.what);
         return NULL;
     }
-    key_member = key_member_of(&call);
 
     /* Read back what libvirt chose only when the caller left it to libvirt. */
-    if (vl_json_object_get(call.device, key_member) == NULL) {
+    if (key == NULL && vl_json_object_get(call.device, key_member) == NULL) {
         before_xml = device_call_domain_xml(&call);
         if (before_xml == NULL) {
             virResetLastError(); /* only the read back is lost */

@@ -864,6 +864,33 @@ START_TEST(test_attach_detach_stopped)
 }
 END_TEST
 
+START_TEST(test_attach_disk_without_target)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlJson) first = NULL;
+    g_autoptr(VlJson) second = NULL;
+    g_autoptr(VlJson) sata = NULL;
+
+    act_ok("test", VL_VM_DESTROY, "vm.destroy", "shutoff");
+    fake.enabled = TRUE;
+    /* The test domain has vda: the next free names are vdb, then vdc; sata starts at sda. */
+    first = device_call(vl_vm_attach_device, "test",
+                        "{\"kind\":\"disk\",\"path\":\"/var/lib/x.img\"}", NULL, &error);
+    expect_result("vm.attach_device", first, error);
+    ck_assert_str_eq(member(vl_json_object_get(first, "device"), "target"), "vdb");
+    ck_assert(xml_has("test", VIR_DOMAIN_XML_INACTIVE, "<target dev='vdb'"));
+    second = device_call(vl_vm_attach_device, "test",
+                         "{\"kind\":\"disk\",\"path\":\"/var/lib/y.img\"}", NULL, &error);
+    expect_result("vm.attach_device", second, error);
+    ck_assert_str_eq(member(vl_json_object_get(second, "device"), "target"), "vdc");
+    sata = device_call(vl_vm_attach_device, "test",
+                       "{\"kind\":\"disk\",\"path\":\"/var/lib/z.img\",\"bus\":\"sata\"}", NULL,
+                       &error);
+    expect_result("vm.attach_device", sata, error);
+    ck_assert_str_eq(member(vl_json_object_get(sata, "device"), "target"), "sda");
+}
+END_TEST
+
 /* vm.qmp ------------------------------------------------------------------------------------ */
 
 static VlJson *
@@ -1014,6 +1041,7 @@ vm_ops_suite(void)
     tcase_add_test(tc, test_detach_missing);
     tcase_add_test(tc, test_attach_detach_running);
     tcase_add_test(tc, test_attach_detach_stopped);
+    tcase_add_test(tc, test_attach_disk_without_target);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("qmp");
