@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include <glib-unix.h>
 
 #include "vl-bridge.h"
@@ -100,6 +102,21 @@ load_config(const Options *o, VlBridgeConfig *config, GError **error)
     return TRUE;
 }
 
+/* One socket per VM: raise the soft limit on open files to the hard one (systemd's unit sets
+ * both), so a host with more than a thousand VMs does not run out at the default of 1024. */
+static void
+raise_fd_limit(void)
+{
+    struct rlimit limit;
+
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &limit) < 0) {
+            g_warning("cannot raise the open files limit: %s", g_strerror(errno));
+        }
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -141,6 +158,7 @@ main(int argc, char **argv)
         return 1;
     }
 
+    raise_fd_limit();
     vl_domains_init();
     bridge = vl_bridge_new(config, &error);
     if (bridge == NULL) {

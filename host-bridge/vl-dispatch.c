@@ -509,16 +509,18 @@ add_int_member(VlJsonBuilder *b, const char *name, gint64 value)
 static void
 m_guest_info(VlBridge *bridge, VlCall *call)
 {
-    VlVm *vm = call_vm(bridge, call);
-    const VlJson *sections = vl_json_object_get(vl_call_params(call), "sections");
+    VlVm *vm = call_vm(bridge, call); /* when NULL, the call is answered and gone */
+    const VlJson *sections;
     g_autoptr(VlJsonBuilder) b = NULL;
     g_autoptr(VlJson) result = NULL;
     VlGuestLinkInfo info = {.state = VL_AGENT_ABSENT};
-    guint mask = sections ? 0 : G_MAXUINT;
+    guint mask;
 
     if (vm == NULL) {
         return;
     }
+    sections = vl_json_object_get(vl_call_params(call), "sections");
+    mask = sections ? 0 : G_MAXUINT;
     for (guint i = 0; i < vl_json_array_length(sections); i++) {
         int index =
             vl_guest_cache_section_index(vl_json_get_string(vl_json_array_get(sections, i)));

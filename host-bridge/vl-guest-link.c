@@ -179,6 +179,7 @@ pending_finish(VlGuestLink *link, const char *id, const VlJson *result, const GE
     if (!g_hash_table_steal_extended(link->pending, id, (gpointer *)&key, (gpointer *)&p)) {
         return;
     }
+    g_free(key);
     p->func(result, error, p->user_data);
     pending_free(p);
 }

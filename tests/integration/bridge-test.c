@@ -51,12 +51,17 @@ spawn(const char *const *argv)
     return p;
 }
 
+/* Stops a program with SIGTERM; it must exit cleanly (in a sanitizer build, a leak or an error
+ * found at exit makes the status non-zero). */
 static void
 stop(GSubprocess **p)
 {
     if (*p) {
         g_subprocess_send_signal(*p, SIGTERM);
         g_subprocess_wait(*p, NULL, NULL);
+        ck_assert_msg(g_subprocess_get_if_exited(*p) && g_subprocess_get_exit_status(*p) == 0,
+                      "a program of the test did not exit cleanly (wait status %d)",
+                      g_subprocess_get_status(*p));
         g_clear_object(p);
     }
 }

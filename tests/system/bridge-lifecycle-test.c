@@ -86,6 +86,9 @@ teardown(void)
     if (bridge) {
         g_subprocess_send_signal(bridge, SIGTERM);
         g_subprocess_wait(bridge, NULL, NULL);
+        ck_assert_msg(
+            g_subprocess_get_if_exited(bridge) && g_subprocess_get_exit_status(bridge) == 0,
+            "vmlinkd did not exit cleanly (wait status %d)", g_subprocess_get_status(bridge));
         g_clear_object(&bridge);
     }
     g_clear_pointer(&guest, vl_guest_free);
