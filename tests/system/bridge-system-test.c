@@ -60,10 +60,6 @@ static void
 setup(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *destdir = NULL;
-    g_autofree char *dropin = NULL;
-    const char *root = g_getenv("VL_SOURCE_ROOT");
-    VlGuestFile files[2] = {{NULL, NULL}, {NULL, NULL}};
     /* No NIC: a Debian guest with one takes minutes to reboot under TCG (docs/testing.md); the
      * address test uses lo. */
     VlGuestSpec spec = {.image = VL_IMAGE_DEBIAN};
@@ -74,12 +70,7 @@ setup(void)
         exit(77);
     }
     ck_assert_msg(harness != NULL, "harness: %s", error->message);
-    destdir = vl_harness_install_build(harness, &error);
-    ck_assert_msg(destdir != NULL, "%s", error ? error->message : "");
-    spec.tree = destdir;
-    dropin = g_build_filename(root ? root : ".", "tests/system/guest/agent-console.conf", NULL);
-    files[0] = (VlGuestFile){dropin, "/etc/systemd/system/vmlink-agent.service.d/console.conf"};
-    spec.files = files;
+    ck_assert_msg(vl_harness_agent_spec(harness, &spec, &error), "%s", error ? error->message : "");
     guest = vl_guest_start(harness, "bridge", &spec, &error);
     ck_assert_msg(guest != NULL, "%s", error ? error->message : "");
 

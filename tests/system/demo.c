@@ -158,7 +158,7 @@ static int
 run(Demo *d)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *destdir = NULL;
+    VlGuestSpec spec = {.network = TRUE, .address = 10};
     g_autofree char *socket_path = NULL;
     g_autofree char *state_dir = NULL;
     g_autofree char *log_path = NULL;
@@ -169,7 +169,7 @@ run(Demo *d)
 
     step("making sure libvirtd runs and the guest images are built (cached after the first run)");
     d->harness = vl_harness_new(&error);
-    if (d->harness == NULL || (destdir = vl_harness_install_build(d->harness, &error)) == NULL) {
+    if (d->harness == NULL || !vl_harness_agent_spec(d->harness, &spec, &error)) {
         return fail(error);
     }
     printf("    kernel %s\n    image  %s\n    vmlink-agent installed with meson install into a "
@@ -177,12 +177,7 @@ run(Demo *d)
            vl_harness_kernel(d->harness), vl_harness_image(d->harness, VL_IMAGE_DEBIAN));
 
     step("booting a Debian 12 guest under libvirt (QEMU, TCG) on an isolated bridge");
-    {
-        const VlGuestSpec spec = {
-            .image = VL_IMAGE_DEBIAN, .network = TRUE, .address = 10, .tree = destdir};
-
-        d->guest = vl_guest_start(d->harness, "demo", &spec, &error);
-    }
+    d->guest = vl_guest_start(d->harness, "demo", &spec, &error);
     if (d->guest == NULL || !vl_guest_wait_console(d->guest, "VL-DEBIAN-READY", 240, &error)) {
         return fail(error);
     }

@@ -25,10 +25,6 @@ static void
 boot_guest(gboolean network)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *destdir = NULL;
-    g_autofree char *dropin = NULL;
-    const char *root = g_getenv("VL_SOURCE_ROOT");
-    VlGuestFile files[2] = {{NULL, NULL}, {NULL, NULL}};
     VlGuestSpec spec = {
         .image = VL_IMAGE_DEBIAN,
         .network = network,
@@ -42,12 +38,7 @@ boot_guest(gboolean network)
     }
     ck_assert_msg(harness != NULL, "harness: %s", error->message);
 
-    destdir = vl_harness_install_build(harness, &error);
-    ck_assert_msg(destdir != NULL, "%s", error ? error->message : "");
-    spec.tree = destdir;
-    dropin = g_build_filename(root ? root : ".", "tests/system/guest/agent-console.conf", NULL);
-    files[0] = (VlGuestFile){dropin, "/etc/systemd/system/vmlink-agent.service.d/console.conf"};
-    spec.files = files;
+    ck_assert_msg(vl_harness_agent_spec(harness, &spec, &error), "%s", error ? error->message : "");
     guest = vl_guest_start(harness, "guest-agent", &spec, &error);
     ck_assert_msg(guest != NULL, "%s", error ? error->message : "");
     ck_assert_msg(vl_guest_wait_console(guest, "VL-DEBIAN-READY", BOOT_TIMEOUT, &error), "%s",

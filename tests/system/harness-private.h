@@ -20,7 +20,9 @@ struct _VlHarness {
     char *net4;   /* the test network's first three IPv4 octets, "198.51.100" */
     char *host4;  /* the host's addresses on it */
     char *host6;
-    GPtrArray *guests; /* VlGuest, borrowed: still running */
+    GPtrArray *guests;          /* VlGuest, borrowed: still running */
+    char *destdir;              /* vl_harness_install_build(), once */
+    VlGuestFile agent_files[2]; /* vl_harness_agent_spec(): the agent's console drop-in */
     guint next_id;
 };
 

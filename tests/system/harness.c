@@ -261,6 +261,8 @@ vl_harness_free(VlHarness *h)
     g_free(h->host6);
     g_free(h->images[0]);
     g_free(h->images[1]);
+    g_free(h->destdir);
+    g_free((char *)h->agent_files[0].source);
     g_free(h);
 }
 
@@ -385,6 +387,23 @@ vl_harness_install_build(VlHarness *h, GError **error)
         return NULL;
     }
     return g_steal_pointer(&destdir);
+}
+
+gboolean
+vl_harness_agent_spec(VlHarness *h, VlGuestSpec *spec, GError **error)
+{
+    if (h->destdir == NULL && (h->destdir = vl_harness_install_build(h, error)) == NULL) {
+        return FALSE;
+    }
+    if (h->agent_files[0].source == NULL) {
+        h->agent_files[0].source =
+            g_build_filename(h->source_root, "tests/system/guest/agent-console.conf", NULL);
+        h->agent_files[0].target = "/etc/systemd/system/vmlink-agent.service.d/console.conf";
+    }
+    spec->image = VL_IMAGE_DEBIAN;
+    spec->tree = h->destdir;
+    spec->files = h->agent_files;
+    return TRUE;
 }
 
 /* The pid of the libvirtd that libvirt-up.sh started, or 0 when it did not start the one that

@@ -77,6 +77,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlHarness, vl_harness_free)
  */
 char *vl_harness_install_build(VlHarness *harness, GError **error);
 
+/*
+ * The spec of a Debian guest with this build installed (vl_harness_install_build) whose
+ * vmlink-agent logs to the console: sets image, tree and files; the rest of spec is left as
+ * it is. What it points to lives as long as the harness.
+ */
+gboolean vl_harness_agent_spec(VlHarness *harness, VlGuestSpec *spec, GError **error);
+
 /* The host's addresses on the test network, once a guest with a network has started. */
 const char *vl_harness_host_ipv4(VlHarness *harness);
 const char *vl_harness_host_ipv6(VlHarness *harness);
