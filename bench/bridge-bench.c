@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * bridge-bench: measures vmlinkd with scripted guests and libvirt's test driver (CPU per
+ * message and memory per channel from a few to thousands of channels, lifecycle calls through
+ * vmlinkd against libvirt directly) and writes the figures as Markdown. Run by bench/bridge.sh
+ * (`./dev bench bridge`), which adds the plot and updates docs/performance.md.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <sched.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "bridge-bench.h"
+
+typedef struct {
+    char *report_path;
+    char *samples_path;
+} Outputs;
+
+/* "10,100,1000" into ascending counts. */
+static gboolean
+parse_channels(const char *text, GArray *ret_counts, GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+
+    for (guint i = 0; parts[i]; i++) {
+        guint64 n;
+
+        if (!g_ascii_string_to_unsigned(g_strstrip(parts[i]), 10, 1, 100000, &n, NULL) ||
+            (ret_counts->len > 0 && n <= g_array_index(ret_counts, guint, ret_counts->len - 1))) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "--channels: \"%s\" is not a list of ascending numbers from 1 to 100000",
+                        text);
+            return FALSE;
+        }
+        g_array_append_val(ret_counts, (guint){(guint)n});
+    }
+    if (ret_counts->len == 0) {
+        g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                            "--channels: no numbers");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_options(int *argc, char ***argv, BridgeBench *ctx, Outputs *out, GError **error)
+{
+    g_autofree char *channels = NULL;
+    gint messages = 300000, lifecycle = 1000, cpu = 0;
+    const GOptionEntry entries[] = {
+        {"bridge", 0, 0, G_OPTION_ARG_FILENAME, &ctx->bridge, "The vmlinkd to measure", "PATH"},
+        {"channels", 0, 0, G_OPTION_ARG_STRING, &channels,
+         "Numbers of channels (VMs) to measure, ascending (default 10,100,1000,5000)", "N,N,..."},
+        {"messages", 0, 0, G_OPTION_ARG_INT, &messages,
+         "Heartbeats sent at each number of channels (default 300000)", "N"},
+        {"lifecycle", 0, 0, G_OPTION_ARG_INT, &lifecycle,
+         "vm.start + vm.destroy pairs through vmlinkd and directly (default 1000)", "N"},
+        {"cpu", 0, 0, G_OPTION_ARG_INT, &cpu,
+         "Run the benchmark and vmlinkd on this CPU (default 0; -1: let the scheduler choose)",
+         "N"},
+        {"report", 0, 0, G_OPTION_ARG_FILENAME, &out->report_path,
+         "Write the Markdown report to FILE (default: standard output)", "FILE"},
+        {"samples", 0, 0, G_OPTION_ARG_FILENAME, &out->samples_path,
+         "Write the per-channel figures to FILE, for the plot", "FILE"},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) context = g_option_context_new(NULL);
+
+    g_option_context_set_summary(context,
+                                 "Measures vmlinkd with scripted guests on UNIX sockets and "
+                                 "libvirt's test driver. Run as root.");
+    g_option_context_add_main_entries(context, entries, NULL);
+    if (!g_option_context_parse(context, argc, argv, error)) {
+        return FALSE;
+    }
+    if (ctx->bridge == NULL) {
+        g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--bridge is required");
+        return FALSE;
+    }
+    if (messages < 1 || lifecycle < 1 || messages > 100000000 || lifecycle > 1000000) {
+        g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                            "--messages and --lifecycle must be positive and reasonable");
+        return FALSE;
+    }
+    if (cpu < -1 || cpu >= CPU_SETSIZE) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "no CPU %d", cpu);
+        return FALSE;
+    }
+    ctx->channels = g_array_new(FALSE, FALSE, sizeof(guint));
+    if (!parse_channels(channels ? channels : "10,100,1000,5000", ctx->channels, error)) {
+        return FALSE;
+    }
+    ctx->messages = (guint)messages;
+    ctx->lifecycle = (guint)lifecycle;
+    ctx->cpu = cpu;
+    return TRUE;
+}
+
+/*
+ * On one CPU, vmlinkd's CPU time per message is its own work, and a round trip is two context
+ * switches, not the wakeup of an idle CPU, which on this virtual machine costs more than the
+ * work and varies from run to run. vmlinkd and its threads inherit the affinity.
+ */
+static gboolean
+pin_cpu(int cpu, GError **error)
+{
+    cpu_set_t set;
+
+    if (cpu < 0) {
+        return TRUE;
+    }
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) < 0) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "cannot run on CPU %d: %s",
+                    cpu, g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Removes the run's folder: sockets, node files, logs and vmlinkd's state folders. */
+static void
+remove_tree(const char *path)
+{
+    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+    const char *name;
+
+    while (dir && (name = g_dir_read_name(dir)) != NULL) {
+        g_autofree char *child = g_build_filename(path, name, NULL);
+
+        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK)) {
+            remove_tree(child);
+        } else if (unlink(child) < 0) {
+            g_printerr("bridge-bench: cannot remove %s: %s\n", child, g_strerror(errno));
+        }
+    }
+    if (rmdir(path) < 0) {
+        g_printerr("bridge-bench: cannot remove %s: %s\n", path, g_strerror(errno));
+    }
+}
+
+static void
+describe_run(BridgeBench *ctx)
+{
+    if (ctx->cpu >= 0) {
+        g_string_append_printf(ctx->report,
+                               "The benchmark and vmlinkd, with all its threads, run on CPU %d "
+                               "(`--cpu`): \"on one core\", and vmlinkd's CPU time is its own "
+                               "work, not the wakeup of an idle CPU, which on this virtual "
+                               "machine costs more than that work and varies from run to "
+                               "run.\n\n",
+                               ctx->cpu);
+    } else {
+        g_string_append(ctx->report, "The scheduler placed the benchmark and vmlinkd on any CPU "
+                                     "(`--cpu -1`).\n\n");
+    }
+}
+
+static gboolean
+write_outputs(BridgeBench *ctx, const Outputs *out, GError **error)
+{
+    if (out->samples_path &&
+        !g_file_set_contents(out->samples_path, ctx->samples->str, -1, error)) {
+        return FALSE;
+    }
+    if (out->report_path) {
+        return g_file_set_contents(out->report_path, ctx->report->str, -1, error);
+    }
+    fputs(ctx->report->str, stdout);
+    return TRUE;
+}
+
+int
+main(int argc, char **argv)
+{
+    BridgeBench ctx = {0};
+    Outputs out = {0};
+    g_autoptr(GError) error = NULL;
+    gboolean ok;
+
+    setlocale(LC_ALL, "");
+    if (!parse_options(&argc, &argv, &ctx, &out, &error)) {
+        g_printerr("bridge-bench: %s (see --help)\n", error->message);
+        return 2;
+    }
+    if (geteuid() != 0) {
+        g_printerr("bridge-bench: needs root: it raises its own and vmlinkd's descriptor "
+                   "limits for thousands of channels\n");
+        return 2;
+    }
+    if (!pin_cpu(ctx.cpu, &error)) {
+        g_printerr("bridge-bench: --cpu: %s\n", error->message);
+        return 2;
+    }
+    ctx.tmpdir = g_dir_make_tmp("vmlink-bridge-bench-XXXXXX", &error);
+    if (ctx.tmpdir == NULL) {
+        g_printerr("bridge-bench: %s\n", error->message);
+        return 1;
+    }
+    ctx.report = g_string_new(NULL);
+    ctx.samples = g_string_new(NULL);
+    describe_run(&ctx);
+    bench_catch_signals();
+
+    ok = bench_scale(&ctx, &error) && bench_lifecycle(&ctx, &error) &&
+         write_outputs(&ctx, &out, &error);
+    if (!ok) {
+        g_printerr("bridge-bench: %s\n", error->message);
+    }
+
+    /* Every vmlinkd has been stopped by now: each benchmark frees the ones it started. */
+    remove_tree(ctx.tmpdir);
+    g_free(ctx.tmpdir);
+    g_free(ctx.bridge);
+    g_array_unref(ctx.channels);
+    g_string_free(ctx.report, TRUE);
+    g_string_free(ctx.samples, TRUE);
+    g_free(out.report_path);
+    g_free(out.samples_path);
+    return ok ? 0 : 1;
+}
