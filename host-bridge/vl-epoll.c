@@ -29,7 +29,21 @@ struct _VlEpoll {
     GHashTable *watches;  /* fd → Watch */
     GPtrArray *graveyard; /* watches removed during a dispatch, freed after it */
     gboolean dispatching;
+    GSequence *timers; /* VlEpollTimer armed, by deadline then by arming order */
+    guint64 next_order;
 };
+
+struct _VlEpollTimer {
+    VlEpoll *epoll;
+    VlEpollTimerFunc func;
+    gpointer user_data;
+    GSequenceIter *iter; /* in epoll->timers while armed, else NULL */
+    gint64 due_us;       /* monotonic */
+    guint64 order;
+};
+
+static void update_ready_time(VlEpoll *e);
+static void fire_timers(VlEpoll *e);
 
 static gboolean
 epoll_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
@@ -52,6 +66,7 @@ epoll_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
     }
     e->dispatching = FALSE;
     g_ptr_array_set_size(e->graveyard, 0);
+    fire_timers(e);
     return G_SOURCE_CONTINUE;
 }
 
@@ -76,6 +91,7 @@ vl_epoll_new(GMainContext *context, GError **error)
     e->epfd = epfd;
     e->watches = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     e->graveyard = g_ptr_array_new_with_free_func(g_free);
+    e->timers = g_sequence_new(NULL);
     e->source = g_source_new(&epoll_funcs, sizeof(EpollSource));
     ((EpollSource *)e->source)->owner = e;
     g_source_set_name(e->source, "vmlink channels (epoll)");
@@ -94,6 +110,14 @@ vl_epoll_free(VlEpoll *e)
     g_source_unref(e->source);
     g_hash_table_unref(e->watches);
     g_ptr_array_unref(e->graveyard);
+    /* Timers belong to their owners, who free them before the set; any still armed are
+     * only unlinked. */
+    while (g_sequence_get_length(e->timers) > 0) {
+        VlEpollTimer *t = g_sequence_get(g_sequence_get_begin_iter(e->timers));
+
+        vl_epoll_timer_stop(t);
+    }
+    g_sequence_free(e->timers);
     close(e->epfd);
     g_free(e);
 }
@@ -180,4 +204,108 @@ guint
 vl_epoll_size(const VlEpoll *e)
 {
     return g_hash_table_size(e->watches);
+}
+
+/* Timers ------------------------------------------------------------------------------------- */
+
+static gint
+compare_timers(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+    const VlEpollTimer *x = a;
+    const VlEpollTimer *y = b;
+
+    if (x->due_us != y->due_us) {
+        return x->due_us < y->due_us ? -1 : 1;
+    }
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void
+update_ready_time(VlEpoll *e)
+{
+    GSequenceIter *first = g_sequence_get_begin_iter(e->timers);
+
+    g_source_set_ready_time(e->source, g_sequence_iter_is_end(first)
+                                           ? -1
+                                           : ((VlEpollTimer *)g_sequence_get(first))->due_us);
+}
+
+/* Runs the timers that are due, earliest first; one that a callback arms again for now waits
+ * for the next dispatch, so a callback cannot keep the loop here. */
+static void
+fire_timers(VlEpoll *e)
+{
+    gint64 now = g_get_monotonic_time();
+    guint64 last = e->next_order;
+
+    for (;;) {
+        GSequenceIter *first = g_sequence_get_begin_iter(e->timers);
+        VlEpollTimer *t;
+
+        if (g_sequence_iter_is_end(first)) {
+            break;
+        }
+        t = g_sequence_get(first);
+        if (t->due_us > now || t->order >= last) {
+            break;
+        }
+        g_sequence_remove(first);
+        t->iter = NULL;
+        t->func(t->user_data);
+    }
+    update_ready_time(e);
+}
+
+VlEpollTimer *
+vl_epoll_timer_new(VlEpoll *e, VlEpollTimerFunc func, gpointer user_data)
+{
+    VlEpollTimer *t = g_new0(VlEpollTimer, 1);
+
+    t->epoll = e;
+    t->func = func;
+    t->user_data = user_data;
+    return t;
+}
+
+void
+vl_epoll_timer_stop(VlEpollTimer *t)
+{
+    if (t && t->iter) {
+        g_sequence_remove(t->iter);
+        t->iter = NULL;
+        update_ready_time(t->epoll);
+    }
+}
+
+void
+vl_epoll_timer_free(VlEpollTimer *t)
+{
+    if (t) {
+        vl_epoll_timer_stop(t);
+        g_free(t);
+    }
+}
+
+void
+vl_epoll_timer_start(VlEpollTimer *t, guint delay_ms)
+{
+    if (t->iter) {
+        g_sequence_remove(t->iter);
+    }
+    t->due_us = g_get_monotonic_time() + (gint64)delay_ms * 1000;
+    t->order = t->epoll->next_order++;
+    t->iter = g_sequence_insert_sorted(t->epoll->timers, t, compare_timers, NULL);
+    update_ready_time(t->epoll);
+}
+
+gboolean
+vl_epoll_timer_armed(const VlEpollTimer *t)
+{
+    return t->iter != NULL;
+}
+
+guint
+vl_epoll_timers_armed(const VlEpoll *e)
+{
+    return (guint)g_sequence_get_length(e->timers);
 }

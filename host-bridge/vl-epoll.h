@@ -39,4 +39,24 @@ void vl_epoll_remove(VlEpoll *epoll, int fd);
 /* Number of fds watched. */
 guint vl_epoll_size(const VlEpoll *epoll);
 
+/*
+ * Timers of the same source: a GLib timeout per channel would be one GSource per VM, and GLib
+ * walks every source on every iteration of the loop, so a host of thousands of VMs would pay
+ * for all of them on each message. These are kept sorted by deadline in the set, and the
+ * source's ready time is the earliest one.
+ */
+typedef struct _VlEpollTimer VlEpollTimer;
+typedef void (*VlEpollTimerFunc)(gpointer user_data);
+
+VlEpollTimer *vl_epoll_timer_new(VlEpoll *epoll, VlEpollTimerFunc func, gpointer user_data);
+/* Frees a timer (armed or not); safe from inside any callback, its own included. */
+void vl_epoll_timer_free(VlEpollTimer *timer);
+/* Arms the timer to fire once, delay_ms from now (replacing an earlier deadline). */
+void vl_epoll_timer_start(VlEpollTimer *timer, guint delay_ms);
+void vl_epoll_timer_stop(VlEpollTimer *timer);
+gboolean vl_epoll_timer_armed(const VlEpollTimer *timer);
+
+/* Number of timers armed. */
+guint vl_epoll_timers_armed(const VlEpoll *epoll);
+
 G_END_DECLS

@@ -29,7 +29,7 @@ typedef struct {
     char *name;
     VlGuestReplyFunc func;
     gpointer user_data;
-    guint timeout_id;
+    VlEpollTimer *timeout;
 } Pending;
 
 struct _VlGuestLink {
@@ -45,10 +45,10 @@ struct _VlGuestLink {
     int fd;
     LinkPhase phase;
     VlAgentState state;
-    guint reconnect_id;
+    VlEpollTimer *reconnect; /* all on the epoll set's one source: see vl-epoll.h */
     guint reconnect_ms;
-    guint resume_id; /* the rate limit paused reading */
-    guint watch_id;  /* responsiveness timer */
+    VlEpollTimer *resume; /* the rate limit paused reading */
+    VlEpollTimer *watch;  /* responsiveness */
 
     char *nonce;
     char *agent_name;
@@ -123,23 +123,21 @@ set_state(VlGuestLink *link, VlAgentState state)
     }
 }
 
-static gboolean
+static void
 watch_expired(gpointer user_data)
 {
     VlGuestLink *link = user_data;
     gint64 limit = (gint64)link->limits.heartbeat_s * UNRESPONSIVE_HEARTBEATS * G_USEC_PER_SEC;
     gint64 silent = g_get_monotonic_time() - link->last_heard_us;
 
-    link->watch_id = 0;
     if (link->phase != LINK_READY) {
-        return G_SOURCE_REMOVE;
+        return;
     }
     if (silent >= limit) {
         set_state(link, VL_AGENT_CONNECTED);
     } else {
-        link->watch_id = g_timeout_add((guint)((limit - silent) / 1000) + 1, watch_expired, link);
+        vl_epoll_timer_start(link->watch, (guint)((limit - silent) / 1000) + 1);
     }
-    return G_SOURCE_REMOVE;
 }
 
 /* A valid message arrived: the agent is responsive. Costs no timer work while the timer runs. */
@@ -149,9 +147,9 @@ heard(VlGuestLink *link)
     link->last_heard_us = g_get_monotonic_time();
     link->last_heard = g_get_real_time() / G_USEC_PER_SEC;
     link->counters.frames++;
-    if (link->phase == LINK_READY && link->watch_id == 0) {
-        link->watch_id = g_timeout_add_seconds(link->limits.heartbeat_s * UNRESPONSIVE_HEARTBEATS,
-                                               watch_expired, link);
+    if (link->phase == LINK_READY && !vl_epoll_timer_armed(link->watch)) {
+        vl_epoll_timer_start(link->watch,
+                             link->limits.heartbeat_s * UNRESPONSIVE_HEARTBEATS * 1000);
     }
     if (link->phase == LINK_READY) {
         set_state(link, VL_AGENT_RESPONSIVE);
@@ -163,7 +161,7 @@ heard(VlGuestLink *link)
 static void
 pending_free(Pending *p)
 {
-    g_clear_handle_id(&p->timeout_id, g_source_remove);
+    vl_epoll_timer_free(p->timeout);
     g_free(p->id);
     g_free(p->name);
     g_free(p);
@@ -202,7 +200,7 @@ fail_all_pending(VlGuestLink *link, const char *why)
     }
 }
 
-static gboolean
+static void
 pending_timeout(gpointer user_data)
 {
     Pending *p = user_data;
@@ -212,9 +210,7 @@ pending_timeout(gpointer user_data)
                     link->label, p->name);
     g_autofree char *id = g_strdup(p->id);
 
-    p->timeout_id = 0;
     pending_finish(link, id, NULL, error);
-    return G_SOURCE_REMOVE;
 }
 
 /* Writing ------------------------------------------------------------------------------------ */
@@ -230,7 +226,7 @@ update_watch(VlGuestLink *link)
     if (link->phase == LINK_CONNECTING || link->outbuf->len > 0) {
         events |= EPOLLOUT;
     }
-    if (link->phase != LINK_CONNECTING && link->resume_id == 0) {
+    if (link->phase != LINK_CONNECTING && !vl_epoll_timer_armed(link->resume)) {
         events |= EPOLLIN;
     }
     vl_epoll_modify(link->epoll, link->fd, events);
@@ -324,7 +320,8 @@ vl_guest_link_command(VlGuestLink *link, const char *name, const VlJson *args, g
     p->name = g_strdup(name);
     p->func = func;
     p->user_data = user_data;
-    p->timeout_id = g_timeout_add_seconds(MAX(timeout_s, 1), pending_timeout, p);
+    p->timeout = vl_epoll_timer_new(link->epoll, pending_timeout, p);
+    vl_epoll_timer_start(p->timeout, MAX(timeout_s, 1) * 1000);
     g_hash_table_insert(link->pending, g_strdup(p->id), p);
 
     vl_json_builder_begin_object(b);
@@ -482,21 +479,17 @@ handle_frame(VlGuestLink *link, const VlJson *frame)
 
 /* Reading ------------------------------------------------------------------------------------ */
 
-static gboolean
+static void
 resume_reading(gpointer user_data)
 {
-    VlGuestLink *link = user_data;
-
-    link->resume_id = 0;
-    process_input(link);
-    return G_SOURCE_REMOVE;
+    process_input(user_data);
 }
 
 static void
 pause_reading(VlGuestLink *link, gint64 wait_us)
 {
     link->counters.rate_limited++;
-    link->resume_id = g_timeout_add((guint)(wait_us / 1000) + 1, resume_reading, link);
+    vl_epoll_timer_start(link->resume, (guint)(wait_us / 1000) + 1);
     update_watch(link);
 }
 
@@ -563,7 +556,7 @@ read_input(VlGuestLink *link)
     if (!vl_token_bucket_spend(&link->bytes, (double)n, now)) {
         /* Over the byte rate: handle what is here, then read nothing until the debt is paid. */
         process_input(link);
-        if (link->resume_id == 0 && link->phase != LINK_IDLE) {
+        if (!vl_epoll_timer_armed(link->resume) && link->phase != LINK_IDLE) {
             pause_reading(link, vl_token_bucket_wait_us(&link->bytes, 0, now));
         }
         return;
@@ -595,7 +588,7 @@ on_socket(int fd, uint32_t events, gpointer user_data)
         return;
     }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-        if (link->resume_id == 0) {
+        if (!vl_epoll_timer_armed(link->resume)) {
             read_input(link);
         }
     }
@@ -603,7 +596,7 @@ on_socket(int fd, uint32_t events, gpointer user_data)
 
 /* Connections -------------------------------------------------------------------------------- */
 
-static gboolean reconnect(gpointer user_data);
+static void reconnect(gpointer user_data);
 
 static void
 close_socket(VlGuestLink *link)
@@ -613,8 +606,8 @@ close_socket(VlGuestLink *link)
         close(link->fd);
         link->fd = -1;
     }
-    g_clear_handle_id(&link->resume_id, g_source_remove);
-    g_clear_handle_id(&link->watch_id, g_source_remove);
+    vl_epoll_timer_stop(link->resume);
+    vl_epoll_timer_stop(link->watch);
     g_byte_array_set_size(link->inbuf, 0);
     g_byte_array_set_size(link->outbuf, 0);
     vl_frame_reader_reset(link->reader);
@@ -626,13 +619,13 @@ close_socket(VlGuestLink *link)
 static void
 schedule_reconnect(VlGuestLink *link)
 {
-    if (!link->started || link->path == NULL || link->reconnect_id) {
+    if (!link->started || link->path == NULL || vl_epoll_timer_armed(link->reconnect)) {
         return;
     }
     link->reconnect_ms = link->reconnect_ms == 0
                              ? RECONNECT_MIN_MS
                              : MIN(link->reconnect_ms * 2, link->limits.reconnect_max_s * 1000);
-    link->reconnect_id = g_timeout_add(link->reconnect_ms, reconnect, link);
+    vl_epoll_timer_start(link->reconnect, link->reconnect_ms);
 }
 
 static void
@@ -676,24 +669,30 @@ attach_fd(VlGuestLink *link, int fd, gboolean connecting)
     }
 }
 
-static gboolean
+static void
 reconnect(gpointer user_data)
 {
     VlGuestLink *link = user_data;
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     int fd;
 
-    link->reconnect_id = 0;
     if (strlen(link->path) >= sizeof(addr.sun_path)) {
         complain(link, "channel socket path too long: %s", link->path);
-        return G_SOURCE_REMOVE;
+        return;
     }
     strcpy(addr.sun_path, link->path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        complain(link, "socket: %s", g_strerror(errno));
+        if (errno == EMFILE || errno == ENFILE) {
+            /* Every VM waiting for a socket would say the same: once is enough. */
+            g_warning_once("out of file descriptors for the VMs' channels (%s): raise "
+                           "LimitNOFILE in vmlinkd.service; retrying",
+                           g_strerror(errno));
+        } else {
+            complain(link, "socket: %s", g_strerror(errno));
+        }
         schedule_reconnect(link);
-        return G_SOURCE_REMOVE;
+        return;
     }
     if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
         attach_fd(link, fd, FALSE);
@@ -704,7 +703,6 @@ reconnect(gpointer user_data)
         close(fd);
         schedule_reconnect(link);
     }
-    return G_SOURCE_REMOVE;
 }
 
 /* Life --------------------------------------------------------------------------------------- */
@@ -729,6 +727,9 @@ vl_guest_link_new(VlEpoll *epoll, const char *label, const VlGuestLinkLimits *li
     link->outbuf = g_byte_array_new();
     link->pending =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)pending_free);
+    link->reconnect = vl_epoll_timer_new(epoll, reconnect, link);
+    link->resume = vl_epoll_timer_new(epoll, resume_reading, link);
+    link->watch = vl_epoll_timer_new(epoll, watch_expired, link);
     return link;
 }
 
@@ -736,7 +737,7 @@ void
 vl_guest_link_stop(VlGuestLink *link)
 {
     link->started = FALSE;
-    g_clear_handle_id(&link->reconnect_id, g_source_remove);
+    vl_epoll_timer_stop(link->reconnect);
     if (link->fd >= 0 || link->phase != LINK_IDLE) {
         link_disconnect(link, "the link was stopped");
     }
@@ -752,6 +753,9 @@ vl_guest_link_free(VlGuestLink *link)
     link->callbacks.state_changed = NULL;
     vl_guest_link_stop(link);
     g_hash_table_unref(link->pending);
+    vl_epoll_timer_free(link->reconnect);
+    vl_epoll_timer_free(link->resume);
+    vl_epoll_timer_free(link->watch);
     vl_frame_reader_free(link->reader);
     g_byte_array_unref(link->inbuf);
     g_byte_array_unref(link->outbuf);

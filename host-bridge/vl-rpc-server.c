@@ -16,11 +16,13 @@
 
 #define READ_CHUNK (64 * 1024)
 #define LISTEN_BACKLOG 64
+#define ACCEPT_PAUSE_S 1
 
 struct _VlRpcServer {
     char *path;
     int fd;
     guint source_id;
+    guint pause_id; /* accepting paused: out of file descriptors */
     VlRpcLimits limits;
     VlRpcHandler handler;
     gpointer user_data;
@@ -380,6 +382,18 @@ conn_close(VlRpcConn *conn, const char *why)
 
 /* Listening ---------------------------------------------------------------------------------- */
 
+static gboolean on_accept(int fd, GIOCondition condition, gpointer user_data);
+
+static gboolean
+resume_accept(gpointer user_data)
+{
+    VlRpcServer *server = user_data;
+
+    server->pause_id = 0;
+    server->source_id = g_unix_fd_add(server->fd, G_IO_IN, on_accept, server);
+    return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_accept(int fd, GIOCondition condition, gpointer user_data)
 {
@@ -390,6 +404,16 @@ on_accept(int fd, GIOCondition condition, gpointer user_data)
     int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
     if (cfd < 0) {
+        if (errno == EMFILE || errno == ENFILE) {
+            /* The listener stays readable while the connection waits: stop watching it for a
+             * while, or the loop would spin on it. */
+            g_warning("control socket %s: out of file descriptors (%s); not accepting for %d s "
+                      "(raise LimitNOFILE in vmlinkd.service)",
+                      server->path, g_strerror(errno), ACCEPT_PAUSE_S);
+            server->source_id = 0;
+            server->pause_id = g_timeout_add_seconds(ACCEPT_PAUSE_S, resume_accept, server);
+            return G_SOURCE_REMOVE;
+        }
         if (errno != EAGAIN && errno != EINTR) {
             g_warning("control socket %s: accept: %s", server->path, g_strerror(errno));
         }
@@ -513,6 +537,7 @@ vl_rpc_server_free(VlRpcServer *server)
         conn_close(server->conns->data, "the server stops");
     }
     g_clear_handle_id(&server->source_id, g_source_remove);
+    g_clear_handle_id(&server->pause_id, g_source_remove);
     close(server->fd);
     unlink(server->path);
     g_free(server->path);

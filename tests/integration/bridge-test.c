@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -600,14 +601,72 @@ START_TEST(test_only_root_may_connect)
         if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
             _exit(11);
         }
-        (void)!write(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.list\"}\n", 45);
+        /* vmlinkd may have refused and closed already: no SIGPIPE for that. */
+        (void)!send(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.list\"}\n", 45,
+                    MSG_NOSIGNAL);
         if (read(fd, buf, sizeof(buf) - 1) <= 0) {
             _exit(12);
         }
-        _exit(strstr(buf, "only root") && strstr(buf, "-32001") && !strstr(buf, "vms") ? 0 : 13);
+        if (strstr(buf, "only root") && strstr(buf, "-32001") && !strstr(buf, "vms")) {
+            _exit(0);
+        }
+        fprintf(stderr, "refused connection read: %s\n", buf);
+        _exit(13);
     }
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child wait status %d", status);
+}
+END_TEST
+
+/* vmlinkd out of file descriptors: it stops accepting for a moment instead of spinning on the
+ * listener, says so about once a second, and serves again once descriptors are free. */
+START_TEST(test_out_of_descriptors)
+{
+    const char *binary = g_getenv("VL_BRIDGE");
+    g_autofree char *node = work_file("node.xml");
+    g_autofree char *uri = g_strconcat("test://", node, NULL);
+    g_autofree char *state = work_file("state");
+    g_autofree char *log = work_file("vmlinkd.log");
+    g_autofree char *text = NULL;
+    const char *argv[] = {"prlimit", "--nofile=48:48", binary, "--foreground",   "--libvirt-uri",
+                          uri,       "--state-dir",    state,  "--local-socket", control_path,
+                          NULL};
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlClient) c = NULL;
+    g_autoptr(VlJson) info = NULL;
+    int fds[60];
+    guint warnings = 0;
+    const char *p;
+
+    vl_client_free(client()); /* started: it handles SIGTERM now */
+    stop(&bridge);
+    g_subprocess_launcher_set_stderr_file_path(launcher, log);
+    bridge = g_subprocess_launcher_spawnv(launcher, argv, &error);
+    ck_assert_msg(bridge != NULL, "%s", error ? error->message : "");
+    vl_client_free(client()); /* it answers */
+
+    /* More connections than descriptors left: the rest wait in the listen queue. */
+    for (guint i = 0; i < G_N_ELEMENTS(fds); i++) {
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+
+        fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        strcpy(addr.sun_path, control_path);
+        ck_assert_int_eq(connect(fds[i], (struct sockaddr *)&addr, sizeof(addr)), 0);
+    }
+    g_usleep(2500 * 1000);
+    ck_assert(g_file_get_contents(log, &text, NULL, NULL));
+    for (p = text; (p = strstr(p, "out of file descriptors")); p++) {
+        warnings++;
+    }
+    /* Spinning on the listener would log this thousands of times in these 2.5 s. */
+    ck_assert_msg(warnings >= 1 && warnings <= 5, "%u warnings about descriptors", warnings);
+    for (guint i = 0; i < G_N_ELEMENTS(fds); i++) {
+        close(fds[i]);
+    }
+    c = client();
+    info = call_ok(c, "host.info", NULL);
+    ck_assert(vl_json_get_bool(vl_json_object_get(info, "libvirt_connected")));
 }
 END_TEST
 
@@ -627,6 +686,7 @@ bridge_suite(void)
     tcase_add_test(tc, test_misbehaving_guest_is_contained);
     tcase_add_test(tc, test_bad_requests);
     tcase_add_test(tc, test_only_root_may_connect);
+    tcase_add_test(tc, test_out_of_descriptors);
     suite_add_tcase(s, tc);
     return s;
 }
