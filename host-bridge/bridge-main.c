@@ -192,6 +192,7 @@ main(int argc, char **argv)
     g_main_loop_run(loop);
 
     vl_rpc_server_free(server);
+    g_hash_table_remove_all(bridge->by_name);
     g_hash_table_remove_all(bridge->vms);
     vl_domains_free(bridge->domains);
     vl_bridge_free(bridge);

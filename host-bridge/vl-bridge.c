@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "vl-bridge.h"
 
+#include <string.h>
+
 #include "vl-catalogue.h"
 
 #define EVENT_RING 4096
@@ -28,6 +30,7 @@ vl_bridge_new(VlBridgeConfig *config, GError **error)
     }
     b->events = vl_events_new(EVENT_RING);
     b->vms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vm_free);
+    b->by_name = g_hash_table_new(g_str_hash, g_str_equal);
     return b;
 }
 
@@ -37,6 +40,7 @@ vl_bridge_free(VlBridge *b)
     if (b == NULL) {
         return;
     }
+    g_hash_table_unref(b->by_name);
     g_hash_table_unref(b->vms);
     vl_events_free(b->events);
     vl_epoll_free(b->epoll);
@@ -46,21 +50,20 @@ vl_bridge_free(VlBridge *b)
 VlVm *
 vl_bridge_find_vm(VlBridge *b, const char *name)
 {
-    GHashTableIter iter;
-    gpointer value;
     VlVm *vm = g_hash_table_lookup(b->vms, name);
+    char uuid[37];
 
-    if (vm) {
-        return vm;
+    if (vm == NULL) {
+        vm = g_hash_table_lookup(b->by_name, name);
     }
-    g_hash_table_iter_init(&iter, b->vms);
-    while (g_hash_table_iter_next(&iter, NULL, &value)) {
-        vm = value;
-        if (g_str_equal(vm->name, name) || g_ascii_strcasecmp(vm->uuid, name) == 0) {
-            return vm;
+    if (vm == NULL && strlen(name) == 36) {
+        /* A UUID in capitals: libvirt's are lower case. */
+        for (guint i = 0; i <= 36; i++) {
+            uuid[i] = g_ascii_tolower(name[i]);
         }
+        vm = g_hash_table_lookup(b->vms, uuid);
     }
-    return NULL;
+    return vm;
 }
 
 /* Link callbacks: what the guest did becomes events. ---------------------------------------- */
@@ -143,8 +146,12 @@ vl_bridge_vm_update(VlBridge *b, const char *uuid, const char *name, int state, 
         g_hash_table_insert(b->vms, vm->uuid, vm);
     }
     if (g_strcmp0(vm->name, name) != 0) {
+        if (vm->name && g_hash_table_lookup(b->by_name, vm->name) == vm) {
+            g_hash_table_remove(b->by_name, vm->name);
+        }
         g_free(vm->name);
         vm->name = g_strdup(name);
+        g_hash_table_insert(b->by_name, vm->name, vm);
     }
     vm->state = state;
     vm->active = active;
@@ -179,6 +186,11 @@ vl_bridge_vm_set_channel(VlBridge *b, VlVm *vm, const char *agent_path)
 void
 vl_bridge_vm_remove(VlBridge *b, const char *uuid)
 {
+    VlVm *vm = g_hash_table_lookup(b->vms, uuid);
+
+    if (vm && g_hash_table_lookup(b->by_name, vm->name) == vm) {
+        g_hash_table_remove(b->by_name, vm->name);
+    }
     g_hash_table_remove(b->vms, uuid);
 }
 

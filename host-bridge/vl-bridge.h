@@ -35,7 +35,8 @@ struct _VlBridge {
     VlBridgeConfig *config;
     VlEpoll *epoll;
     VlEvents *events;
-    GHashTable *vms; /* uuid → VlVm */
+    GHashTable *vms;     /* uuid → VlVm */
+    GHashTable *by_name; /* name → VlVm (borrowed from vms) */
     VlDomains *domains;
     GThreadPool *workers; /* libvirt calls of the control plane */
 };
