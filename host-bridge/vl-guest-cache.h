@@ -2,7 +2,8 @@
 /*
  * What one guest last reported: each report section (vl_report_sections order) with the time
  * it arrived. A full report replaces everything; a partial one replaces only the sections it
- * carries; a heartbeat's memory figures update the memory section. Only messages that passed
+ * carries; a heartbeat's memory figures update the memory section (kept as numbers, merged
+ * when the section is read). Only messages that passed
  * the catalogue reach the cache, so what it holds is always valid to send on.
  */
 #pragma once
@@ -35,11 +36,11 @@ guint vl_guest_cache_apply_report(VlGuestCache *cache, const VlJson *sections, g
 void vl_guest_cache_apply_heartbeat(VlGuestCache *cache, const VlJson *memory, gint64 now_s);
 
 /* A section (borrowed; NULL until reported) and when it was last set (0: never). */
-const VlJson *vl_guest_cache_section(const VlGuestCache *cache, guint index);
-gint64 vl_guest_cache_updated(const VlGuestCache *cache, guint index);
+const VlJson *vl_guest_cache_section(VlGuestCache *cache, guint index);
+gint64 vl_guest_cache_updated(VlGuestCache *cache, guint index);
 
 /* Adds an object value of the sections in mask that the cache has (values or their times). */
-void vl_guest_cache_add_sections(const VlGuestCache *cache, guint mask, VlJsonBuilder *builder);
-void vl_guest_cache_add_updated(const VlGuestCache *cache, guint mask, VlJsonBuilder *builder);
+void vl_guest_cache_add_sections(VlGuestCache *cache, guint mask, VlJsonBuilder *builder);
+void vl_guest_cache_add_updated(VlGuestCache *cache, guint mask, VlJsonBuilder *builder);
 
 G_END_DECLS

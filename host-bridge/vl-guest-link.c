@@ -493,16 +493,18 @@ pause_reading(VlGuestLink *link, gint64 wait_us)
     update_watch(link);
 }
 
-/* Feeds buffered input to the frame reader, a frame at a time, while the rate allows. The
- * consumed bytes are dropped from the buffer once at the end, not after each frame: a chunk of
- * many small frames would otherwise be moved once per frame. */
-static void
-process_input(VlGuestLink *link)
+/*
+ * Feeds bytes to the frame reader, a frame at a time, while the rate allows. Returns how many
+ * were used: fewer than len when the rate limit paused reading (the caller keeps the rest), or
+ * G_MAXSIZE when the link was disconnected meanwhile (its buffers were emptied).
+ */
+static gsize
+process_bytes(VlGuestLink *link, const char *data, gsize len)
 {
     int fd = link->fd;
     gsize done = 0;
 
-    while (done < link->inbuf->len) {
+    while (done < len) {
         g_autoptr(VlJson) frame = NULL;
         g_autoptr(GError) error = NULL;
         gint64 now = g_get_monotonic_time();
@@ -513,8 +515,7 @@ process_input(VlGuestLink *link)
             pause_reading(link, vl_token_bucket_wait_us(&link->messages, 1, now));
             break;
         }
-        ok = vl_frame_reader_push(link->reader, (const char *)link->inbuf->data + done,
-                                  link->inbuf->len - done, &used, &frame, &error);
+        ok = vl_frame_reader_push(link->reader, data + done, len - done, &used, &frame, &error);
         done += used;
         if (!ok) {
             link->counters.invalid++;
@@ -526,9 +527,23 @@ process_input(VlGuestLink *link)
             link->messages.tokens = MIN(link->messages.burst, link->messages.tokens + 1);
         }
         if (link->fd != fd) {
-            return; /* disconnected meanwhile: the buffer was emptied */
+            return G_MAXSIZE;
         }
     }
+    return done;
+}
+
+/* Feeds what the rate limit held back, then watches the socket again. */
+static void
+process_input(VlGuestLink *link)
+{
+    gsize done = process_bytes(link, (const char *)link->inbuf->data, link->inbuf->len);
+
+    if (done == G_MAXSIZE) {
+        return;
+    }
+    /* Dropped once at the end, not after each frame: a chunk of many small frames would
+     * otherwise be moved once per frame. */
     g_byte_array_remove_range(link->inbuf, 0, (guint)done);
     update_watch(link);
 }
@@ -539,6 +554,7 @@ read_input(VlGuestLink *link)
     guint8 buf[READ_CHUNK];
     ssize_t n;
     gint64 now;
+    gsize done;
 
     n = recv(link->fd, buf, sizeof(buf), 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -551,17 +567,27 @@ read_input(VlGuestLink *link)
         link_disconnect(link, why);
         return;
     }
-    g_byte_array_append(link->inbuf, buf, (guint)n);
     now = g_get_monotonic_time();
-    if (!vl_token_bucket_spend(&link->bytes, (double)n, now)) {
-        /* Over the byte rate: handle what is here, then read nothing until the debt is paid. */
+    if (link->inbuf->len > 0) {
+        /* Something was held back: keep the order. */
+        g_byte_array_append(link->inbuf, buf, (guint)n);
         process_input(link);
-        if (!vl_epoll_timer_armed(link->resume) && link->phase != LINK_IDLE) {
-            pause_reading(link, vl_token_bucket_wait_us(&link->bytes, 0, now));
+    } else {
+        /* The common case: frames straight from this buffer, only a remainder kept. */
+        done = process_bytes(link, (const char *)buf, (gsize)n);
+        if (done == G_MAXSIZE) {
+            return;
         }
-        return;
+        if (done < (gsize)n) {
+            g_byte_array_append(link->inbuf, buf + done, (guint)((gsize)n - done));
+        }
+        update_watch(link);
     }
-    process_input(link);
+    if (link->phase != LINK_IDLE && !vl_token_bucket_spend(&link->bytes, (double)n, now) &&
+        !vl_epoll_timer_armed(link->resume)) {
+        /* Over the byte rate: read nothing more until the debt is paid. */
+        pause_reading(link, vl_token_bucket_wait_us(&link->bytes, 0, now));
+    }
 }
 
 static void
