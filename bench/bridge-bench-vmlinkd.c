@@ -70,14 +70,14 @@ bench_vmlinkd_start(BridgeBench *ctx, BenchNodeFunc write_node, gpointer user_da
     config = g_build_filename(v->folder, "bridge.conf", NULL);
     state = g_build_filename(v->folder, "state", NULL);
     log = g_build_filename(v->folder, "vmlinkd.log", NULL);
-    uri = g_strconcat("test://", v->node, NULL);
+    uri = write_node ? g_strconcat("test://", v->node, NULL) : g_strdup("qemu:///system");
     if (g_mkdir(v->folder, 0700) < 0) {
         g_set_error(error, BENCH_ERROR, BENCH_ERROR_FAILED, "cannot create %s: %s", v->folder,
                     g_strerror(errno));
         return NULL;
     }
     if (!g_file_set_contents(config, config_text, -1, error) ||
-        !write_node(v->node, user_data, error)) {
+        (write_node && !write_node(v->node, user_data, error))) {
         return NULL;
     }
     /* prlimit sets the limit and execs vmlinkd: the peer's pid is vmlinkd's. */

@@ -48,7 +48,7 @@ static gboolean
 parse_options(int *argc, char ***argv, BridgeBench *ctx, Outputs *out, GError **error)
 {
     g_autofree char *channels = NULL;
-    gint messages = 300000, lifecycle = 1000, cpu = 0;
+    gint messages = 300000, lifecycle = 1000, qemu = 20, cpu = 0;
     const GOptionEntry entries[] = {
         {"bridge", 0, 0, G_OPTION_ARG_FILENAME, &ctx->bridge, "The vmlinkd to measure", "PATH"},
         {"channels", 0, 0, G_OPTION_ARG_STRING, &channels,
@@ -57,6 +57,9 @@ parse_options(int *argc, char ***argv, BridgeBench *ctx, Outputs *out, GError **
          "Heartbeats sent at each number of channels (default 300000)", "N"},
         {"lifecycle", 0, 0, G_OPTION_ARG_INT, &lifecycle,
          "vm.start + vm.destroy pairs through vmlinkd and directly (default 1000)", "N"},
+        {"qemu-lifecycle", 0, 0, G_OPTION_ARG_INT, &qemu,
+         "The same pairs with a real VM under libvirtd, qemu:///system (default 20; 0: skip)",
+         "N"},
         {"cpu", 0, 0, G_OPTION_ARG_INT, &cpu,
          "Run the benchmark and vmlinkd on this CPU (default 0; -1: let the scheduler choose)",
          "N"},
@@ -94,6 +97,7 @@ parse_options(int *argc, char ***argv, BridgeBench *ctx, Outputs *out, GError **
     }
     ctx->messages = (guint)messages;
     ctx->lifecycle = (guint)lifecycle;
+    ctx->qemu_rounds = (guint)CLAMP(qemu, 0, 1000);
     ctx->cpu = cpu;
     return TRUE;
 }
@@ -206,7 +210,7 @@ main(int argc, char **argv)
     bench_catch_signals();
 
     ok = bench_scale(&ctx, &error) && bench_lifecycle(&ctx, &error) &&
-         write_outputs(&ctx, &out, &error);
+         bench_lifecycle_qemu(&ctx, &error) && write_outputs(&ctx, &out, &error);
     if (!ok) {
         g_printerr("bridge-bench: %s\n", error->message);
     }

@@ -20,6 +20,7 @@ typedef struct {
     GArray *channels; /* guint: the numbers of channels to measure, ascending */
     guint messages;   /* heartbeats sent at each number of channels */
     guint lifecycle;  /* vm.start + vm.destroy pairs of each kind */
+    guint qemu_rounds; /* the same with a real VM under libvirtd (0: not measured) */
     int cpu;          /* every process runs on this CPU; -1: anywhere */
     /* Run state */
     char *tmpdir;     /* sockets, node files, configurations and logs; removed at the end */
@@ -31,6 +32,7 @@ typedef struct {
 /* The benchmarks, in the order they run. */
 gboolean bench_scale(BridgeBench *ctx, GError **error);
 gboolean bench_lifecycle(BridgeBench *ctx, GError **error);
+gboolean bench_lifecycle_qemu(BridgeBench *ctx, GError **error);
 
 /* vmlinkd and its libvirt domains (bridge-bench-vmlinkd.c) ------------------------------------ */
 
@@ -56,6 +58,7 @@ typedef struct {
 /*
  * Starts vmlinkd in the foreground on a new folder of ctx->tmpdir, on the node file written by
  * write_node (called with the folder's node path), rate limits off, allowed nofile descriptors.
+ * write_node NULL: on qemu:///system, the real libvirtd.
  */
 typedef gboolean (*BenchNodeFunc)(const char *node_path, gpointer user_data, GError **error);
 BenchVmlinkd *bench_vmlinkd_start(BridgeBench *ctx, BenchNodeFunc write_node, gpointer user_data,

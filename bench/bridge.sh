@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# bench: vmlinkd at scale: CPU per message and memory per channel from 10 to 5000 VMs, lifecycle overhead
+# bench: vmlinkd at scale: CPU per message and memory per channel from 10 to 5000 VMs, lifecycle overhead (test driver and real QEMU)
 #
 # Usage: VL_SOURCE_ROOT=DIR VL_BUILD_ROOT=DIR bench/bridge.sh [bridge-bench OPTIONS]
 # (./dev bench bridge [OPTIONS] sets both). Runs bridge-bench as root (scripted guests on UNIX
-# sockets, libvirt's test driver: no QEMU), plots its figures to docs/bridge-scale.svg and
+# sockets, libvirt's test driver; then one real VM under libvirtd for the lifecycle calls: run
+# it alone), plots its figures to docs/bridge-scale.svg and
 # rewrites the bridge section of docs/performance.md. See bridge-bench --help for the options.
 set -euo pipefail
 
@@ -36,8 +37,10 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
     echo "  Linux $(uname -r)"
     echo "- $("$build/host-bridge/vmlinkd" --version), commit" \
         "$(git -C "$src" describe --always --dirty 2>/dev/null || echo unknown)"
-    echo "- libvirt from Debian's libvirt0 $(dpkg-query -W -f='${Version}' libvirt0), its test"
-    echo "  driver (in-process, no libvirtd, no QEMU); GLib $(dpkg-query -W -f='${Version}' libglib2.0-0)"
+    echo "- libvirt from Debian's libvirt0 $(dpkg-query -W -f='${Version}' libvirt0): its test"
+    echo "  driver (in-process, no libvirtd, no QEMU), and libvirtd with QEMU"
+    echo "  $(dpkg-query -W -f='${Version}' qemu-system-x86) (TCG) for the last table; GLib"
+    echo "  $(dpkg-query -W -f='${Version}' libglib2.0-0)"
     echo
     cat "$work/report.md"
 } >"$work/section.md"
