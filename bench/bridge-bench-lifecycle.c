@@ -312,7 +312,8 @@ bench_lifecycle(BridgeBench *ctx, GError **error)
     return ok;
 }
 
-/* With real QEMU --------------------------------------------------------------------------------- */
+/* With real QEMU ---------------------------------------------------------------------------------
+ */
 
 /*
  * The same calls on a real VM under the real libvirtd (qemu:///system, TCG): the tiny image of
@@ -340,7 +341,8 @@ run_qemu(BridgeBench *ctx, Figures *f, guint rounds, GError **error)
     const char *vm;
     gboolean ok = TRUE;
 
-    if (harness == NULL || (guest = vl_guest_prepare(harness, "bench", &guest_spec, error)) == NULL) {
+    if (harness == NULL ||
+        (guest = vl_guest_prepare(harness, "bench", &guest_spec, error)) == NULL) {
         return FALSE;
     }
     vm = vl_guest_name(guest);

@@ -7,6 +7,8 @@
 
 #include <glib/gstdio.h>
 
+#include <string.h>
+
 #include "bridge-bench.h"
 
 /* Rate limits off: the benchmark measures what vmlinkd can take, not what it allows. */
@@ -206,6 +208,30 @@ bench_proc_cpu_us(GPid pid, guint64 *ret_us, GError **error)
         return FALSE;
     }
     *ret_us = ns / 1000;
+    return TRUE;
+}
+
+gboolean
+bench_proc_cpu_split_us(GPid pid, guint64 *ret_user_us, guint64 *ret_kernel_us, GError **error)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) fields = NULL;
+    const char *after;
+    long hz = sysconf(_SC_CLK_TCK);
+
+    if (!g_file_get_contents(path, &text, NULL, error)) {
+        return FALSE;
+    }
+    /* After the command's closing parenthesis: state is field 3, utime 14, stime 15. */
+    after = strrchr(text, ')');
+    fields = g_strsplit(after ? after + 2 : "", " ", 0);
+    if (g_strv_length(fields) < 13 || hz <= 0) {
+        g_set_error(error, BENCH_ERROR, BENCH_ERROR_FAILED, "cannot read %s", path);
+        return FALSE;
+    }
+    *ret_user_us = g_ascii_strtoull(fields[11], NULL, 10) * G_USEC_PER_SEC / (guint64)hz;
+    *ret_kernel_us = g_ascii_strtoull(fields[12], NULL, 10) * G_USEC_PER_SEC / (guint64)hz;
     return TRUE;
 }
 

@@ -16,12 +16,12 @@ G_BEGIN_DECLS
 
 typedef struct {
     /* Options */
-    char *bridge;     /* the vmlinkd binary */
-    GArray *channels; /* guint: the numbers of channels to measure, ascending */
-    guint messages;   /* heartbeats sent at each number of channels */
-    guint lifecycle;  /* vm.start + vm.destroy pairs of each kind */
+    char *bridge;      /* the vmlinkd binary */
+    GArray *channels;  /* guint: the numbers of channels to measure, ascending */
+    guint messages;    /* heartbeats sent at each number of channels */
+    guint lifecycle;   /* vm.start + vm.destroy pairs of each kind */
     guint qemu_rounds; /* the same with a real VM under libvirtd (0: not measured) */
-    int cpu;          /* every process runs on this CPU; -1: anywhere */
+    int cpu;           /* every process runs on this CPU; -1: anywhere */
     /* Run state */
     char *tmpdir;     /* sockets, node files, configurations and logs; removed at the end */
     guint serial;     /* numbers the folders of each vmlinkd started */
@@ -77,6 +77,10 @@ VlJson *bench_params_vm(const char *vm, const char *section);
 
 /* Time on a CPU of every live thread, in microseconds (utime + stime, to the nanosecond). */
 gboolean bench_proc_cpu_us(GPid pid, guint64 *ret_us, GError **error);
+/* User and kernel time of the whole process (its threads, live and ended), in microseconds,
+ * from /proc/PID/stat: clock ticks, so only good over seconds. */
+gboolean bench_proc_cpu_split_us(GPid pid, guint64 *ret_user_us, guint64 *ret_kernel_us,
+                                 GError **error);
 /* Open file descriptors and threads. */
 gboolean bench_proc_counts(GPid pid, guint *ret_fds, guint *ret_threads, GError **error);
 
