@@ -78,7 +78,8 @@ bench_vmlinkd_start(BridgeBench *ctx, BenchNodeFunc write_node, gpointer user_da
                     g_strerror(errno));
         return NULL;
     }
-    if (!g_file_set_contents(config, config_text, -1, error) ||
+    if (!g_file_set_contents(config, ctx->vmlinkd_config ? ctx->vmlinkd_config : config_text, -1,
+                             error) ||
         (write_node && !write_node(v->node, user_data, error))) {
         return NULL;
     }

@@ -51,6 +51,8 @@ parse_options(int *argc, char ***argv, BridgeBench *ctx, Outputs *out, GError **
     gint messages = 300000, lifecycle = 1000, qemu = 20, cpu = 0;
     const GOptionEntry entries[] = {
         {"bridge", 0, 0, G_OPTION_ARG_FILENAME, &ctx->bridge, "The vmlinkd to measure", "PATH"},
+        {"agent", 0, 0, G_OPTION_ARG_FILENAME, &ctx->agent,
+         "vmlink-agent, for a flooding guest beside a quiet one (default: not measured)", "PATH"},
         {"channels", 0, 0, G_OPTION_ARG_STRING, &channels,
          "Numbers of channels (VMs) to measure, ascending (default 10,100,1000,5000)", "N,N,..."},
         {"messages", 0, 0, G_OPTION_ARG_INT, &messages,
@@ -209,7 +211,8 @@ main(int argc, char **argv)
     bench_catch_signals();
 
     ok = bench_scale(&ctx, &error) && bench_lifecycle(&ctx, &error) &&
-         bench_lifecycle_qemu(&ctx, &error) && write_outputs(&ctx, &out, &error);
+         bench_lifecycle_qemu(&ctx, &error) && bench_flood(&ctx, &error) &&
+         write_outputs(&ctx, &out, &error);
     if (!ok) {
         g_printerr("bridge-bench: %s\n", error->message);
     }
@@ -218,6 +221,7 @@ main(int argc, char **argv)
     remove_tree(ctx.tmpdir);
     g_free(ctx.tmpdir);
     g_free(ctx.bridge);
+    g_free(ctx.agent);
     g_array_unref(ctx.channels);
     g_string_free(ctx.report, TRUE);
     g_string_free(ctx.samples, TRUE);

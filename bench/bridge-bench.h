@@ -16,12 +16,14 @@ G_BEGIN_DECLS
 
 typedef struct {
     /* Options */
-    char *bridge;      /* the vmlinkd binary */
-    GArray *channels;  /* guint: the numbers of channels to measure, ascending */
-    guint messages;    /* heartbeats sent at each number of channels */
-    guint lifecycle;   /* vm.start + vm.destroy pairs of each kind */
-    guint qemu_rounds; /* the same with a real VM under libvirtd (0: not measured) */
-    int cpu;           /* every process runs on this CPU; -1: anywhere */
+    char *bridge;               /* the vmlinkd binary */
+    GArray *channels;           /* guint: the numbers of channels to measure, ascending */
+    guint messages;             /* heartbeats sent at each number of channels */
+    guint lifecycle;            /* vm.start + vm.destroy pairs of each kind */
+    guint qemu_rounds;          /* the same with a real VM under libvirtd (0: not measured) */
+    int cpu;                    /* every process runs on this CPU; -1: anywhere */
+    char *agent;                /* vmlink-agent, for the flood benchmark (NULL: not run) */
+    const char *vmlinkd_config; /* bridge.conf of the next vmlinkd started; NULL: limits off */
     /* Run state */
     char *tmpdir;     /* sockets, node files, configurations and logs; removed at the end */
     guint serial;     /* numbers the folders of each vmlinkd started */
@@ -33,6 +35,7 @@ typedef struct {
 gboolean bench_scale(BridgeBench *ctx, GError **error);
 gboolean bench_lifecycle(BridgeBench *ctx, GError **error);
 gboolean bench_lifecycle_qemu(BridgeBench *ctx, GError **error);
+gboolean bench_flood(BridgeBench *ctx, GError **error);
 
 /* vmlinkd and its libvirt domains (bridge-bench-vmlinkd.c) ------------------------------------ */
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# bench: vmlinkd at scale: CPU per message and memory per channel from 10 to 5000 VMs, lifecycle overhead (test driver and real QEMU)
+# bench: vmlinkd at scale: CPU per message and memory per channel from 10 to 5000 VMs, lifecycle overhead (test driver and real QEMU), a flooding guest beside a quiet one
 #
 # Usage: VL_SOURCE_ROOT=DIR VL_BUILD_ROOT=DIR bench/bridge.sh [bridge-bench OPTIONS]
 # (./dev bench bridge [OPTIONS] sets both). Runs bridge-bench as root (scripted guests on UNIX
@@ -22,6 +22,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 "$build/bench/bridge-bench" --bridge "$build/host-bridge/vmlinkd" \
+    --agent "$build/guest-agent/vmlink-agent" \
     --report "$work/report.md" --samples "$work/scale.dat" "$@"
 gnuplot -e "samples='$work/scale.dat'; output='$work/scale.svg'" "$src/bench/bridge-scale.gp"
 

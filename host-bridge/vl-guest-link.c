@@ -12,6 +12,9 @@
 #include "vl-rate.h"
 
 #define READ_CHUNK (64 * 1024)
+/* Frames handled in one turn of a channel: then the others get theirs (a flooding guest
+ * would otherwise hold the loop for a whole chunk of small frames, milliseconds of work). */
+#define FRAMES_PER_TURN 16
 #define MAX_OUTPUT (1024 * 1024)
 #define RECONNECT_MIN_MS 250
 #define UNRESPONSIVE_HEARTBEATS 3
@@ -500,16 +503,27 @@ pause_reading(VlGuestLink *link, gint64 wait_us)
     update_watch(link);
 }
 
+/* Ends this channel's turn with input left: it goes on after every other channel ready now
+ * has had a turn (a timer due at once runs after the epoll batch, in the next dispatch). */
+static void
+yield_turn(VlGuestLink *link)
+{
+    vl_epoll_timer_start(link->resume, 0);
+    update_watch(link);
+}
+
 /*
- * Feeds bytes to the frame reader, a frame at a time, while the rate allows. Returns how many
- * were used: fewer than len when the rate limit paused reading (the caller keeps the rest), or
- * G_MAXSIZE when the link was disconnected meanwhile (its buffers were emptied).
+ * Feeds bytes to the frame reader, a frame at a time, while the rate allows and at most
+ * FRAMES_PER_TURN of them. Returns how many were used: fewer than len when the rate limit paused
+ * reading or the turn ended (the caller keeps the rest), or G_MAXSIZE when the link was
+ * disconnected meanwhile (its buffers were emptied).
  */
 static gsize
 process_bytes(VlGuestLink *link, const char *data, gsize len)
 {
     int fd = link->fd;
     gsize done = 0;
+    guint frames = 0;
 
     while (done < len) {
         g_autoptr(VlJson) frame = NULL;
@@ -520,6 +534,11 @@ process_bytes(VlGuestLink *link, const char *data, gsize len)
 
         if (!vl_token_bucket_take(&link->messages, 1, now)) {
             pause_reading(link, vl_token_bucket_wait_us(&link->messages, 1, now));
+            break;
+        }
+        if (frames++ == FRAMES_PER_TURN) {
+            link->messages.tokens = MIN(link->messages.burst, link->messages.tokens + 1);
+            yield_turn(link);
             break;
         }
         ok = vl_frame_reader_push(link->reader, data + done, len - done, &used, &frame, &error);
