@@ -21,9 +21,9 @@ no figure fails a build. `./dev bench` lists them; `./dev bench NAME [OPTIONS]` 
 root) and rewrites its section below, with the exact command and the date.
 
 The machine is one of the project's development and CI machines: a virtual machine with 2
-cores, Debian 12, shared with other work. The agents run directly on it, not inside a TCG
-guest. It is noisy: figures move from run to run, more so in the tails (p99, max). Treat them
-as indicative, and compare the agents within one run rather than across runs.
+cores, Debian 12, shared with other work. The agents and vmlinkd run directly on it, not inside
+a TCG guest. It is noisy: figures move from run to run, more so in the tails (p99, max). Treat
+them as indicative, and compare figures within one run rather than across runs.
 INTRO
 fi
 
