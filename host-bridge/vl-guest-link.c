@@ -8,8 +8,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vl-guest-link-private.h"
 #include "vl-protocol.h"
-#include "vl-rate.h"
 
 #define READ_CHUNK (64 * 1024)
 /* Frames handled in one turn of a channel: then the others get theirs (a flooding guest
@@ -17,66 +17,7 @@
 #define FRAMES_PER_TURN 16
 #define MAX_OUTPUT (1024 * 1024)
 #define RECONNECT_MIN_MS 250
-#define UNRESPONSIVE_HEARTBEATS 3
 
-typedef enum {
-    LINK_IDLE,       /* stopped, or waiting to reconnect */
-    LINK_CONNECTING, /* non-blocking connect in progress */
-    LINK_HELLO_SENT, /* connected; waiting for the guest's hello with our nonce */
-    LINK_READY,      /* handshake done */
-} LinkPhase;
-
-typedef struct {
-    VlGuestLink *link;
-    char *id;
-    char *name;
-    VlGuestReplyFunc func;
-    gpointer user_data;
-    VlEpollTimer *timeout;
-} Pending;
-
-struct _VlGuestLink {
-    VlEpoll *epoll;
-    char *label;
-    VlGuestLinkLimits limits;
-    VlGuestCache *cache;
-    VlGuestLinkCallbacks callbacks;
-    gpointer user_data;
-
-    char *path; /* NULL: started from an fd, no reconnection */
-    gboolean started;
-    int fd;
-    LinkPhase phase;
-    VlAgentState state;
-    VlEpollTimer *reconnect; /* all on the epoll set's one source: see vl-epoll.h */
-    guint reconnect_ms;
-    VlEpollTimer *resume; /* the rate limit paused reading */
-    VlEpollTimer *watch;  /* responsiveness */
-
-    char *nonce;
-    char *agent_name;
-    char *agent_version;
-    guint protocol;
-    gint64 connected_since;
-    gint64 last_heard_us; /* monotonic */
-    gint64 last_heard;    /* Unix time */
-
-    VlFrameReader *reader;
-    /* Bytes read but not yet fed to the reader (paused by the rate limit); NULL when there are
-     * none, which is nearly always: then reading touches no more of the link's memory than its
-     * own struct (on a host of thousands of VMs each is cold in the CPU's caches). */
-    GByteArray *inbuf;
-    gboolean watch_armed; /* link->watch is armed: a flag here saves a look at the timer */
-    GByteArray *outbuf;   /* bytes waiting to be written */
-    VlTokenBucket messages, bytes;
-    VlLogLimit log_limit;
-    VlGuestLinkCounters counters;
-
-    GHashTable *pending; /* id → Pending */
-    guint64 next_command;
-};
-
-static void link_disconnect(VlGuestLink *link, const char *why);
 static void process_input(VlGuestLink *link);
 
 const char *
@@ -96,8 +37,8 @@ vl_agent_state_name(VlAgentState state)
 /* Logging ----------------------------------------------------------------------------------- */
 
 G_GNUC_PRINTF(2, 3)
-static void
-complain(VlGuestLink *link, const char *format, ...)
+void
+vl_guest_link_complain(VlGuestLink *link, const char *format, ...)
 {
     guint suppressed = 0;
     g_autofree char *text = NULL;
@@ -166,63 +107,6 @@ heard(VlGuestLink *link)
     }
 }
 
-/* Commands ----------------------------------------------------------------------------------- */
-
-static void
-pending_free(Pending *p)
-{
-    vl_epoll_timer_free(p->timeout);
-    g_free(p->id);
-    g_free(p->name);
-    g_free(p);
-}
-
-/* Answers and forgets a pending command. */
-static void
-pending_finish(VlGuestLink *link, const char *id, const VlJson *result, const GError *error)
-{
-    Pending *p = NULL;
-    char *key = NULL;
-
-    if (!g_hash_table_steal_extended(link->pending, id, (gpointer *)&key, (gpointer *)&p)) {
-        return;
-    }
-    g_free(key);
-    p->func(result, error, p->user_data);
-    pending_free(p);
-}
-
-static void
-fail_all_pending(VlGuestLink *link, const char *why)
-{
-    g_autoptr(GError) error = g_error_new(VL_CALL_ERROR, VL_RPC_AGENT_UNAVAILABLE,
-                                          "the agent of %s %s", link->label, why);
-    GHashTableIter iter;
-    gpointer key, value;
-    g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
-
-    g_hash_table_iter_init(&iter, link->pending);
-    while (g_hash_table_iter_next(&iter, &key, &value)) {
-        g_ptr_array_add(ids, g_strdup(key));
-    }
-    for (guint i = 0; i < ids->len; i++) {
-        pending_finish(link, ids->pdata[i], NULL, error);
-    }
-}
-
-static void
-pending_timeout(gpointer user_data)
-{
-    Pending *p = user_data;
-    VlGuestLink *link = p->link;
-    g_autoptr(GError) error =
-        g_error_new(VL_CALL_ERROR, VL_RPC_TIMEOUT, "the agent of %s did not answer %s in time",
-                    link->label, p->name);
-    g_autofree char *id = g_strdup(p->id);
-
-    pending_finish(link, id, NULL, error);
-}
-
 /* Writing ------------------------------------------------------------------------------------ */
 
 static void
@@ -257,7 +141,7 @@ flush_output(VlGuestLink *link)
         if (n < 0) {
             g_autofree char *why = g_strdup_printf("write failed: %s", g_strerror(errno));
 
-            link_disconnect(link, why);
+            vl_guest_link_disconnect(link, why);
             return FALSE;
         }
         g_byte_array_remove_range(link->outbuf, 0, (guint)n);
@@ -266,14 +150,14 @@ flush_output(VlGuestLink *link)
     return TRUE;
 }
 
-static gboolean
-send_message(VlGuestLink *link, const VlJson *message)
+gboolean
+vl_guest_link_send(VlGuestLink *link, const VlJson *message)
 {
     g_autoptr(GString) frame = vl_frame_encode(message);
 
     if (link->outbuf->len + frame->len > MAX_OUTPUT) {
         /* The guest does not read: commands pile up in vain. */
-        link_disconnect(link, "the guest stopped reading its channel");
+        vl_guest_link_disconnect(link, "the guest stopped reading its channel");
         return FALSE;
     }
     g_byte_array_append(link->outbuf, (const guint8 *)frame->str, (guint)frame->len);
@@ -303,54 +187,7 @@ send_hello(VlGuestLink *link)
     vl_json_builder_end_object(b);
     hello = vl_json_builder_finish(b);
     link->phase = LINK_HELLO_SENT;
-    send_message(link, hello);
-}
-
-void
-vl_guest_link_command(VlGuestLink *link, const char *name, const VlJson *args, guint timeout_s,
-                      VlGuestReplyFunc func, gpointer user_data)
-{
-    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
-    g_autoptr(VlJson) command = NULL;
-    Pending *p;
-
-    if (link->phase != LINK_READY) {
-        g_autoptr(GError) error =
-            g_error_new(VL_CALL_ERROR, VL_RPC_AGENT_UNAVAILABLE,
-                        "the vmlink agent of %s is not connected (is vmlink-agent running in the "
-                        "guest?)",
-                        link->label);
-
-        func(NULL, error, user_data);
-        return;
-    }
-    p = g_new0(Pending, 1);
-    p->link = link;
-    p->id = g_strdup_printf("b%" G_GUINT64_FORMAT, ++link->next_command);
-    p->name = g_strdup(name);
-    p->func = func;
-    p->user_data = user_data;
-    p->timeout = vl_epoll_timer_new(link->epoll, pending_timeout, p);
-    vl_epoll_timer_start(p->timeout, MAX(timeout_s, 1) * 1000);
-    g_hash_table_insert(link->pending, g_strdup(p->id), p);
-
-    vl_json_builder_begin_object(b);
-    vl_json_builder_member(b, "type");
-    vl_json_builder_add_string(b, "command");
-    vl_json_builder_member(b, "id");
-    vl_json_builder_add_string(b, p->id);
-    vl_json_builder_member(b, "name");
-    vl_json_builder_add_string(b, name);
-    vl_json_builder_member(b, "args");
-    if (args) {
-        vl_json_builder_add_node(b, args);
-    } else {
-        vl_json_builder_begin_object(b);
-        vl_json_builder_end_object(b);
-    }
-    vl_json_builder_end_object(b);
-    command = vl_json_builder_finish(b);
-    send_message(link, command); /* on failure the disconnect answered it */
+    vl_guest_link_send(link, hello);
 }
 
 /* Messages from the guest -------------------------------------------------------------------- */
@@ -368,7 +205,7 @@ handle_hello(VlGuestLink *link, const VlJson *frame)
         /* The agent greets first when it starts: it restarted, or missed our hello. */
         if (link->phase == LINK_READY) {
             g_message("vm %s: the agent started again; greeting it", link->label);
-            fail_all_pending(link, "restarted");
+            vl_guest_link_fail_pending(link, "restarted");
             set_state(link, VL_AGENT_ABSENT);
         }
         send_hello(link);
@@ -380,7 +217,7 @@ handle_hello(VlGuestLink *link, const VlJson *frame)
     if (!vl_protocol_negotiate(vl_json_object_get(frame, "versions"), ours, G_N_ELEMENTS(ours),
                                &version, &error)) {
         link->counters.invalid++;
-        complain(link, "agent hello refused: %s", error->message);
+        vl_guest_link_complain(link, "agent hello refused: %s", error->message);
         return;
     }
     g_free(link->agent_name);
@@ -397,56 +234,6 @@ handle_hello(VlGuestLink *link, const VlJson *frame)
 }
 
 static void
-handle_reply(VlGuestLink *link, const char *type, const VlJson *frame)
-{
-    const char *id = vl_json_get_string(vl_json_object_get(frame, "id"));
-    Pending *p = id ? g_hash_table_lookup(link->pending, id) : NULL;
-    g_autoptr(GError) error = NULL;
-
-    if (p == NULL) {
-        if (g_str_equal(type, "error")) {
-            complain(link, "agent error: %s: %s",
-                     vl_json_get_string(vl_json_object_get(frame, "code")),
-                     vl_json_get_string(vl_json_object_get(frame, "message")));
-        } else {
-            link->counters.invalid++;
-            complain(link, "a reply to no command (id %.64s)", id);
-        }
-        return;
-    }
-    if (g_str_equal(type, "reply")) {
-        const VlEntry *command =
-            vl_catalogue_lookup(&vl_guest_command_catalogue, p->name, VL_SENDER_HOST);
-        const VlJson *result = vl_json_object_get(frame, "result");
-
-        if (command && command->result &&
-            !vl_fields_validate(command->result, result, "result", &error)) {
-            link->counters.invalid++;
-            complain(link, "invalid reply to %s: %s", p->name, error->message);
-            g_prefix_error(&error, "the agent of %s answered %s wrongly: ", link->label, p->name);
-            error->domain = VL_CALL_ERROR;
-            error->code = VL_RPC_FAILED;
-            pending_finish(link, id, NULL, error);
-            return;
-        }
-        pending_finish(link, id, result, NULL);
-        return;
-    } else {
-        const char *code = vl_json_get_string(vl_json_object_get(frame, "code"));
-        VlProtocolError perr = VL_PROTOCOL_ERROR_FAILED;
-        VlRpcCode rpc = VL_RPC_FAILED;
-
-        vl_protocol_error_from_name(code, &perr);
-        rpc = perr == VL_PROTOCOL_ERROR_DISABLED  ? VL_RPC_DISABLED
-              : perr == VL_PROTOCOL_ERROR_TIMEOUT ? VL_RPC_TIMEOUT
-                                                  : VL_RPC_FAILED;
-        error = g_error_new(VL_CALL_ERROR, rpc, "the agent of %s: %s", link->label,
-                            vl_json_get_string(vl_json_object_get(frame, "message")));
-        pending_finish(link, id, NULL, error);
-    }
-}
-
-static void
 handle_frame(VlGuestLink *link, const VlJson *frame)
 {
     g_autoptr(GError) error = NULL;
@@ -455,7 +242,7 @@ handle_frame(VlGuestLink *link, const VlJson *frame)
 
     if (!vl_catalogue_validate(&vl_guest_catalogue, VL_SENDER_GUEST, frame, &entry, &error)) {
         link->counters.invalid++;
-        complain(link, "invalid message from the guest: %s", error->message);
+        vl_guest_link_complain(link, "invalid message from the guest: %s", error->message);
         return;
     }
     type = entry->name;
@@ -483,7 +270,7 @@ handle_frame(VlGuestLink *link, const VlJson *frame)
             link->callbacks.event(link, frame, link->user_data);
         }
     } else if (g_str_equal(type, "reply") || g_str_equal(type, "error")) {
-        handle_reply(link, type, frame);
+        vl_guest_link_handle_reply(link, type, frame);
     }
 }
 
@@ -545,7 +332,7 @@ process_bytes(VlGuestLink *link, const char *data, gsize len)
         done += used;
         if (!ok) {
             link->counters.invalid++;
-            complain(link, "bad frame from the guest: %s", error->message);
+            vl_guest_link_complain(link, "bad frame from the guest: %s", error->message);
         } else if (frame) {
             handle_frame(link, frame);
         } else {
@@ -599,7 +386,7 @@ read_input(VlGuestLink *link)
         g_autofree char *why = n == 0 ? g_strdup("the channel closed")
                                       : g_strdup_printf("read: %s", g_strerror(errno));
 
-        link_disconnect(link, why);
+        vl_guest_link_disconnect(link, why);
         return;
     }
     now = g_get_monotonic_time();
@@ -639,7 +426,7 @@ on_socket(int fd, uint32_t events, gpointer user_data)
         if (err != 0) {
             g_autofree char *why = g_strdup_printf("connect: %s", g_strerror(err));
 
-            link_disconnect(link, why);
+            vl_guest_link_disconnect(link, why);
             return;
         }
         link->counters.connects++;
@@ -691,8 +478,8 @@ schedule_reconnect(VlGuestLink *link)
     vl_epoll_timer_start(link->reconnect, link->reconnect_ms);
 }
 
-static void
-link_disconnect(VlGuestLink *link, const char *why)
+void
+vl_guest_link_disconnect(VlGuestLink *link, const char *why)
 {
     gboolean was_ready = link->phase == LINK_READY;
 
@@ -702,7 +489,7 @@ link_disconnect(VlGuestLink *link, const char *why)
         g_debug("vm %s: %s", link->label, why);
     }
     close_socket(link);
-    fail_all_pending(link, why);
+    vl_guest_link_fail_pending(link, why);
     set_state(link, VL_AGENT_ABSENT);
     schedule_reconnect(link);
 }
@@ -740,7 +527,7 @@ reconnect(gpointer user_data)
     int fd;
 
     if (strlen(link->path) >= sizeof(addr.sun_path)) {
-        complain(link, "channel socket path too long: %s", link->path);
+        vl_guest_link_complain(link, "channel socket path too long: %s", link->path);
         return;
     }
     strcpy(addr.sun_path, link->path);
@@ -752,7 +539,7 @@ reconnect(gpointer user_data)
                            "LimitNOFILE in vmlinkd.service; retrying",
                            g_strerror(errno));
         } else {
-            complain(link, "socket: %s", g_strerror(errno));
+            vl_guest_link_complain(link, "socket: %s", g_strerror(errno));
         }
         schedule_reconnect(link);
         return;
@@ -787,8 +574,8 @@ vl_guest_link_new(VlEpoll *epoll, const char *label, const VlGuestLinkLimits *li
     link->fd = -1;
     link->reader = vl_frame_reader_new(limits->max_frame, VL_FRAME_DEFAULT_MAX_DEPTH);
     link->outbuf = g_byte_array_new();
-    link->pending =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)pending_free);
+    link->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify)vl_guest_link_pending_free);
     link->reconnect = vl_epoll_timer_new(epoll, reconnect, link);
     link->resume = vl_epoll_timer_new(epoll, resume_reading, link);
     link->watch = vl_epoll_timer_new(epoll, watch_expired, link);
@@ -801,7 +588,7 @@ vl_guest_link_stop(VlGuestLink *link)
     link->started = FALSE;
     vl_epoll_timer_stop(link->reconnect);
     if (link->fd >= 0 || link->phase != LINK_IDLE) {
-        link_disconnect(link, "the link was stopped");
+        vl_guest_link_disconnect(link, "the link was stopped");
     }
     link->reconnect_ms = 0;
 }
