@@ -10,14 +10,8 @@
 #include <string.h>
 
 #include "vl-jsonrpc.h"
-#include "vl-vm-ops.h"
+#include "vl-vm-ops-private.h"
 
-static void
-vl_domain_free(virDomain *domain)
-{
-    virDomainFree(domain);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, vl_domain_free)
 
 /* A list of records as libvirt returns it: NULL-terminated, freed as a whole. */
 typedef virDomainStatsRecordPtr VlStatsRecords;
