@@ -12,7 +12,6 @@
 #include "vl-jsonrpc.h"
 #include "vl-vm-ops-private.h"
 
-
 /* A list of records as libvirt returns it: NULL-terminated, freed as a whole. */
 typedef virDomainStatsRecordPtr VlStatsRecords;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlStatsRecords, virDomainStatsRecordListFree)
