@@ -77,50 +77,6 @@ parse_options(int *argc, char ***argv, BenchContext *ctx, Outputs *out, GError *
     return TRUE;
 }
 
-/*
- * On one CPU, a round trip is the two agents' work and two context switches. Across CPUs it
- * also pays for waking an idle CPU, which on this virtual machine costs more than the work
- * measured and varies from run to run. The agents inherit the affinity.
- */
-static gboolean
-pin_cpu(int cpu, GError **error)
-{
-    cpu_set_t set;
-
-    if (cpu < 0) {
-        return TRUE;
-    }
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) < 0) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "cannot run on CPU %d: %s",
-                    cpu, g_strerror(errno));
-        return FALSE;
-    }
-    return TRUE;
-}
-
-/* Removes the run's folder: files, and the folders qemu-ga kept its state in. */
-static void
-remove_tree(const char *path)
-{
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    while (dir && (name = g_dir_read_name(dir)) != NULL) {
-        g_autofree char *child = g_build_filename(path, name, NULL);
-
-        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK)) {
-            remove_tree(child);
-        } else if (unlink(child) < 0) {
-            g_printerr("agent-bench: cannot remove %s: %s\n", child, g_strerror(errno));
-        }
-    }
-    if (rmdir(path) < 0) {
-        g_printerr("agent-bench: cannot remove %s: %s\n", path, g_strerror(errno));
-    }
-}
-
 static void
 describe_run(BenchContext *ctx)
 {
@@ -170,7 +126,7 @@ main(int argc, char **argv)
                    "(unshare --net) and the benchmark changes addresses in them\n");
         return 2;
     }
-    if (!pin_cpu(ctx.cpu, &error)) {
+    if (!bench_pin_cpu(ctx.cpu, &error)) {
         g_printerr("agent-bench: --cpu: %s\n", error->message);
         return 2;
     }
@@ -191,7 +147,7 @@ main(int argc, char **argv)
     }
 
     /* Every peer has been stopped by now: each benchmark frees the ones it started. */
-    remove_tree(ctx.tmpdir);
+    bench_remove_tree(ctx.tmpdir);
     g_free(ctx.tmpdir);
     g_free(ctx.agent);
     g_free(ctx.qemu_ga);

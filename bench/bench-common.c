@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "bench-common.h"
 
+#include <errno.h>
 #include <poll.h>
+#include <sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 /* clang-format off */
 G_DEFINE_QUARK(bench-error-quark, bench_error)
@@ -189,4 +193,42 @@ bench_proc_context_switches(GPid pid, guint64 *ret_switches, guint *ret_threads,
         return FALSE;
     }
     return TRUE;
+}
+
+gboolean
+bench_pin_cpu(int cpu, GError **error)
+{
+    cpu_set_t set;
+
+    if (cpu < 0) {
+        return TRUE;
+    }
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) < 0) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "cannot run on CPU %d: %s",
+                    cpu, g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+bench_remove_tree(const char *path)
+{
+    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+    const char *name;
+
+    while (dir && (name = g_dir_read_name(dir)) != NULL) {
+        g_autofree char *child = g_build_filename(path, name, NULL);
+
+        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK)) {
+            bench_remove_tree(child);
+        } else if (unlink(child) < 0) {
+            g_printerr("%s: cannot remove %s: %s\n", g_get_prgname(), child, g_strerror(errno));
+        }
+    }
+    if (rmdir(path) < 0) {
+        g_printerr("%s: cannot remove %s: %s\n", g_get_prgname(), path, g_strerror(errno));
+    }
 }

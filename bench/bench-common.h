@@ -53,4 +53,16 @@ gboolean bench_proc_rss(GPid pid, BenchRss *ret_rss, GError **error);
 gboolean bench_proc_context_switches(GPid pid, guint64 *ret_switches, guint *ret_threads,
                                      GError **error);
 
+/*
+ * Runs this process (and what it starts: children inherit it) on one CPU; cpu < 0 leaves it
+ * to the scheduler. On one CPU a round trip costs the peers' work and two context switches,
+ * not the wakeup of an idle CPU, which on these virtual machines costs more than the work
+ * measured and varies from run to run.
+ */
+gboolean bench_pin_cpu(int cpu, GError **error);
+
+/* Removes a run's folder and everything in it (not following symbolic links); says on
+ * standard error what it could not remove. */
+void bench_remove_tree(const char *path);
+
 G_END_DECLS

@@ -103,50 +103,6 @@ parse_options(int *argc, char ***argv, BridgeBench *ctx, Outputs *out, GError **
     return TRUE;
 }
 
-/*
- * On one CPU, vmlinkd's CPU time per message is its own work, and a round trip is two context
- * switches, not the wakeup of an idle CPU, which on this virtual machine costs more than the
- * work and varies from run to run. vmlinkd and its threads inherit the affinity.
- */
-static gboolean
-pin_cpu(int cpu, GError **error)
-{
-    cpu_set_t set;
-
-    if (cpu < 0) {
-        return TRUE;
-    }
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) < 0) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "cannot run on CPU %d: %s",
-                    cpu, g_strerror(errno));
-        return FALSE;
-    }
-    return TRUE;
-}
-
-/* Removes the run's folder: sockets, node files, logs and vmlinkd's state folders. */
-static void
-remove_tree(const char *path)
-{
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    while (dir && (name = g_dir_read_name(dir)) != NULL) {
-        g_autofree char *child = g_build_filename(path, name, NULL);
-
-        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK)) {
-            remove_tree(child);
-        } else if (unlink(child) < 0) {
-            g_printerr("bridge-bench: cannot remove %s: %s\n", child, g_strerror(errno));
-        }
-    }
-    if (rmdir(path) < 0) {
-        g_printerr("bridge-bench: cannot remove %s: %s\n", path, g_strerror(errno));
-    }
-}
-
 static void
 describe_run(BridgeBench *ctx)
 {
@@ -196,7 +152,7 @@ main(int argc, char **argv)
                    "limits for thousands of channels\n");
         return 2;
     }
-    if (!pin_cpu(ctx.cpu, &error)) {
+    if (!bench_pin_cpu(ctx.cpu, &error)) {
         g_printerr("bridge-bench: --cpu: %s\n", error->message);
         return 2;
     }
@@ -218,7 +174,7 @@ main(int argc, char **argv)
     }
 
     /* Every vmlinkd has been stopped by now: each benchmark frees the ones it started. */
-    remove_tree(ctx.tmpdir);
+    bench_remove_tree(ctx.tmpdir);
     g_free(ctx.tmpdir);
     g_free(ctx.bridge);
     g_free(ctx.agent);
