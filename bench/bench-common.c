@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>

@@ -2,10 +2,10 @@
 /*
  * bridge.conf: every key, its defaults, and every kind of error with the key it names.
  */
-#include <check.h>
 #include <string.h>
 
 #include "vl-bridge-config.h"
+#include "vl-check.h"
 
 /* Configuration -------------------------------------------------------------------------------- */
 
@@ -77,25 +77,10 @@ START_TEST(test_config)
 }
 END_TEST
 
-static Suite *
-make_suite(void)
-{
-    Suite *s = suite_create("bridge-config");
-    TCase *tc = tcase_create("bridge-config");
-
-    tcase_add_test(tc, test_config);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int
 main(void)
 {
-    SRunner *runner = srunner_create(make_suite());
-    int failed;
+    const TTest *const tests[] = {test_config, NULL};
 
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return vl_check_run(vl_check_suite("bridge-config", tests));
 }

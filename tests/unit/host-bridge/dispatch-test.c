@@ -2,9 +2,9 @@
 /*
  * The dispatcher's table covers every method a manager may call.
  */
-#include <check.h>
 #include <string.h>
 
+#include "vl-check.h"
 #include "vl-dispatch.h"
 #include "vl-protocol.h"
 
@@ -23,25 +23,10 @@ START_TEST(test_dispatch_covers_catalogue)
 }
 END_TEST
 
-static Suite *
-make_suite(void)
-{
-    Suite *s = suite_create("dispatch");
-    TCase *tc = tcase_create("dispatch");
-
-    tcase_add_test(tc, test_dispatch_covers_catalogue);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int
 main(void)
 {
-    SRunner *runner = srunner_create(make_suite());
-    int failed;
+    const TTest *const tests[] = {test_dispatch_covers_catalogue, NULL};
 
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return vl_check_run(vl_check_suite("dispatch", tests));
 }

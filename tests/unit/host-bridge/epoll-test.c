@@ -4,11 +4,11 @@
  * set, removal from inside a callback) and timers (order, re-arming and freeing from inside
  * callbacks), all behind one GSource.
  */
-#include <check.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vl-check.h"
 #include "vl-epoll.h"
 
 static void
@@ -160,26 +160,10 @@ START_TEST(test_timers)
 }
 END_TEST
 
-static Suite *
-make_suite(void)
-{
-    Suite *s = suite_create("epoll");
-    TCase *tc = tcase_create("epoll");
-
-    tcase_add_test(tc, test_watches);
-    tcase_add_test(tc, test_timers);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int
 main(void)
 {
-    SRunner *runner = srunner_create(make_suite());
-    int failed;
+    const TTest *const tests[] = {test_watches, test_timers, NULL};
 
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return vl_check_run(vl_check_suite("epoll", tests));
 }

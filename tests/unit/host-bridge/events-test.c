@@ -3,9 +3,9 @@
  * The event stream: sequence numbers, frames valid per the catalogue, subscribers, the ring and its
  * gaps.
  */
-#include <check.h>
 #include <string.h>
 
+#include "vl-check.h"
 #include "vl-events.h"
 #include "vl-protocol.h"
 
@@ -120,26 +120,10 @@ START_TEST(test_events_ring)
 }
 END_TEST
 
-static Suite *
-make_suite(void)
-{
-    Suite *s = suite_create("events");
-    TCase *tc = tcase_create("events");
-
-    tcase_add_test(tc, test_events_frames);
-    tcase_add_test(tc, test_events_ring);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int
 main(void)
 {
-    SRunner *runner = srunner_create(make_suite());
-    int failed;
+    const TTest *const tests[] = {test_events_frames, test_events_ring, NULL};
 
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return vl_check_run(vl_check_suite("events", tests));
 }

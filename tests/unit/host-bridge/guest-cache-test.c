@@ -2,9 +2,9 @@
 /*
  * What the bridge keeps of a guest: full and partial reports, heartbeats, selections.
  */
-#include <check.h>
 #include <string.h>
 
+#include "vl-check.h"
 #include "vl-guest-cache.h"
 
 static VlJson *
@@ -68,25 +68,10 @@ START_TEST(test_cache_merges)
 }
 END_TEST
 
-static Suite *
-make_suite(void)
-{
-    Suite *s = suite_create("guest-cache");
-    TCase *tc = tcase_create("guest-cache");
-
-    tcase_add_test(tc, test_cache_merges);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int
 main(void)
 {
-    SRunner *runner = srunner_create(make_suite());
-    int failed;
+    const TTest *const tests[] = {test_cache_merges, NULL};
 
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return vl_check_run(vl_check_suite("guest-cache", tests));
 }

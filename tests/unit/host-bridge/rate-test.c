@@ -2,9 +2,9 @@
 /*
  * Token buckets and the log limit, on a clock the test drives.
  */
-#include <check.h>
 #include <string.h>
 
+#include "vl-check.h"
 #include "vl-rate.h"
 
 /* Rates ---------------------------------------------------------------------------------------- */
@@ -59,26 +59,10 @@ START_TEST(test_log_limit)
 }
 END_TEST
 
-static Suite *
-make_suite(void)
-{
-    Suite *s = suite_create("rate");
-    TCase *tc = tcase_create("rate");
-
-    tcase_add_test(tc, test_token_bucket);
-    tcase_add_test(tc, test_log_limit);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int
 main(void)
 {
-    SRunner *runner = srunner_create(make_suite());
-    int failed;
+    const TTest *const tests[] = {test_token_bucket, test_log_limit, NULL};
 
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return vl_check_run(vl_check_suite("rate", tests));
 }
