@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <sys/resource.h>
+#include <syslog.h>
 
 #include <glib-unix.h>
 
@@ -102,6 +103,33 @@ load_config(const Options *o, VlBridgeConfig *config, GError **error)
     return TRUE;
 }
 
+/* Detached, standard error is /dev/null: logs go to the journal when there is one, else to
+ * syslog (GLib 2.74 has a journald writer but no syslog one). */
+static GLogWriterOutput
+detached_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+    const char *message = NULL;
+    int priority;
+
+    if (g_log_writer_journald(level, fields, n_fields, user_data) == G_LOG_WRITER_HANDLED) {
+        return G_LOG_WRITER_HANDLED;
+    }
+    if (g_log_writer_default_would_drop(level, G_LOG_DOMAIN)) {
+        return G_LOG_WRITER_HANDLED; /* debug, unless G_MESSAGES_DEBUG asks for it */
+    }
+    priority = (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) ? LOG_ERR
+               : (level & G_LOG_LEVEL_WARNING)                      ? LOG_WARNING
+               : (level & G_LOG_LEVEL_DEBUG)                        ? LOG_DEBUG
+                                                                    : LOG_INFO;
+    for (gsize i = 0; i < n_fields; i++) {
+        if (g_str_equal(fields[i].key, "MESSAGE")) {
+            message = fields[i].value;
+        }
+    }
+    syslog(priority, "%s", message ? message : "");
+    return G_LOG_WRITER_HANDLED;
+}
+
 /* One socket per VM: raise the soft limit on open files to the hard one (systemd's unit sets
  * both), so a host with more than a thousand VMs does not run out at the default of 1024. */
 static void
@@ -177,9 +205,13 @@ main(int argc, char **argv)
         return 1;
     }
     /* Detach only once the socket listens: whoever started us can use it when we return. */
-    if (!o.foreground && daemon(0, 0) < 0) {
-        fprintf(stderr, "vmlinkd: cannot detach: %s\n", g_strerror(errno));
-        return 1;
+    if (!o.foreground) {
+        if (daemon(0, 0) < 0) {
+            fprintf(stderr, "vmlinkd: cannot detach: %s\n", g_strerror(errno));
+            return 1;
+        }
+        openlog("vmlinkd", LOG_PID, LOG_DAEMON);
+        g_log_set_writer_func(detached_writer, NULL, NULL);
     }
     loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, quit, loop);
