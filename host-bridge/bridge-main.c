@@ -14,6 +14,7 @@
 
 #include <glib-unix.h>
 
+#include "vl-bridge-state.h"
 #include "vl-bridge.h"
 #include "vl-dispatch.h"
 #include "vl-domains.h"
@@ -26,17 +27,20 @@ typedef struct {
     char *state_dir;
     gboolean foreground;
     gboolean check_config;
+    gboolean fingerprint;
+    gboolean set_password;
     gboolean version;
 } Options;
 
 static void
 options_clear(Options *o)
 {
-    g_free(o->config_path);
-    g_free(o->libvirt_uri);
-    g_free(o->local_socket);
-    g_free(o->state_dir);
+    g_clear_pointer(&o->config_path, g_free);
+    g_clear_pointer(&o->libvirt_uri, g_free);
+    g_clear_pointer(&o->local_socket, g_free);
+    g_clear_pointer(&o->state_dir, g_free);
 }
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Options, options_clear)
 
 static gboolean
 quit(gpointer user_data)
@@ -60,6 +64,14 @@ parse_options(int *argc, char ***argv, Options *o, GError **error)
          "Folder for vmlinkd's state (default " VL_BRIDGE_DEFAULT_STATE_DIR ")", "DIR"},
         {"foreground", 'f', 0, G_OPTION_ARG_NONE, &o->foreground,
          "Stay in the foreground (systemd runs it so); otherwise detach", NULL},
+        {"fingerprint", 0, 0, G_OPTION_ARG_NONE, &o->fingerprint,
+         "Print the SHA-256 fingerprint of vmlinkd's TLS certificate (made if there is none yet) "
+         "and exit",
+         NULL},
+        {"set-password", 0, 0, G_OPTION_ARG_NONE, &o->set_password,
+         "Read the agent password from standard input (no echo on a terminal), store its salted "
+         "hash in the state folder and exit",
+         NULL},
         {"check-config", 0, 0, G_OPTION_ARG_NONE, &o->check_config,
          "Load the configuration (file and options), say what is wrong, and exit", NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL},
@@ -148,10 +160,11 @@ raise_fd_limit(void)
 int
 main(int argc, char **argv)
 {
-    Options o = {0};
+    g_auto(Options) o = {0};
     g_autoptr(GError) error = NULL;
     g_autoptr(VlBridgeConfig) config = vl_bridge_config_new();
     g_autoptr(GMainLoop) loop = NULL;
+    g_autoptr(VlTlsIdentity) identity = NULL;
     VlBridge *bridge;
     VlRpcServer *server;
     VlRpcLimits limits;
@@ -177,13 +190,40 @@ main(int argc, char **argv)
      * edited file without touching the running bridge. */
     if (o.check_config) {
         printf("configuration OK\n");
-        options_clear(&o);
         return 0;
     }
     if (g_mkdir_with_parents(config->state_dir, 0700) < 0) {
         fprintf(stderr, "vmlinkd: cannot create the state folder %s: %s\n", config->state_dir,
                 g_strerror(errno));
         return 1;
+    }
+    if (o.set_password) {
+        if (isatty(STDIN_FILENO)) {
+            fprintf(stderr, "Agent password: ");
+        }
+        if (!vl_bridge_set_password(config->state_dir, STDIN_FILENO, &error)) {
+            fprintf(stderr, "vmlinkd: the password was not changed: %s\n", error->message);
+            return 1;
+        }
+        printf("password stored (salted scrypt hash) in %s\n", config->state_dir);
+        return 0;
+    }
+    identity = vl_bridge_identity_open(config->state_dir, &error);
+    if (identity == NULL) {
+        fprintf(stderr, "vmlinkd: %s\n", error->message);
+        return 1;
+    }
+    if (o.fingerprint) {
+        printf("%s\n", vl_tls_identity_fingerprint(identity));
+        return 0;
+    }
+    if (!vl_bridge_password_is_set(config->state_dir, &error)) {
+        if (error) {
+            g_warning("state: %s", error->message);
+            g_clear_error(&error);
+        }
+        g_message("no agent password is set: no manager can take ownership until one is "
+                  "(vmlinkd --set-password)");
     }
 
     raise_fd_limit();
@@ -228,6 +268,5 @@ main(int argc, char **argv)
     g_hash_table_remove_all(bridge->vms);
     vl_domains_free(bridge->domains);
     vl_bridge_free(bridge);
-    options_clear(&o);
     return 0;
 }

@@ -151,29 +151,33 @@ setup(void)
 }
 
 static void
-teardown(void)
+remove_tree(const char *path)
 {
-    g_autoptr(GDir) dir = NULL;
+    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
     const char *name;
 
+    while (dir && (name = g_dir_read_name(dir))) {
+        g_autofree char *child = g_build_filename(path, name, NULL);
+
+        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK)) {
+            remove_tree(child);
+        } else {
+            g_unlink(child);
+        }
+    }
+    g_rmdir(path);
+}
+
+static void
+teardown(void)
+{
     stop(&bridge);
     stop(&agent);
     if (web2_listener >= 0) {
         close(web2_listener);
         web2_listener = -1;
     }
-    dir = g_dir_open(work_dir, 0, NULL);
-    while (dir && (name = g_dir_read_name(dir))) {
-        g_autofree char *path = work_file(name);
-        g_autofree char *state = work_file("state");
-
-        if (g_str_equal(path, state)) {
-            g_rmdir(path);
-        } else {
-            g_unlink(path);
-        }
-    }
-    g_rmdir(work_dir);
+    remove_tree(work_dir);
     g_clear_pointer(&work_dir, g_free);
     g_clear_pointer(&control_path, g_free);
     g_clear_pointer(&agent_path, g_free);
@@ -670,6 +674,72 @@ START_TEST(test_out_of_descriptors)
 }
 END_TEST
 
+/* Runs vmlinkd with args and input on its standard input; its status, stdout and stderr. */
+static int
+run_bridge(const char *const *args, const char *input, char **ret_out, char **ret_err)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GSubprocess) p = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_ptr_array_add(argv, (gpointer)g_getenv("VL_BRIDGE"));
+    for (const char *const *a = args; *a; a++) {
+        g_ptr_array_add(argv, (gpointer)*a);
+    }
+    g_ptr_array_add(argv, NULL);
+    p = g_subprocess_newv((const char *const *)argv->pdata,
+                          G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                              G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                          &error);
+    ck_assert_msg(p != NULL, "%s", error ? error->message : "");
+    ck_assert(g_subprocess_communicate_utf8(p, input, NULL, ret_out, ret_err, &error));
+    ck_assert_msg(g_subprocess_get_if_exited(p), "vmlinkd %s: killed by signal %d: %s", args[2],
+                  g_subprocess_get_term_sig(p), *ret_err);
+    return g_subprocess_get_exit_status(p);
+}
+
+/* --fingerprint and --set-password: the identity is made once, its fingerprint is OpenSSL's,
+ * and the password is stored only as a hash, in a file only root can read. */
+START_TEST(test_identity_and_password)
+{
+    g_autofree char *state = work_file("identity-state");
+    g_autofree char *cert = g_build_filename(state, "tls", "cert.pem", NULL);
+    g_autofree char *state_file = g_build_filename(state, "state.json", NULL);
+    const char *fingerprint[] = {"--state-dir", state, "--fingerprint", NULL};
+    const char *set_password[] = {"--state-dir", state, "--set-password", NULL};
+    const char *openssl[] = {"openssl", "x509", "-noout", "-fingerprint",
+                             "-sha256", "-in",  cert,     NULL};
+    g_autofree char *first = NULL, *again = NULL, *theirs = NULL, *err = NULL, *text = NULL;
+    g_autoptr(GSubprocess) p = NULL;
+    struct stat st;
+
+    ck_assert_int_eq(run_bridge(fingerprint, NULL, &first, &err), 0);
+    g_clear_pointer(&err, g_free);
+    ck_assert_int_eq(run_bridge(fingerprint, NULL, &again, &err), 0);
+    ck_assert_str_eq(first, again); /* made once, then loaded */
+    p = g_subprocess_newv(openssl, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
+    ck_assert(g_subprocess_communicate_utf8(p, NULL, NULL, &theirs, NULL, NULL));
+    ck_assert_msg(strstr(theirs, g_strstrip(first)) != NULL, "openssl says %s, vmlinkd %s", theirs,
+                  first);
+
+    g_clear_pointer(&err, g_free);
+    ck_assert_int_eq(run_bridge(set_password, "correct horse\n", NULL, &err), 0);
+    ck_assert_int_eq(stat(state_file, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    ck_assert(g_file_get_contents(state_file, &text, NULL, NULL));
+    ck_assert_ptr_null(strstr(text, "correct horse"));
+    ck_assert_ptr_nonnull(strstr(text, "$scrypt$"));
+
+    /* An empty password is refused, and the stored one stays. */
+    g_clear_pointer(&err, g_free);
+    ck_assert_int_eq(run_bridge(set_password, "\n", NULL, &err), 1);
+    ck_assert_ptr_nonnull(strstr(err, "not changed"));
+    g_clear_pointer(&theirs, g_free);
+    ck_assert(g_file_get_contents(state_file, &theirs, NULL, NULL));
+    ck_assert_str_eq(theirs, text);
+}
+END_TEST
+
 static Suite *
 bridge_suite(void)
 {
@@ -687,6 +757,7 @@ bridge_suite(void)
     tcase_add_test(tc, test_bad_requests);
     tcase_add_test(tc, test_only_root_may_connect);
     tcase_add_test(tc, test_out_of_descriptors);
+    tcase_add_test(tc, test_identity_and_password);
     suite_add_tcase(s, tc);
     return s;
 }
