@@ -398,12 +398,26 @@ teardown_logind(void)
     g_clear_pointer(&logind, vl_logind_mock_stop);
 }
 
-/* The next event, skipping reports; checks its name and session. */
+/* The next event, skipping reports (a session change is pushed both as an event and as a
+ * users report, in either order) and heartbeats; checks its name and session. */
 static VlJson *
 receive_event(VlLineSocket *sock, const char *name, const char *session)
 {
-    g_autoptr(VlJson) event = receive_type(sock, "event");
-    const VlJson *data = vl_json_object_get(event, "data");
+    g_autoptr(VlJson) event = NULL;
+    const VlJson *data;
+
+    for (;;) {
+        const VlEntry *entry = NULL;
+        g_autoptr(VlJson) m = receive(sock, &entry);
+
+        if (g_str_equal(entry->name, "event")) {
+            event = g_steal_pointer(&m);
+            break;
+        }
+        ck_assert_msg(g_str_equal(entry->name, "report") || g_str_equal(entry->name, "heartbeat"),
+                      "expected an event, got %s", entry->name);
+    }
+    data = vl_json_object_get(event, "data");
 
     /* agent_started comes once after the first handshake. */
     if (g_str_equal(member_string(event, "event"), "agent_started")) {
