@@ -12,13 +12,8 @@
 
 #include "agent-bench.h"
 
-typedef struct {
-    char *report_path;
-    char *samples_path;
-} Outputs;
-
 static gboolean
-parse_options(int *argc, char ***argv, BenchContext *ctx, Outputs *out, GError **error)
+parse_options(int *argc, char ***argv, BenchContext *ctx, BenchOutputs *out, GError **error)
 {
     gint requests = 10000, changes = 200, polls = 1000, idle_s = 60, cpu = 0;
     const GOptionEntry entries[] = {
@@ -94,25 +89,11 @@ describe_run(BenchContext *ctx)
     }
 }
 
-static gboolean
-write_outputs(BenchContext *ctx, const Outputs *out, GError **error)
-{
-    if (out->samples_path &&
-        !g_file_set_contents(out->samples_path, ctx->samples->str, -1, error)) {
-        return FALSE;
-    }
-    if (out->report_path) {
-        return g_file_set_contents(out->report_path, ctx->report->str, -1, error);
-    }
-    fputs(ctx->report->str, stdout);
-    return TRUE;
-}
-
 int
 main(int argc, char **argv)
 {
     BenchContext ctx = {0};
-    Outputs out = {0};
+    BenchOutputs out = {0};
     g_autoptr(GError) error = NULL;
     gboolean ok;
 
@@ -141,7 +122,7 @@ main(int argc, char **argv)
     bench_catch_signals();
 
     ok = bench_requests(&ctx, &error) && bench_change(&ctx, &error) && bench_idle(&ctx, &error) &&
-         write_outputs(&ctx, &out, &error);
+         bench_write_outputs(&out, ctx.report, ctx.samples, &error);
     if (!ok) {
         g_printerr("agent-bench: %s\n", error->message);
     }

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -230,4 +231,18 @@ bench_remove_tree(const char *path)
     if (rmdir(path) < 0) {
         g_printerr("%s: cannot remove %s: %s\n", g_get_prgname(), path, g_strerror(errno));
     }
+}
+
+gboolean
+bench_write_outputs(const BenchOutputs *out, const GString *report, const GString *samples,
+                    GError **error)
+{
+    if (out->samples_path && !g_file_set_contents(out->samples_path, samples->str, -1, error)) {
+        return FALSE;
+    }
+    if (out->report_path) {
+        return g_file_set_contents(out->report_path, report->str, -1, error);
+    }
+    fputs(report->str, stdout);
+    return TRUE;
 }

@@ -61,6 +61,16 @@ gboolean bench_proc_context_switches(GPid pid, guint64 *ret_switches, guint *ret
  */
 gboolean bench_pin_cpu(int cpu, GError **error);
 
+/* Where a benchmark writes its Markdown report (NULL: standard output) and the samples of its
+ * plot (NULL: nowhere). */
+typedef struct {
+    char *report_path;
+    char *samples_path;
+} BenchOutputs;
+
+gboolean bench_write_outputs(const BenchOutputs *out, const GString *report, const GString *samples,
+                             GError **error);
+
 /* Removes a run's folder and everything in it (not following symbolic links); says on
  * standard error what it could not remove. */
 void bench_remove_tree(const char *path);

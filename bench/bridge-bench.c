@@ -13,11 +13,6 @@
 
 #include "bridge-bench.h"
 
-typedef struct {
-    char *report_path;
-    char *samples_path;
-} Outputs;
-
 /* "10,100,1000" into ascending counts. */
 static gboolean
 parse_channels(const char *text, GArray *ret_counts, GError **error)
@@ -45,7 +40,7 @@ parse_channels(const char *text, GArray *ret_counts, GError **error)
 }
 
 static gboolean
-parse_options(int *argc, char ***argv, BridgeBench *ctx, Outputs *out, GError **error)
+parse_options(int *argc, char ***argv, BridgeBench *ctx, BenchOutputs *out, GError **error)
 {
     g_autofree char *channels = NULL;
     gint messages = 300000, lifecycle = 1000, qemu = 20, cpu = 0;
@@ -120,25 +115,11 @@ describe_run(BridgeBench *ctx)
     }
 }
 
-static gboolean
-write_outputs(BridgeBench *ctx, const Outputs *out, GError **error)
-{
-    if (out->samples_path &&
-        !g_file_set_contents(out->samples_path, ctx->samples->str, -1, error)) {
-        return FALSE;
-    }
-    if (out->report_path) {
-        return g_file_set_contents(out->report_path, ctx->report->str, -1, error);
-    }
-    fputs(ctx->report->str, stdout);
-    return TRUE;
-}
-
 int
 main(int argc, char **argv)
 {
     BridgeBench ctx = {0};
-    Outputs out = {0};
+    BenchOutputs out = {0};
     g_autoptr(GError) error = NULL;
     gboolean ok;
 
@@ -168,7 +149,7 @@ main(int argc, char **argv)
 
     ok = bench_scale(&ctx, &error) && bench_lifecycle(&ctx, &error) &&
          bench_lifecycle_qemu(&ctx, &error) && bench_flood(&ctx, &error) &&
-         write_outputs(&ctx, &out, &error);
+         bench_write_outputs(&out, ctx.report, ctx.samples, &error);
     if (!ok) {
         g_printerr("bridge-bench: %s\n", error->message);
     }
