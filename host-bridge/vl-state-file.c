@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "vl-state-file.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -9,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vl-file.h"
 #include "vl-json-check.h"
 
 /* clang-format off */
@@ -16,9 +16,6 @@ G_DEFINE_QUARK(vl-state-file-error-quark, vl_state_file_error)
 /* clang-format on */
 
 #define DIGEST_HEX_LEN 64
-#define TMP_INFIX ".tmp-"
-#define TMP_RANDOM_LEN 12
-#define TMP_ATTEMPTS 16
 /* The state is a flat object of strings; deeper nesting means damage, not a newer vmlinkd. */
 #define MAX_DEPTH 32
 #define TRAILER "}\n"
@@ -52,73 +49,6 @@ header_for(const char *digest_hex)
 }
 
 /* Writing ------------------------------------------------------------------------------------ */
-
-static gboolean
-is_leftover(const char *name, const char *base)
-{
-    gsize base_len = strlen(base);
-    const char *rest;
-
-    if (name[0] != '.' || strncmp(name + 1, base, base_len) != 0) {
-        return FALSE;
-    }
-    rest = name + 1 + base_len;
-    if (!g_str_has_prefix(rest, TMP_INFIX)) {
-        return FALSE;
-    }
-    rest += strlen(TMP_INFIX);
-    if (strlen(rest) != TMP_RANDOM_LEN) {
-        return FALSE;
-    }
-    for (const char *c = rest; *c; c++) {
-        if (!g_ascii_isxdigit(*c)) {
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
-/* Removes temporary files a crash left behind; failing to is no reason to fail the write. */
-static void
-remove_leftovers(int dirfd, const char *base)
-{
-    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-    DIR *dir;
-    struct dirent *entry;
-
-    if (fd < 0) {
-        return;
-    }
-    dir = fdopendir(fd);
-    if (dir == NULL) {
-        close(fd);
-        return;
-    }
-    while ((entry = readdir(dir)) != NULL) {
-        if (is_leftover(entry->d_name, base)) {
-            unlinkat(dirfd, entry->d_name, 0);
-        }
-    }
-    closedir(dir);
-}
-
-static gboolean
-write_all(int fd, const char *data, gsize len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return FALSE;
-        }
-        data += n;
-        len -= (gsize)n;
-    }
-    return TRUE;
-}
 
 static void
 set_write_error(GError **error, const char *path, const char *step, int errsv)
@@ -168,56 +98,12 @@ build_content(const char *path, const VlJson *state, GError **error)
     return content;
 }
 
-/*
- * Creates ".<base>.tmp-<12 hex digits>" in dirfd, mode 0600; the name goes to ret_name. O_EXCL
- * (which also refuses a symlink planted at the name) makes a guessed name harmless, so GLib's
- * generator is enough.
- */
-static int
-create_temp(int dirfd, const char *base, char **ret_name)
-{
-    for (guint attempt = 0; attempt < TMP_ATTEMPTS; attempt++) {
-        g_autofree char *name = g_strdup_printf(".%s" TMP_INFIX "%04x%08x", base,
-                                                g_random_int() & 0xffff, g_random_int());
-        int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-        if (fd >= 0 || errno != EEXIST) {
-            *ret_name = fd >= 0 ? g_steal_pointer(&name) : NULL;
-            return fd;
-        }
-    }
-    errno = EEXIST;
-    return -1;
-}
-
-/* Mode, content, flush: the failed step, or NULL. */
-static const char *
-fill_temp(int fd, const GString *content, int *ret_errno)
-{
-    const char *step = NULL;
-
-    /* The umask may have taken bits away; the owner must keep read and write. */
-    if (fchmod(fd, 0600) < 0) {
-        step = "setting mode 0600";
-    } else if (!write_all(fd, content->str, content->len)) {
-        step = "writing";
-    } else if (fsync(fd) < 0) {
-        step = "flushing to disk";
-    }
-    *ret_errno = step ? errno : 0;
-    return step;
-}
-
 gboolean
 vl_state_file_write(const char *path, const VlJson *state, GError **error)
 {
-    g_autofree char *dir_path = NULL;
     g_autofree char *base = NULL;
-    g_autofree char *tmp_name = NULL;
     g_autoptr(GString) content = NULL;
-    int dirfd;
-    int fd;
-    const char *step;
+    const char *step = NULL;
     int errsv = 0;
 
     g_return_val_if_fail(path != NULL && state != NULL, FALSE);
@@ -233,49 +119,18 @@ vl_state_file_write(const char *path, const VlJson *state, GError **error)
     if (content == NULL) {
         return FALSE;
     }
-
-    dir_path = g_path_get_dirname(path);
-    dirfd = open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0) {
-        set_write_error(error, path, "opening its folder", errno);
-        return FALSE;
+    if (vl_file_replace(path, content->str, content->len, &step, &errsv)) {
+        return TRUE;
     }
-    remove_leftovers(dirfd, base);
-
-    fd = create_temp(dirfd, base, &tmp_name);
-    if (fd < 0) {
-        errsv = errno;
-        close(dirfd);
-        set_write_error(error, path, "creating a temporary file", errsv);
-        return FALSE;
-    }
-    step = fill_temp(fd, content, &errsv);
-    if (close(fd) < 0 && step == NULL) {
-        step = "closing";
-        errsv = errno;
-    }
-    if (step == NULL && renameat(dirfd, tmp_name, dirfd, base) < 0) {
-        step = "renaming the temporary file over it";
-        errsv = errno;
-    }
-    if (step != NULL) {
-        unlinkat(dirfd, tmp_name, 0);
-        close(dirfd);
-        set_write_error(error, path, step, errsv);
-        return FALSE;
-    }
-    /* The rename is durable only once the folder is. */
-    if (fsync(dirfd) < 0) {
-        errsv = errno;
-        close(dirfd);
+    if (g_str_equal(step, "flushing its folder")) {
         g_set_error(error, VL_STATE_FILE_ERROR, VL_STATE_FILE_ERROR_WRITE,
                     "the state file %s was replaced but its folder could not be flushed to disk "
                     "(%s): the new state may not survive a crash",
                     path, g_strerror(errsv));
-        return FALSE;
+    } else {
+        set_write_error(error, path, step, errsv);
     }
-    close(dirfd);
-    return TRUE;
+    return FALSE;
 }
 
 /* Reading ------------------------------------------------------------------------------------ */

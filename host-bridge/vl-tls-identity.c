@@ -2,6 +2,7 @@
 /*
  * The TLS identity's files: key.pem and cert.pem, read with care and written atomically.
  */
+#include "vl-file.h"
 #include "vl-tls-identity-private.h"
 
 #include <errno.h>
@@ -34,93 +35,26 @@ struct _VlTlsIdentity {
 
 /* Files ---------------------------------------------------------------------------------------- */
 
-static gboolean
-write_all(int fd, const char *data, gsize len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            if (n == 0) {
-                errno = EIO; /* not expected from a regular file; never a stale errno */
-            }
-            return FALSE;
-        }
-        data += n;
-        len -= n;
-    }
-    return TRUE;
-}
-
-/* Removes the temporary files of base a crash left in dir (one may hold a private key). */
-static void
-remove_stale_temporaries(const char *dir, const char *base)
-{
-    g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
-    g_autofree char *prefix = g_strdup_printf(".%s.", base);
-    const char *name;
-
-    while (listing && (name = g_dir_read_name(listing))) {
-        if (g_str_has_prefix(name, prefix) && strlen(name) == strlen(prefix) + 6) {
-            g_autofree char *stale = g_build_filename(dir, name, NULL);
-
-            g_unlink(stale);
-        }
-    }
-}
-
-/* Replaces path (in dir) with data, mode 0600: a temporary file, flushed, renamed over path, and
- * the folder flushed, so that a crash leaves either the old file or the new, never a part. */
+/* Replaces path (in dir) with data, mode 0600, atomically and durably (vl-file.h). */
 static gboolean
 write_atomic(const char *dir, const char *path, const char *data, gsize len, GError **error)
 {
-    g_autofree char *base = g_path_get_basename(path);
-    g_autofree char *tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
-    int dir_fd;
-    int saved;
-    int fd;
+    const char *step = NULL;
+    int errsv = 0;
 
-    remove_stale_temporaries(dir, base);
-    fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
-
-    if (fd < 0) {
-        saved = errno;
-        vl_tls_set_error(error, VL_TLS_ERROR_WRITE, NULL, "cannot create a file in %s: %s", dir,
-                         g_strerror(saved));
-        return FALSE;
+    if (vl_file_replace(path, data, len, &step, &errsv)) {
+        return TRUE;
     }
-    /* Exactly 0600 whatever the umask: the key must stay the owner's alone. */
-    if (fchmod(fd, 0600) < 0 || !write_all(fd, data, len) || fsync(fd) < 0) {
-        saved = errno;
-        close(fd);
-        goto fail;
-    }
-    if (close(fd) < 0 || rename(tmp, path) < 0) {
-        saved = errno;
-        goto fail;
-    }
-    dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd < 0 || fsync(dir_fd) < 0) {
-        saved = errno;
-        if (dir_fd >= 0) {
-            close(dir_fd);
-        }
+    if (g_str_equal(step, "flushing its folder")) {
         vl_tls_set_error(error, VL_TLS_ERROR_WRITE, NULL,
                          "cannot flush the folder %s after writing %s: %s", dir, path,
-                         g_strerror(saved));
-        return FALSE;
+                         g_strerror(errsv));
+    } else {
+        vl_tls_set_error(error, VL_TLS_ERROR_WRITE, NULL,
+                         "cannot write %s (%s: %s; is the folder writable and the disk not "
+                         "full?)",
+                         path, step, g_strerror(errsv));
     }
-    close(dir_fd);
-    return TRUE;
-
-fail:
-    g_unlink(tmp);
-    vl_tls_set_error(error, VL_TLS_ERROR_WRITE, NULL,
-                     "cannot write %s: %s (is the folder writable and the disk not full?)", path,
-                     g_strerror(saved));
     return FALSE;
 }
 

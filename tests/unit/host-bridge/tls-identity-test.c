@@ -360,7 +360,7 @@ START_TEST(test_renew_when_due)
     old_fp = g_strdup(vl_tls_identity_fingerprint(id));
     key_before = read_file(key);
     /* What a crash in the middle of a write leaves: removed by the next write. */
-    stale = path_in(tmp.root, ".cert.pem.Ab12Cd");
+    stale = path_in(tmp.root, ".cert.pem.tmp-0123456789ab");
     write_file(stale, "half a certificate", 0600);
 
     /* Expires in a day, renewal a week before: due. */
