@@ -80,6 +80,18 @@ vl_ctl_show_host_info(const VlJson *params, const VlJson *result, GString *out)
     vl_ctl_table_row(t);
     vl_ctl_table_cell(t, "Agents connected:");
     vl_ctl_table_cell_take(t, int_or_null(result, "agents"));
+    if (STRING(result, "fingerprint")) {
+        vl_ctl_table_row(t);
+        vl_ctl_table_cell(t, "TLS fingerprint:");
+        vl_ctl_table_cell(t, STRING(result, "fingerprint"));
+    }
+    if (MEMBER(result, "password_set")) {
+        vl_ctl_table_row(t);
+        vl_ctl_table_cell(t, "Agent password:");
+        vl_ctl_table_cell(t, vl_json_get_bool(MEMBER(result, "password_set"))
+                                 ? "set"
+                                 : "not set (vmlinkd --set-password)");
+    }
     vl_ctl_table_render(t, out);
 }
 

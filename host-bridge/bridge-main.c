@@ -165,6 +165,7 @@ main(int argc, char **argv)
     g_autoptr(VlBridgeConfig) config = vl_bridge_config_new();
     g_autoptr(GMainLoop) loop = NULL;
     g_autoptr(VlTlsIdentity) identity = NULL;
+    gboolean password_set;
     VlBridge *bridge;
     VlRpcServer *server;
     VlRpcLimits limits;
@@ -217,7 +218,8 @@ main(int argc, char **argv)
         printf("%s\n", vl_tls_identity_fingerprint(identity));
         return 0;
     }
-    if (!vl_bridge_password_is_set(config->state_dir, &error)) {
+    password_set = vl_bridge_password_is_set(config->state_dir, &error);
+    if (!password_set) {
         if (error) {
             g_warning("state: %s", error->message);
             g_clear_error(&error);
@@ -233,6 +235,8 @@ main(int argc, char **argv)
         fprintf(stderr, "vmlinkd: %s\n", error->message);
         return 1;
     }
+    bridge->fingerprint = g_strdup(vl_tls_identity_fingerprint(identity));
+    bridge->password_set = password_set;
     limits = (VlRpcLimits){
         .max_request = config->max_request,
         .max_output = config->max_output,

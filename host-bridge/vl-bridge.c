@@ -42,6 +42,7 @@ vl_bridge_free(VlBridge *b)
     }
     g_hash_table_unref(b->by_name);
     g_hash_table_unref(b->vms);
+    g_free(b->fingerprint);
     vl_events_free(b->events);
     vl_epoll_free(b->epoll);
     g_free(b);

@@ -39,6 +39,8 @@ struct _VlBridge {
     GHashTable *by_name; /* name → VlVm (borrowed from vms) */
     VlDomains *domains;
     GThreadPool *workers; /* libvirt calls of the control plane */
+    char *fingerprint;    /* of the bridge's TLS certificate; NULL in tests without one */
+    gboolean password_set;
 };
 
 VlBridge *vl_bridge_new(VlBridgeConfig *config, GError **error);

@@ -491,6 +491,12 @@ m_host_info(VlBridge *bridge, VlCall *call)
     vl_json_builder_add_int(b, g_hash_table_size(bridge->vms));
     vl_json_builder_member(b, "agents");
     vl_json_builder_add_int(b, agents);
+    if (bridge->fingerprint) {
+        vl_json_builder_member(b, "fingerprint");
+        vl_json_builder_add_string(b, bridge->fingerprint);
+    }
+    vl_json_builder_member(b, "password_set");
+    vl_json_builder_add_bool(b, bridge->password_set);
     vl_json_builder_end_object(b);
     result = vl_json_builder_finish(b);
     if (conn) {

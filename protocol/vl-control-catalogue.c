@@ -54,6 +54,12 @@ static const VlField host_info_result[] = {
     F_BOOL("libvirt_connected", OPT, "Whether that connection is up now"),
     F_INT("vms", OPT, 0, G_MAXINT32, "VMs known to libvirt"),
     F_INT("agents", OPT, 0, G_MAXINT32, "VMs whose vmlink agent is connected"),
+    F_STRING("fingerprint", OPT, 95, 95,
+             "SHA-256 fingerprint of the bridge's TLS certificate (AB:CD:...), to compare before "
+             "taking ownership"),
+    F_BOOL("password_set", OPT,
+           "Whether an agent password is set (without one, no manager can "
+           "take ownership)"),
     F_END,
 };
 

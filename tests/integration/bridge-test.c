@@ -308,6 +308,9 @@ START_TEST(test_host_info_and_list)
     ck_assert_str_eq(vl_json_get_string(vl_json_object_get(info, "name")), "vmlinkd");
     ck_assert(vl_json_get_bool(vl_json_object_get(info, "libvirt_connected")));
     ck_assert_int_eq(vl_json_get_int(vl_json_object_get(info, "vms")), 3);
+    /* Its TLS identity was made at start; no password yet. */
+    ck_assert_uint_eq(strlen(vl_json_get_string(vl_json_object_get(info, "fingerprint"))), 95);
+    ck_assert(!vl_json_get_bool(vl_json_object_get(info, "password_set")));
     ck_assert_uint_eq(vl_json_array_length(vms), 3);
     /* sorted by name: plain, web1, web2 */
     ck_assert_str_eq(vl_json_get_string(vl_json_object_get(vl_json_array_get(vms, 1), "name")),

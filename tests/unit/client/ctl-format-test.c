@@ -290,20 +290,27 @@ START_TEST(test_show_lifecycle_and_devices)
 }
 END_TEST
 
+#define FINGERPRINT                                                                                \
+    "FD:DA:20:A1:CB:34:09:B0:8F:86:12:2D:DC:CD:58:B1:DD:54:99:D6:0C:85:20:CD:C1:F9:66:C9:06:C5:"   \
+    "0A:C5"
+
 START_TEST(test_show_host_info)
 {
     g_autofree char *text =
         show(vl_ctl_show_host_info, "host.info", "{}",
              "{\"name\":\"vmlinkd\",\"version\":\"0.1.0\",\"protocol_versions\":[1,2],"
              "\"hostname\":\"kvm1\",\"libvirt_uri\":\"qemu:///system\","
-             "\"libvirt_connected\":true,\"vms\":3,\"agents\":2}");
+             "\"libvirt_connected\":true,\"vms\":3,\"agents\":2,"
+             "\"fingerprint\":\"" FINGERPRINT "\",\"password_set\":false}");
 
     ck_assert_str_eq(text, "Bridge:             vmlinkd 0.1.0\n"
                            "Protocol versions:  1, 2\n"
                            "Host name:          kvm1\n"
                            "libvirt:            qemu:///system (connected)\n"
                            "VMs:                3\n"
-                           "Agents connected:   2\n");
+                           "Agents connected:   2\n"
+                           "TLS fingerprint:    " FINGERPRINT "\n"
+                           "Agent password:     not set (vmlinkd --set-password)\n");
 }
 END_TEST
 
