@@ -54,33 +54,15 @@ read_state(const char *path, GError **error)
     return state;
 }
 
-typedef struct {
-    VlJsonBuilder *builder;
-    const char *skip;
-} Copy;
-
-static void
-copy_member(const char *name, VlJson *value, gpointer user_data)
-{
-    Copy *copy = user_data;
-
-    if (!g_str_equal(name, copy->skip)) {
-        vl_json_builder_member(copy->builder, name);
-        vl_json_builder_add_node(copy->builder, value);
-    }
-}
-
 gboolean
 vl_bridge_set_password(const char *state_dir, int fd, GError **error)
 {
     g_autofree char *path = state_path(state_dir);
     g_autoptr(VlJson) state = NULL;
-    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
     g_autoptr(VlJson) updated = NULL;
     g_autofree char *hash = NULL;
     gsize len = 0;
     char *password;
-    Copy copy = {b, PASSWORD_MEMBER};
 
     if (g_mkdir_with_parents(state_dir, 0700) < 0) {
         g_set_error(error, VL_STATE_FILE_ERROR, VL_STATE_FILE_ERROR_WRITE,
@@ -100,12 +82,7 @@ vl_bridge_set_password(const char *state_dir, int fd, GError **error)
     if (hash == NULL) {
         return FALSE;
     }
-    vl_json_builder_begin_object(b);
-    vl_json_object_foreach(state, copy_member, &copy);
-    vl_json_builder_member(b, PASSWORD_MEMBER);
-    vl_json_builder_add_string(b, hash);
-    vl_json_builder_end_object(b);
-    updated = vl_json_builder_finish(b);
+    updated = vl_json_object_with_string(state, PASSWORD_MEMBER, hash);
     return vl_state_file_write(path, updated, error);
 }
 

@@ -153,22 +153,8 @@ static VlJson *
 do_shutdown_acpi(virConnectPtr conn, VlCall *call, gpointer data, GError **error)
 {
     g_autoptr(VlJson) state = vl_vm_act(conn, param_string(call, "vm"), VL_VM_SHUTDOWN_ACPI, error);
-    g_autoptr(VlJsonBuilder) b = NULL;
-    static const char *const members[] = {"name", "uuid", "state"};
 
-    if (state == NULL) {
-        return NULL;
-    }
-    b = vl_json_builder_new();
-    vl_json_builder_begin_object(b);
-    for (guint i = 0; i < G_N_ELEMENTS(members); i++) {
-        vl_json_builder_member(b, members[i]);
-        vl_json_builder_add_node(b, vl_json_object_get(state, members[i]));
-    }
-    vl_json_builder_member(b, "via");
-    vl_json_builder_add_string(b, "acpi");
-    vl_json_builder_end_object(b);
-    return vl_json_builder_finish(b);
+    return state ? vl_json_object_with_string(state, "via", "acpi") : NULL;
 }
 
 static VlJson *
@@ -391,23 +377,11 @@ m_guest_command(VlBridge *bridge, VlCall *call)
         return;
     }
     if (g_str_equal(method, "guest.shutdown")) {
-        g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
-        const char *mode = param_string(call, "mode");
+        g_autoptr(VlJson) given = args_from(call, shutdown_args);
 
         /* The agent needs a mode; power off unless asked otherwise. */
-        vl_json_builder_begin_object(b);
-        vl_json_builder_member(b, "mode");
-        vl_json_builder_add_string(b, mode ? mode : "poweroff");
-        for (guint i = 1; shutdown_args[i]; i++) {
-            const VlJson *value = vl_json_object_get(vl_call_params(call), shutdown_args[i]);
-
-            if (value) {
-                vl_json_builder_member(b, shutdown_args[i]);
-                vl_json_builder_add_node(b, value);
-            }
-        }
-        vl_json_builder_end_object(b);
-        args = vl_json_builder_finish(b);
+        args = param_string(call, "mode") ? g_steal_pointer(&given)
+                                          : vl_json_object_with_string(given, "mode", "poweroff");
         command = "shutdown";
     } else if (g_str_equal(method, "guest.lock")) {
         args = args_from(call, no_args);

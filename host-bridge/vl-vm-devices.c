@@ -147,43 +147,18 @@ attached_key(const char *before_xml, const char *after_xml, gboolean disk)
     return g_strdup(found);
 }
 
-static void
-copy_member(const char *name, VlJson *value, gpointer user_data)
-{
-    VlJsonBuilder *builder = user_data;
-
-    vl_json_builder_member(builder, name);
-    vl_json_builder_add_node(builder, value);
-}
-
 /* {name, uuid, device}: the device as given, plus key_member = key when it had none. */
 static VlJson *
 device_result(const DeviceCall *call, const char *key_member, const char *key)
 {
     g_autoptr(VlJsonBuilder) builder = vl_vm_begin_result(call->domain);
+    g_autoptr(VlJson) keyed = NULL;
 
-    vl_json_builder_member(builder, "device");
-    vl_json_builder_begin_object(builder);
-    vl_json_object_foreach(call->device, copy_member, builder);
     if (key && vl_json_object_get(call->device, key_member) == NULL) {
-        vl_json_builder_member(builder, key_member);
-        vl_json_builder_add_string(builder, key);
+        keyed = vl_json_object_with_string(call->device, key_member, key);
     }
-    vl_json_builder_end_object(builder);
-    vl_json_builder_end_object(builder);
-    return vl_json_builder_finish(builder);
-}
-
-/* A copy of object with member set to value. */
-static VlJson *
-with_member(const VlJson *object, const char *member, const char *value)
-{
-    g_autoptr(VlJsonBuilder) builder = vl_json_builder_new();
-
-    vl_json_builder_begin_object(builder);
-    vl_json_object_foreach(object, copy_member, builder);
-    vl_json_builder_member(builder, member);
-    vl_json_builder_add_string(builder, value);
+    vl_json_builder_member(builder, "device");
+    vl_json_builder_add_node(builder, keyed ? keyed : call->device);
     vl_json_builder_end_object(builder);
     return vl_json_builder_finish(builder);
 }
@@ -225,7 +200,7 @@ vl_vm_attach_device(virConnectPtr conn, const VlJson *params, GError **error)
             g_prefix_error(error, "%s: ", call.what);
             return NULL;
         }
-        named = with_member(call.device, "target", key);
+        named = vl_json_object_with_string(call.device, "target", key);
         device_xml = vl_device_xml_from_json(named, error);
     } else {
         device_xml = vl_device_xml_from_json(call.device, error);

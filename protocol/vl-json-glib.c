@@ -147,8 +147,9 @@ vl_json_object_foreach(const VlJson *node, VlJsonMemberFunc func, gpointer user_
     if (node == NULL || !JSON_NODE_HOLDS_OBJECT(NODE(node))) {
         return;
     }
-    json_object_iter_init(&iter, json_node_get_object(NODE(node)));
-    while (json_object_iter_next(&iter, &name, &value)) {
+    /* In the members' order, as parsed or built: what is written back keeps it. */
+    json_object_iter_init_ordered(&iter, json_node_get_object(NODE(node)));
+    while (json_object_iter_next_ordered(&iter, &name, &value)) {
         func(name, (VlJson *)value, user_data);
     }
 }
@@ -342,4 +343,34 @@ VlJson *
 vl_json_builder_finish(VlJsonBuilder *builder)
 {
     return (VlJson *)json_builder_get_root(builder->builder);
+}
+
+typedef struct {
+    VlJsonBuilder *builder;
+    const char *skip;
+} CopyExcept;
+
+static void
+copy_except(const char *name, VlJson *value, gpointer user_data)
+{
+    CopyExcept *copy = user_data;
+
+    if (!g_str_equal(name, copy->skip)) {
+        vl_json_builder_member(copy->builder, name);
+        vl_json_builder_add_node(copy->builder, value);
+    }
+}
+
+VlJson *
+vl_json_object_with_string(const VlJson *object, const char *name, const char *value)
+{
+    g_autoptr(VlJsonBuilder) builder = vl_json_builder_new();
+    CopyExcept copy = {builder, name};
+
+    vl_json_builder_begin_object(builder);
+    vl_json_object_foreach(object, copy_except, &copy);
+    vl_json_builder_member(builder, name);
+    vl_json_builder_add_string(builder, value);
+    vl_json_builder_end_object(builder);
+    return vl_json_builder_finish(builder);
 }

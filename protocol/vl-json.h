@@ -54,11 +54,16 @@ const char *vl_json_get_string(const VlJson *node);
 VlJson *vl_json_object_get(const VlJson *node, const char *name);
 guint vl_json_object_size(const VlJson *node);
 typedef void (*VlJsonMemberFunc)(const char *name, VlJson *value, gpointer user_data);
+/* Calls func for each member, in the object's order (as parsed or built). */
 void vl_json_object_foreach(const VlJson *node, VlJsonMemberFunc func, gpointer user_data);
 
 /* Arrays: the length, and an element, borrowed, or NULL when out of range. */
 guint vl_json_array_length(const VlJson *node);
 VlJson *vl_json_array_get(const VlJson *node, guint index);
+
+/* A new object: a copy of object's members, with name set to the string value (replacing the
+ * member if object has one, last otherwise). Owned by the caller. */
+VlJson *vl_json_object_with_string(const VlJson *object, const char *name, const char *value);
 
 /* Compact text without a newline; the caller frees it. */
 char *vl_json_to_string(const VlJson *node, gsize *ret_len);
