@@ -25,6 +25,7 @@ typedef struct {
     char *libvirt_uri;
     char *local_socket;
     char *state_dir;
+    char *listen;
     gboolean foreground;
     gboolean check_config;
     gboolean fingerprint;
@@ -39,6 +40,7 @@ options_clear(Options *o)
     g_clear_pointer(&o->libvirt_uri, g_free);
     g_clear_pointer(&o->local_socket, g_free);
     g_clear_pointer(&o->state_dir, g_free);
+    g_clear_pointer(&o->listen, g_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Options, options_clear)
 
@@ -62,6 +64,10 @@ parse_options(int *argc, char ***argv, Options *o, GError **error)
          "Root-only control socket (default " VL_BRIDGE_DEFAULT_SOCKET ")", "PATH"},
         {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->state_dir,
          "Folder for vmlinkd's state (default " VL_BRIDGE_DEFAULT_STATE_DIR ")", "DIR"},
+        {"listen", 0, 0, G_OPTION_ARG_STRING, &o->listen,
+         "TLS control plane: ADDRESS:PORT, [IPV6]:PORT, :PORT or none "
+         "(default " VL_BRIDGE_DEFAULT_LISTEN ")",
+         "ADDR:PORT"},
         {"foreground", 'f', 0, G_OPTION_ARG_NONE, &o->foreground,
          "Stay in the foreground (systemd runs it so); otherwise detach", NULL},
         {"fingerprint", 0, 0, G_OPTION_ARG_NONE, &o->fingerprint,
@@ -111,6 +117,19 @@ load_config(const Options *o, VlBridgeConfig *config, GError **error)
     if (o->state_dir) {
         g_free(config->state_dir);
         config->state_dir = g_strdup(o->state_dir);
+    }
+    if (o->listen) {
+        g_autofree char *address = NULL;
+        g_autoptr(GError) local_error = NULL;
+        guint16 port;
+
+        if (!vl_bridge_listen_parse(o->listen, &address, &port, &local_error) && local_error) {
+            g_set_error(error, VL_BRIDGE_CONFIG_ERROR, VL_BRIDGE_CONFIG_ERROR_INVALID,
+                        "--listen: %s", local_error->message);
+            return FALSE;
+        }
+        g_free(config->listen);
+        config->listen = g_strdup(o->listen);
     }
     return TRUE;
 }

@@ -2,12 +2,13 @@
 #include "vl-bridge-config.h"
 
 #include <stddef.h>
+#include <string.h>
 
 /* clang-format off */
 G_DEFINE_QUARK(vl-bridge-config-error-quark, vl_bridge_config_error)
 /* clang-format on */
 
-typedef enum { KEY_STRING, KEY_UINT, KEY_BOOL, KEY_ACCEL } KeyType;
+typedef enum { KEY_STRING, KEY_UINT, KEY_BOOL, KEY_ACCEL, KEY_LISTEN } KeyType;
 
 typedef struct {
     const char *group;
@@ -36,6 +37,16 @@ static const Key keys[] = {
     {"control", "max-request-size", KEY_UINT, 4096, 64 * MIB, AT(max_request)},
     {"control", "max-output-buffer", KEY_UINT, MIB, 1024 * MIB, AT(max_output)},
     {"control", "max-requests-in-flight", KEY_UINT, 1, 4096, AT(max_inflight)},
+    {"control", "listen", KEY_LISTEN, 0, 0, AT(listen)},
+    {"control", "max-connections", KEY_UINT, 1, 65536, AT(max_connections)},
+    {"control", "handshake-timeout", KEY_UINT, 1, 600, AT(handshake_timeout_s)},
+    {"control", "login-backoff-max", KEY_UINT, 1, 86400, AT(login_backoff_max_s)},
+    {"control", "audit-log", KEY_STRING, 0, 0, AT(audit_log)},
+    {"push", "queue-size", KEY_UINT, 1, 1000000, AT(push_queue)},
+    {"push", "batch-size", KEY_UINT, 1, 10000, AT(push_batch)},
+    {"push", "stats-interval", KEY_UINT, 0, 86400, AT(stats_interval_s)},
+    {"push", "retry-max-delay", KEY_UINT, 1, 3600, AT(push_retry_max_s)},
+    {"push", "timeout", KEY_UINT, 1, 600, AT(push_timeout_s)},
 };
 
 VlBridgeConfig *
@@ -58,6 +69,16 @@ vl_bridge_config_new(void)
     c->max_request = MIB;
     c->max_output = 64 * MIB;
     c->max_inflight = 64;
+    c->listen = g_strdup(VL_BRIDGE_DEFAULT_LISTEN);
+    c->max_connections = 256;
+    c->handshake_timeout_s = 10;
+    c->login_backoff_max_s = 300;
+    c->audit_log = g_strdup(VL_BRIDGE_DEFAULT_AUDIT_LOG);
+    c->push_queue = 10000;
+    c->push_batch = 500;
+    c->stats_interval_s = 60;
+    c->push_retry_max_s = 60;
+    c->push_timeout_s = 30;
     return c;
 }
 
@@ -71,6 +92,8 @@ vl_bridge_config_free(VlBridgeConfig *c)
     g_free(c->local_socket);
     g_free(c->state_dir);
     g_free(c->default_accel);
+    g_free(c->listen);
+    g_free(c->audit_log);
     g_free(c);
 }
 
@@ -105,6 +128,20 @@ set_value(VlBridgeConfig *c, const Key *k, const char *text, const char *name, G
     guint64 number;
 
     switch (k->type) {
+    case KEY_LISTEN: {
+        g_autofree char *address = NULL;
+        g_autoptr(GError) local_error = NULL;
+        guint16 port;
+
+        if (!vl_bridge_listen_parse(text, &address, &port, &local_error) && local_error) {
+            g_set_error(error, VL_BRIDGE_CONFIG_ERROR, VL_BRIDGE_CONFIG_ERROR_INVALID,
+                        "%s: [%s] %s: %s", name, k->group, k->key, local_error->message);
+            return FALSE;
+        }
+        g_free(*(char **)base);
+        *(char **)base = g_strdup(text);
+        return TRUE;
+    }
     case KEY_ACCEL:
         if (!g_str_equal(text, "kvm") && !g_str_equal(text, "tcg")) {
             g_set_error(error, VL_BRIDGE_CONFIG_ERROR, VL_BRIDGE_CONFIG_ERROR_INVALID,
@@ -164,8 +201,8 @@ vl_bridge_config_load_data(VlBridgeConfig *c, const char *data, gsize len, const
 
         if (find_key(*g, NULL) == NULL) {
             g_set_error(error, VL_BRIDGE_CONFIG_ERROR, VL_BRIDGE_CONFIG_ERROR_UNKNOWN,
-                        "%s: unknown group [%s] (known: [bridge], [channels], [control])", name,
-                        *g);
+                        "%s: unknown group [%s] (known: [bridge], [channels], [control], [push])",
+                        name, *g);
             return FALSE;
         }
         for (char **k = names; k && *k; k++) {
@@ -201,4 +238,50 @@ vl_bridge_config_load(VlBridgeConfig *c, const char *path, GError **error)
         return FALSE;
     }
     return vl_bridge_config_load_data(c, data, len, path, error);
+}
+
+gboolean
+vl_bridge_listen_parse(const char *text, char **ret_address, guint16 *ret_port, GError **error)
+{
+    const char *colon = strrchr(text, ':');
+    g_autofree char *address = NULL;
+    guint64 port;
+
+    *ret_address = NULL;
+    *ret_port = 0;
+    if (g_str_equal(text, "none")) {
+        return FALSE;
+    }
+    if (colon == NULL || !g_ascii_string_to_unsigned(colon + 1, 10, 0, G_MAXUINT16, &port, NULL)) {
+        g_set_error(error, VL_BRIDGE_CONFIG_ERROR, VL_BRIDGE_CONFIG_ERROR_INVALID,
+                    "\"%s\" is not ADDRESS:PORT, [IPV6-ADDRESS]:PORT, :PORT (every address) or "
+                    "none (no TLS listener); the port is 0 to 65535",
+                    text);
+        return FALSE;
+    }
+    address = g_strndup(text, (gsize)(colon - text));
+    if (address[0] == '[') {
+        gsize len = strlen(address);
+
+        if (len < 3 || address[len - 1] != ']') {
+            g_set_error(error, VL_BRIDGE_CONFIG_ERROR, VL_BRIDGE_CONFIG_ERROR_INVALID,
+                        "\"%s\": an IPv6 address is written in brackets, [::1]:8899", text);
+            return FALSE;
+        }
+        memmove(address, address + 1, len - 2);
+        address[len - 2] = '\0';
+    } else if (strchr(address, ':')) {
+        g_set_error(error, VL_BRIDGE_CONFIG_ERROR, VL_BRIDGE_CONFIG_ERROR_INVALID,
+                    "\"%s\": write an IPv6 address in brackets, [::1]:8899", text);
+        return FALSE;
+    }
+    if (!g_hostname_is_ip_address(address) && *address) {
+        g_set_error(error, VL_BRIDGE_CONFIG_ERROR, VL_BRIDGE_CONFIG_ERROR_INVALID,
+                    "\"%s\": \"%s\" is not an IP address (host names are not resolved here)", text,
+                    address);
+        return FALSE;
+    }
+    *ret_address = *address ? g_steal_pointer(&address) : NULL;
+    *ret_port = (guint16)port;
+    return TRUE;
 }

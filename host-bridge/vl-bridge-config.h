@@ -13,6 +13,8 @@ G_BEGIN_DECLS
 #define VL_BRIDGE_CONFIG_FILE SYSCONFDIR "/vmlink/bridge.conf"
 #define VL_BRIDGE_DEFAULT_SOCKET "/run/vmlink/vmlinkd.sock"
 #define VL_BRIDGE_DEFAULT_STATE_DIR "/var/lib/vmlink"
+#define VL_BRIDGE_DEFAULT_LISTEN ":8899"
+#define VL_BRIDGE_DEFAULT_AUDIT_LOG "/var/log/vmlink/audit.log"
 
 #define VL_BRIDGE_CONFIG_ERROR (vl_bridge_config_error_quark())
 GQuark vl_bridge_config_error_quark(void);
@@ -42,7 +44,23 @@ typedef struct {
     guint64 max_request;      /* max-request-size, bytes */
     guint64 max_output;       /* max-output-buffer: a client that lets this much pile up is cut */
     guint64 max_inflight;     /* max-requests-in-flight per connection */
+    char *listen;             /* listen: the TLS listener, "ADDR:PORT", ":PORT" or "none" */
+    guint64 max_connections;  /* max-connections: TLS connections at once */
+    guint64 handshake_timeout_s; /* handshake-timeout: seconds to finish the TLS handshake */
+    guint64 login_backoff_max_s; /* login-backoff-max: longest wait after failed passwords */
+    char *audit_log;             /* audit-log: the audit file ("none": journal only) */
+    /* [push] */
+    guint64 push_queue;       /* queue-size: events kept for the manager while it is away */
+    guint64 push_batch;       /* batch-size: events per POST */
+    guint64 stats_interval_s; /* stats-interval: seconds between statistics POSTs (0: none) */
+    guint64 push_retry_max_s; /* retry-max-delay: longest wait between retries */
+    guint64 push_timeout_s;   /* timeout: seconds a POST may take */
 } VlBridgeConfig;
+
+/* Splits a listen value ("ADDR:PORT", "[V6ADDR]:PORT", ":PORT": every address) into the address
+ * (NULL for every address) and port (0: any free one). "none" gives FALSE without error. */
+gboolean vl_bridge_listen_parse(const char *text, char **ret_address, guint16 *ret_port,
+                                GError **error);
 
 VlBridgeConfig *vl_bridge_config_new(void);
 void vl_bridge_config_free(VlBridgeConfig *config);

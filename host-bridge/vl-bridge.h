@@ -20,6 +20,11 @@ G_BEGIN_DECLS
 
 typedef struct _VlBridge VlBridge;
 typedef struct _VlDomains VlDomains;
+typedef struct _VlRpcServer VlRpcServer;
+typedef struct _VlOwnership VlOwnership;
+typedef struct _VlAudit VlAudit;
+typedef struct _VlPush VlPush;
+typedef struct _VlTlsIdentity VlTlsIdentity;
 
 typedef struct {
     VlBridge *bridge;
@@ -41,6 +46,12 @@ struct _VlBridge {
     GThreadPool *workers; /* libvirt calls of the control plane */
     char *fingerprint;    /* of the bridge's TLS certificate; NULL in tests without one */
     gboolean password_set;
+    /* The manager's control plane (issue 6); each NULL when not in use (unit tests). */
+    VlTlsIdentity *identity; /* the bridge's key and certificate (owned by main) */
+    VlRpcServer *tls_server; /* the TLS listener */
+    VlOwnership *ownership;  /* who owns the bridge; password hash */
+    VlAudit *audit;          /* the audit log */
+    VlPush *push;            /* events and statistics to the owner's URLs */
 };
 
 VlBridge *vl_bridge_new(VlBridgeConfig *config, GError **error);

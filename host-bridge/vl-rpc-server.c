@@ -189,6 +189,35 @@ vl_call_peer(const VlCall *call)
     return call->conn->peer;
 }
 
+/* Only the local socket exists until the TLS listener lands (the accessors keep their meaning). */
+gboolean
+vl_call_is_local(const VlCall *call)
+{
+    (void)call;
+    return TRUE;
+}
+
+const char *
+vl_call_peer_address(const VlCall *call)
+{
+    (void)call;
+    return NULL;
+}
+
+X509 *
+vl_call_peer_cert(const VlCall *call)
+{
+    (void)call;
+    return NULL;
+}
+
+const char *
+vl_call_peer_fingerprint(const VlCall *call)
+{
+    (void)call;
+    return NULL;
+}
+
 static void
 call_free(VlCall *call)
 {

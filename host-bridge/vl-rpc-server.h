@@ -9,13 +9,15 @@
  * per connection; a client that lets more than the output cap pile up is cut off, and a
  * connection with too many calls in flight is not read until some finish.
  *
- * Here the listener is a local UNIX socket that only root may use (peer credentials are
- * checked on accept); the TLS listener of the next issue feeds the same calls to the same
- * handler.
+ * Two kinds of listener feed the same calls to the same handler: a local UNIX socket that only
+ * root may use (peer credentials are checked on accept), and the manager's TLS listener (the
+ * policy of vl-tls-context.h), whose connections carry the client's address and certificate for
+ * the handler to check against the owner's pin.
  */
 #pragma once
 
 #include <glib.h>
+#include <openssl/ssl.h>
 
 #include "vl-catalogue.h"
 #include "vl-events.h"
@@ -30,15 +32,35 @@ typedef struct _VlCall VlCall;
 typedef void (*VlRpcHandler)(VlCall *call, gpointer user_data);
 
 typedef struct {
-    gsize max_request;  /* bytes per request frame */
-    gsize max_output;   /* bytes queued for a client before it is cut off */
-    guint max_inflight; /* calls in flight per connection before reading pauses */
+    gsize max_request;         /* bytes per request frame */
+    gsize max_output;          /* bytes queued for a client before it is cut off */
+    guint max_inflight;        /* calls in flight per connection before reading pauses */
+    guint max_connections;     /* TLS: connections at once; more are closed at accept */
+    guint handshake_timeout_s; /* TLS: a handshake not done by then is cut off */
 } VlRpcLimits;
 
 /* Listens on a UNIX socket at path (mode 0600, its folder created 0755). A stale socket left
  * by a dead vmlinkd is replaced; one that answers (another vmlinkd) is an error. */
 VlRpcServer *vl_rpc_server_new_unix(const char *path, const VlRpcLimits *limits,
                                     VlRpcHandler handler, gpointer user_data, GError **error);
+/*
+ * Listens for TLS on address (NULL: every address, IPv6 and IPv4) and port (0: any free one),
+ * handshaking with ctx (a reference is taken). Plain TCP, SSLv3 to TLS 1.1 and clients that do
+ * not finish the handshake in time are dropped without a call. Calls carry the client's address
+ * and certificate (vl_call_peer_cert).
+ */
+VlRpcServer *vl_rpc_server_new_tls(const char *address, guint16 port, SSL_CTX *ctx,
+                                   const VlRpcLimits *limits, VlRpcHandler handler,
+                                   gpointer user_data, GError **error);
+/* New TLS connections handshake with ctx from now on (the bridge's certificate was renewed or
+ * rotated); established ones keep theirs. */
+void vl_rpc_server_set_tls_context(VlRpcServer *server, SSL_CTX *ctx);
+/* What the server listens on, for logs: the socket path, or "ADDRESS:PORT" with the real port. */
+const char *vl_rpc_server_address(const VlRpcServer *server);
+guint16 vl_rpc_server_port(const VlRpcServer *server); /* TLS; 0 for a UNIX socket */
+/* Stops the event notifications of every connection (ownership changed hands). */
+void vl_rpc_server_unsubscribe_all(VlRpcServer *server);
+
 /* Closes the listener and every connection (their calls still in flight answer into the void). */
 void vl_rpc_server_free(VlRpcServer *server);
 guint vl_rpc_server_connections(const VlRpcServer *server);
@@ -48,7 +70,16 @@ const char *vl_call_method(const VlCall *call);
 const VlEntry *vl_call_entry(const VlCall *call);
 const VlJson *vl_call_params(const VlCall *call); /* an object, never NULL */
 VlRpcConn *vl_call_conn(const VlCall *call);      /* NULL once the connection has gone */
-const char *vl_call_peer(const VlCall *call);     /* "uid 0 pid 1234", for logs */
+const char *vl_call_peer(const VlCall *call);     /* "uid 0 pid 1234" or "192.0.2.7:51234" */
+/* Whether the call came on the root-only local socket: the host's administrator. */
+gboolean vl_call_is_local(const VlCall *call);
+/* TLS: the client's IP address without the port ("192.0.2.7", "2001:db8::7"), for throttling and
+ * the audit log; NULL on the local socket. */
+const char *vl_call_peer_address(const VlCall *call);
+/* TLS: the certificate the client presented (borrowed, valid while the call lives), or NULL;
+ * and its SHA-256 fingerprint, or NULL. */
+X509 *vl_call_peer_cert(const VlCall *call);
+const char *vl_call_peer_fingerprint(const VlCall *call);
 
 /* Answers (result borrowed; NULL for {}) and frees the call. A notification gets no answer. */
 void vl_call_return(VlCall *call, const VlJson *result);
@@ -57,5 +88,9 @@ void vl_call_fail(VlCall *call, const GError *error);
 
 /* Sends this connection every event of the given kinds (NULL: all) from now on. */
 void vl_rpc_conn_subscribe(VlRpcConn *conn, VlEvents *events, const char *const *kinds);
+/* Sends the kept events after seq of those kinds now (see vl_events_replay: FALSE on a gap),
+ * before any later event. */
+gboolean vl_rpc_conn_replay(VlRpcConn *conn, VlEvents *events, const char *const *kinds,
+                            guint64 seq);
 
 G_END_DECLS

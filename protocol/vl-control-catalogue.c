@@ -24,12 +24,27 @@ static const char *const nic_models[] = {"virtio", "e1000", "e1000e", "rtl8139",
 static const char *const device_kinds[] = {"disk", "nic", NULL};
 static const char *const shutdown_ways[] = {"auto", "acpi", "agent", NULL};
 static const char *const shutdown_modes[] = {"poweroff", "reboot", NULL};
-static const char *const event_kinds[] = {"vm.lifecycle", "agent.state", "guest.report",
-                                          "guest.event", NULL};
+static const char *const event_kinds[] = {
+    "vm.lifecycle",     "agent.state", "guest.report", "guest.event", "host.ownership",
+    "host.certificate", NULL};
+static const char *const ownership_states[] = {"unowned", "owned", "damaged", NULL};
 
 static const VlField version_item[] = {ITEM_INT(1, 65535, "A protocol version")};
 static const VlField section_item[] = {ITEM_ENUM(vl_report_sections, "A report section")};
 static const VlField event_kind_item[] = {ITEM_ENUM(event_kinds, "An event kind")};
+
+static const VlField push_state_fields[] = {
+    F_STRING("event_url", OPT, 0, VL_URL_MAX_LEN, "Where events go"),
+    F_STRING("stats_url", OPT, 0, VL_URL_MAX_LEN, "Where statistics go"),
+    F_INT("queued", REQ, 0, I64_MAX, "Events waiting to be sent"),
+    F_INT("sent", REQ, 0, I64_MAX, "Events delivered"),
+    F_INT("dropped", REQ, 0, I64_MAX, "Events dropped because the queue was full"),
+    F_INT("stats_sent", REQ, 0, I64_MAX, "Statistics posts delivered"),
+    F_INT("failures", REQ, 0, I64_MAX, "Failed posts (each retried with backoff)"),
+    F_STRING("last_error", OPT, 0, VL_TEXT_MAX_LEN, "Why the last post failed"),
+    F_INT("last_success", OPT, 0, I64_MAX, "When a post last succeeded, Unix time"),
+    F_END,
+};
 
 #define F_VM F_STRING("vm", REQ, 1, VM_MAX_LEN, "The VM: its name or UUID")
 
@@ -60,6 +75,57 @@ static const VlField host_info_result[] = {
     F_BOOL("password_set", OPT,
            "Whether an agent password is set (without one, no manager can "
            "take ownership)"),
+    F_ENUM("ownership", OPT, ownership_states,
+           "unowned; owned (by owner); damaged (the state file cannot be trusted: nobody owns "
+           "the bridge until the administrator repairs it, see vmlinkd(8))"),
+    F_STRING("owner", OPT, 1, VL_MANAGER_ID_MAX_LEN, "The owning manager's id"),
+    F_INT("owned_since", OPT, 0, I64_MAX, "When it took ownership, Unix time"),
+    F_BOOL("caller_is_owner", OPT, "Whether this connection is the owner's (or the host's root)"),
+    F_OBJECT("push", OPT, push_state_fields, "Pushing to the owner's URLs (owner only)"),
+    F_END,
+};
+
+/* Ownership ---------------------------------------------------------------------------------- */
+
+static const VlField take_ownership_params[] = {
+    F_STRING("password", REQ, 1, VL_PASSWORD_MAX_LEN, "The agent password (never logged)"),
+    F_STRING("manager_id", REQ, 1, VL_MANAGER_ID_MAX_LEN,
+             "Who the manager is: letters, digits, '.', '-', '_', '@'"),
+    F_STRING("manager_certificate", REQ, 1, VL_CERT_MAX_LEN,
+             "The manager's certificate (PEM): the one this connection presents, pinned from now "
+             "on"),
+    F_STRING("event_url", OPT, 0, VL_URL_MAX_LEN,
+             "https:// URL the bridge POSTs event batches to; empty or absent: no push"),
+    F_STRING("stats_url", OPT, 0, VL_URL_MAX_LEN,
+             "https:// URL the bridge POSTs statistics to; empty or absent: no push"),
+    F_END,
+};
+
+static const VlField ownership_result[] = {
+    F_STRING("owner", REQ, 1, VL_MANAGER_ID_MAX_LEN, "The owning manager's id"),
+    F_STRING("certificate", REQ, 1, VL_CERT_MAX_LEN, "The bridge's certificate (PEM), to pin"),
+    F_STRING("fingerprint", REQ, 95, 95, "Its SHA-256 fingerprint"),
+    F_INT("not_after", REQ, 0, I64_MAX, "When it expires, Unix time"),
+    F_END,
+};
+
+static const VlField release_result[] = {
+    F_STRING("released_by", REQ, 1, VL_MANAGER_ID_MAX_LEN, "The manager that owned the bridge"),
+    F_END,
+};
+
+static const VlField change_password_params[] = {
+    F_STRING("password", REQ, 1, VL_PASSWORD_MAX_LEN, "The current agent password"),
+    F_STRING("new_password", REQ, 8, VL_PASSWORD_MAX_LEN, "The new one (at least 8 bytes)"),
+    F_END,
+};
+
+static const VlField rotate_params[] = {
+    F_STRING("manager_certificate", OPT, 1, VL_CERT_MAX_LEN,
+             "The manager's new certificate (PEM) to pin instead of the current one"),
+    F_BOOL("bridge", OPT,
+           "Give the bridge a new key and certificate; new connections use it, this one ends "
+           "after the answer"),
     F_END,
 };
 
@@ -333,11 +399,16 @@ static const VlField guest_reply_result[] = {
 
 static const VlField subscribe_params[] = {
     F_ARRAY("events", OPT, 0, 8, event_kind_item, "Kinds to receive; absent: all"),
+    F_INT("since", OPT, 0, I64_MAX,
+          "First send the kept events after this sequence number (see events.since)"),
     F_END,
 };
 
 static const VlField subscribe_result[] = {
     F_INT("seq", REQ, 0, I64_MAX, "Sequence number of the last event sent before this call"),
+    F_BOOL("gap", OPT,
+           "With since: events after it had already left the bridge's ring, so some are missing "
+           "(resynchronise with guest.info and vm.list)"),
     F_END,
 };
 
@@ -353,11 +424,49 @@ static const VlField event_params[] = {
     F_END,
 };
 
+static const VlField event_item[] = {ITEM_OBJECT(event_params, "An event, as notified")};
+
+static const VlField since_params[] = {
+    F_INT("seq", REQ, 0, I64_MAX, "The last sequence number the caller has"),
+    F_ARRAY("events", OPT, 0, 8, event_kind_item, "Kinds to return; absent: all"),
+    F_END,
+};
+
+static const VlField since_result[] = {
+    F_ARRAY("events", REQ, 0, 1000000, event_item, "The kept events after seq, oldest first"),
+    F_INT("seq", REQ, 0, I64_MAX, "The last sequence number emitted"),
+    F_BOOL("gap", REQ, "Events after seq have already left the ring: some are missing"),
+    F_END,
+};
+
+/* Push (the bridge POSTs these to the owner's URLs, as JSON-RPC notifications) ---------------- */
+
+static const VlField push_events_params[] = {
+    F_STRING("host", REQ, 1, 253, "The bridge's host name"),
+    F_STRING("fingerprint", REQ, 95, 95, "The bridge's certificate fingerprint"),
+    F_ARRAY("events", REQ, 1, 10000, event_item, "Events in sequence order"),
+    F_INT("dropped", REQ, 0, I64_MAX,
+          "Events dropped so far because the push queue was full (the manager should fill the "
+          "gap with events.since or resynchronise)"),
+    F_END,
+};
+
+static const VlField push_stats_params[] = {
+    F_STRING("host", REQ, 1, 253, "The bridge's host name"),
+    F_STRING("fingerprint", REQ, 95, 95, "The bridge's certificate fingerprint"),
+    F_INT("time", REQ, 0, I64_MAX, "When collected, Unix time in milliseconds"),
+    F_ARRAY("vms", REQ, 0, 100000, vm_stats_item, "vm.stats of every running VM"),
+    F_END,
+};
+
 /* The table ---------------------------------------------------------------------------------- */
 
 #define REQUEST(method, params)                                                                    \
     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" method "\",\"params\":" params "}"
 #define VM_REQUEST(method) REQUEST(method, "{\"vm\":\"web1\"}")
+#define EXAMPLE_FINGERPRINT                                                                        \
+    "3A:5F:0C:91:7E:22:B4:D8:61:0F:AA:93:4C:E2:17:58:C9:30:6D:BE:11:72:8A:F4:05:E9:3B:C6:20:7D:"   \
+    "94:1A"
 
 /* clang-format off */
 #define VM_METHOD(n, what)                                                                         \
@@ -373,6 +482,48 @@ static const VlEntry control_entries[] = {
         .fields = vl_no_fields,
         .result = host_info_result,
         .example = REQUEST("host.info", "{}"),
+    },
+    {
+        .name = "host.take_ownership",
+        .senders = VL_SENDER_CLIENT,
+        .summary = "Makes the calling manager the bridge's owner: proves the agent password, pins "
+                   "the certificate this TLS connection presents, and answers with the bridge's "
+                   "certificate to pin. Allowed when unowned, or to the owner's manager_id again "
+                   "(recovery after its certificate expired). Failures are audited and throttled "
+                   "per source address.",
+        .fields = take_ownership_params,
+        .result = ownership_result,
+        .example = REQUEST("host.take_ownership",
+                           "{\"password\":\"s3cret\",\"manager_id\":\"engine1\","
+                           "\"manager_certificate\":\"-----BEGIN CERTIFICATE-----\\n...\","
+                           "\"event_url\":\"https://engine1:7002/events\"}"),
+    },
+    {
+        .name = "host.release_ownership",
+        .senders = VL_SENDER_CLIENT,
+        .summary = "The owner gives the bridge up (the host's root may too): its certificate is "
+                   "unpinned and pushing stops. The password stays.",
+        .fields = vl_no_fields,
+        .result = release_result,
+        .example = REQUEST("host.release_ownership", "{}"),
+    },
+    {
+        .name = "host.change_password",
+        .senders = VL_SENDER_CLIENT,
+        .summary = "The owner changes the agent password.",
+        .fields = change_password_params,
+        .result = NULL,
+        .example = REQUEST("host.change_password",
+                           "{\"password\":\"s3cret\",\"new_password\":\"n3w-s3cret\"}"),
+    },
+    {
+        .name = "host.rotate_certificate",
+        .senders = VL_SENDER_CLIENT,
+        .summary = "The owner replaces its pinned certificate, the bridge's, or both, before they "
+                   "expire. Answers with the bridge's (new) certificate.",
+        .fields = rotate_params,
+        .result = ownership_result,
+        .example = REQUEST("host.rotate_certificate", "{\"bridge\":true}"),
     },
     {
         .name = "vm.list",
@@ -506,6 +657,15 @@ static const VlEntry control_entries[] = {
         .example = REQUEST("events.subscribe", "{\"events\":[\"vm.lifecycle\",\"agent.state\"]}"),
     },
     {
+        .name = "events.since",
+        .senders = VL_SENDER_CLIENT,
+        .summary = "The events after a sequence number, from the bridge's ring of recent events: "
+                   "how a reconnecting manager fills its gap.",
+        .fields = since_params,
+        .result = since_result,
+        .example = REQUEST("events.since", "{\"seq\":40}"),
+    },
+    {
         .name = "event",
         .senders = VL_SENDER_SERVER,
         .summary = "A notification to subscribed connections: something happened to a VM or "
@@ -515,6 +675,29 @@ static const VlEntry control_entries[] = {
                    "\"time\":1763769700123,\"event\":\"agent.state\",\"vm\":\"web1\","
                    "\"uuid\":\"0f5c3d8e-2b7a-4c1e-9d6f-0a2b4c6d8e0f\","
                    "\"data\":{\"state\":\"responsive\"}}}",
+    },
+    {
+        .name = "push.events",
+        .senders = VL_SENDER_SERVER,
+        .summary = "POSTed to the owner's event_url: a batch of events, in order.",
+        .fields = push_events_params,
+        .example = "{\"jsonrpc\":\"2.0\",\"method\":\"push.events\",\"params\":{\"host\":"
+                   "\"kvm1\",\"fingerprint\":\"" EXAMPLE_FINGERPRINT "\",\"dropped\":0,"
+                   "\"events\":[{\"seq\":42,\"time\":1763769700123,\"event\":"
+                   "\"vm.lifecycle\",\"vm\":\"web1\",\"uuid\":"
+                   "\"0f5c3d8e-2b7a-4c1e-9d6f-0a2b4c6d8e0f\",\"data\":{\"state\":\"running\","
+                   "\"reason\":\"booted\"}}]}}",
+    },
+    {
+        .name = "push.stats",
+        .senders = VL_SENDER_SERVER,
+        .summary = "POSTed to the owner's stats_url every interval: every running VM's vm.stats.",
+        .fields = push_stats_params,
+        .example = "{\"jsonrpc\":\"2.0\",\"method\":\"push.stats\",\"params\":{\"host\":"
+                   "\"kvm1\",\"fingerprint\":\"" EXAMPLE_FINGERPRINT "\",\"time\":"
+                   "1763769700123,\"vms\":[{\"name\":\"web1\",\"uuid\":"
+                   "\"0f5c3d8e-2b7a-4c1e-9d6f-0a2b4c6d8e0f\",\"state\":\"running\","
+                   "\"cpu_time_ns\":81234000000,\"vcpus\":1}]}}",
     },
     {.name = NULL},
 };

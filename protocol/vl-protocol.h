@@ -31,6 +31,12 @@ G_BEGIN_DECLS
 /* TCP port of the control plane. */
 #define VL_CONTROL_PORT 8899
 
+/* Bounds of the control plane's ownership members, in bytes. */
+#define VL_PASSWORD_MAX_LEN 1024
+#define VL_MANAGER_ID_MAX_LEN 128
+#define VL_CERT_MAX_LEN 16384 /* one PEM certificate: RSA-8192 with room to spare */
+#define VL_URL_MAX_LEN 2048
+
 /*
  * Version negotiation: the highest version both sides speak. The peer's versions come from the
  * "versions" array of its hello (already validated). Fails with

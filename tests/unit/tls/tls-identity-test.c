@@ -15,12 +15,8 @@
 #include <openssl/x509v3.h>
 
 #include "vl-check.h"
+#include "vl-openssl.h"
 #include "vl-tls-identity.h"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(X509, X509_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(SSL_CTX, SSL_CTX_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(SSL, SSL_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(BIO, BIO_free_all)
 
 #define DAY (24 * 60 * 60)
 

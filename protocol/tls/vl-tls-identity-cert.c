@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The certificates of a TLS identity: made, parsed, described; and the checks on certificates
  * sent by peers.

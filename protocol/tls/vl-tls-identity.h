@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A TLS identity: a private key and a self-signed certificate kept in one folder as key.pem and
  * cert.pem. vmlinkd's is in its state folder; vmlinkctl's manager identity will be under

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What the two halves of the TLS identity share: errors that carry OpenSSL's reasons, and
  * certificates (made, parsed, described) in vl-tls-identity-cert.c; the files and the identity
@@ -12,15 +12,10 @@
 #include <openssl/bn.h>
 #include <openssl/x509.h>
 
+#include "vl-openssl.h"
 #include "vl-tls-identity.h"
 
 G_BEGIN_DECLS
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(BIO, BIO_free_all)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(BIGNUM, BN_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(EVP_PKEY, EVP_PKEY_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(X509, X509_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(X509_NAME, X509_NAME_free)
 
 #define VL_TLS_SECONDS_PER_DAY (24 * 60 * 60)
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Replacing a file so that a crash leaves either the old content or the new, never a part:
  * the state file and the TLS identity's key and certificate are written this way.
