@@ -52,6 +52,8 @@ struct _VlCall {
     VlJson *id; /* NULL for a notification */
     VlJson *message;
     const VlEntry *entry;
+    VlCallDone done;
+    gpointer done_data;
 };
 
 static void conn_close(VlRpcConn *conn, const char *why);
@@ -234,8 +236,18 @@ call_free(VlCall *call)
 }
 
 void
+vl_call_on_done(VlCall *call, VlCallDone func, gpointer user_data)
+{
+    call->done = func;
+    call->done_data = user_data;
+}
+
+void
 vl_call_return(VlCall *call, const VlJson *result)
 {
+    if (call->done) {
+        call->done(call, NULL, call->done_data);
+    }
     if (call->id) {
         g_autoptr(VlJson) response = vl_rpc_new_result(call->id, result);
 
@@ -247,6 +259,9 @@ vl_call_return(VlCall *call, const VlJson *result)
 void
 vl_call_fail(VlCall *call, const GError *error)
 {
+    if (call->done) {
+        call->done(call, error, call->done_data);
+    }
     if (call->id) {
         conn_send_error(call->conn, call->id, vl_rpc_code_for_error(error), error->message);
     }
@@ -386,6 +401,20 @@ vl_rpc_conn_subscribe(VlRpcConn *conn, VlEvents *events, const char *const *kind
     conn->kinds = kinds ? g_strdupv((char **)kinds) : NULL;
     conn->events = events;
     conn->subscription = vl_events_subscribe(events, on_event, conn);
+}
+
+gboolean
+vl_rpc_conn_replay(VlRpcConn *conn, VlEvents *events, const char *const *kinds, guint64 seq)
+{
+    g_auto(GStrv) saved = g_steal_pointer(&conn->kinds);
+    gboolean complete;
+
+    /* on_event filters by conn->kinds: lend it these for the replay. */
+    conn->kinds = kinds ? g_strdupv((char **)kinds) : NULL;
+    complete = vl_events_replay(events, seq, on_event, conn);
+    g_strfreev(conn->kinds);
+    conn->kinds = g_steal_pointer(&saved);
+    return complete;
 }
 
 static void

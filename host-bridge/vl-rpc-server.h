@@ -81,6 +81,11 @@ const char *vl_call_peer_address(const VlCall *call);
 X509 *vl_call_peer_cert(const VlCall *call);
 const char *vl_call_peer_fingerprint(const VlCall *call);
 
+/* Calls func once the call is answered, just before it is freed, with the error it failed with
+ * (NULL when it succeeded): for the audit log, which records results. One hook per call. */
+typedef void (*VlCallDone)(VlCall *call, const GError *error, gpointer user_data);
+void vl_call_on_done(VlCall *call, VlCallDone func, gpointer user_data);
+
 /* Answers (result borrowed; NULL for {}) and frees the call. A notification gets no answer. */
 void vl_call_return(VlCall *call, const VlJson *result);
 /* Answers with error's VL_CALL_ERROR code (others: failed) and message, and frees the call. */
