@@ -62,6 +62,7 @@ bench_vmlinkd_start(BridgeBench *ctx, BenchNodeFunc write_node, gpointer user_da
     g_autofree char *state = NULL;
     g_autofree char *log = NULL;
     g_autofree char *uri = NULL;
+    g_autofree char *text = NULL;
     g_autofree char *limit = g_strdup_printf("--nofile=%u", nofile);
     const char *argv[16];
     guint n = 0;
@@ -78,8 +79,9 @@ bench_vmlinkd_start(BridgeBench *ctx, BenchNodeFunc write_node, gpointer user_da
                     g_strerror(errno));
         return NULL;
     }
-    if (!g_file_set_contents(config, ctx->vmlinkd_config ? ctx->vmlinkd_config : config_text, -1,
-                             error) ||
+    text = g_strdup_printf("%s\n[control]\naudit-log = %s/audit.log\n",
+                           ctx->vmlinkd_config ? ctx->vmlinkd_config : config_text, v->folder);
+    if (!g_file_set_contents(config, text, -1, error) ||
         (write_node && !write_node(v->node, user_data, error))) {
         return NULL;
     }
@@ -97,6 +99,8 @@ bench_vmlinkd_start(BridgeBench *ctx, BenchNodeFunc write_node, gpointer user_da
     argv[n++] = state;
     argv[n++] = "--local-socket";
     argv[n++] = v->control;
+    argv[n++] = "--listen";
+    argv[n++] = "none";
     argv[n++] = NULL;
     v->started = g_get_monotonic_time();
     v->peer = bench_peer_spawn("vmlinkd", argv, log, error);

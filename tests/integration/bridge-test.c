@@ -103,9 +103,9 @@ start_bridge(void)
     g_autofree char *uri = g_strconcat("test://", node, NULL);
     g_autofree char *state = work_file("state");
     g_autofree char *config = work_file("bridge.conf");
-    const char *argv[] = {binary, "--foreground", "--config", config,           "--libvirt-uri",
-                          uri,    "--state-dir",  state,      "--local-socket", control_path,
-                          NULL};
+    const char *argv[] = {binary,     "--foreground", "--config", config,           "--libvirt-uri",
+                          uri,        "--state-dir",  state,      "--local-socket", control_path,
+                          "--listen", "none",         NULL};
 
     ck_assert_msg(binary != NULL, "VL_BRIDGE names vmlinkd");
     bridge = spawn(argv);
@@ -130,10 +130,15 @@ setup(void)
     agent_config = work_file("agent.conf");
     ck_assert(g_file_set_contents(agent_config, "[agent]\nheartbeat-interval = 1\n", -1, NULL));
     bridge_config = work_file("bridge.conf");
-    ck_assert(g_file_set_contents(bridge_config,
-                                  "[channels]\nheartbeat-interval = 1\nmax-frame-size = 65536\n"
-                                  "reconnect-max-delay = 1\ncommand-timeout = 10\n",
-                                  -1, NULL));
+    {
+        g_autofree char *audit = work_file("audit.log");
+        g_autofree char *text = g_strdup_printf(
+            "[channels]\nheartbeat-interval = 1\nmax-frame-size = 65536\n"
+            "reconnect-max-delay = 1\ncommand-timeout = 10\n[control]\naudit-log = %s\n",
+            audit);
+
+        ck_assert(g_file_set_contents(bridge_config, text, -1, NULL));
+    }
     channel = g_strconcat("unix-listen:", agent_path, NULL);
     argv[4] = agent_config;
     argv[6] = channel;
@@ -635,9 +640,11 @@ START_TEST(test_out_of_descriptors)
     g_autofree char *state = work_file("state");
     g_autofree char *log = work_file("vmlinkd.log");
     g_autofree char *text = NULL;
-    const char *argv[] = {"prlimit", "--nofile=48:48", binary, "--foreground",   "--libvirt-uri",
-                          uri,       "--state-dir",    state,  "--local-socket", control_path,
-                          NULL};
+    g_autofree char *config = work_file("bridge.conf");
+    const char *argv[] = {
+        "prlimit",  "--nofile=48:48", binary,     "--foreground",   "--libvirt-uri",
+        uri,        "--state-dir",    state,      "--local-socket", control_path,
+        "--config", config,           "--listen", "none",           NULL};
     g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     g_autoptr(GError) error = NULL;
     g_autoptr(VlClient) c = NULL;

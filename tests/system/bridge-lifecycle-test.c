@@ -52,12 +52,28 @@ setup(void)
     control_path = g_build_filename(work_dir, "vmlinkd.sock", NULL);
     state = g_build_filename(work_dir, "state", NULL);
     config = g_build_filename(work_dir, "bridge.conf", NULL);
-    ck_assert(g_file_set_contents(
-        config, "[bridge]\ndefault-accel = tcg\n[control]\nqmp-passthrough = true\n", -1, NULL));
     {
-        const char *argv[] = {g_getenv("VL_BRIDGE"), "--foreground",   "--config",    config,
-                              "--libvirt-uri",       "qemu:///system", "--state-dir", state,
-                              "--local-socket",      control_path,     NULL};
+        g_autofree char *audit = g_build_filename(work_dir, "audit.log", NULL);
+        g_autofree char *text = g_strdup_printf(
+            "[bridge]\ndefault-accel = tcg\n[control]\nqmp-passthrough = true\naudit-log = %s\n",
+            audit);
+
+        ck_assert(g_file_set_contents(config, text, -1, NULL));
+    }
+    {
+        const char *argv[] = {g_getenv("VL_BRIDGE"),
+                              "--foreground",
+                              "--config",
+                              config,
+                              "--libvirt-uri",
+                              "qemu:///system",
+                              "--state-dir",
+                              state,
+                              "--local-socket",
+                              control_path,
+                              "--listen",
+                              "none",
+                              NULL};
 
         ck_assert_msg(argv[0] != NULL, "VL_BRIDGE names vmlinkd");
         bridge = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_NONE, &error);

@@ -33,12 +33,28 @@ start_bridge(void)
     g_autoptr(GError) error = NULL;
     g_autofree char *state = g_build_filename(work_dir, "state", NULL);
     g_autofree char *config = g_build_filename(work_dir, "bridge.conf", NULL);
-    const char *argv[] = {g_getenv("VL_BRIDGE"), "--foreground",   "--config",    config,
-                          "--libvirt-uri",       "qemu:///system", "--state-dir", state,
-                          "--local-socket",      control_path,     NULL};
+    const char *argv[] = {g_getenv("VL_BRIDGE"),
+                          "--foreground",
+                          "--config",
+                          config,
+                          "--libvirt-uri",
+                          "qemu:///system",
+                          "--state-dir",
+                          state,
+                          "--local-socket",
+                          control_path,
+                          "--listen",
+                          "none",
+                          NULL};
 
     ck_assert_msg(argv[0] != NULL, "VL_BRIDGE names vmlinkd");
-    ck_assert(g_file_set_contents(config, "[channels]\nreconnect-max-delay = 2\n", -1, NULL));
+    {
+        g_autofree char *audit = g_build_filename(work_dir, "audit.log", NULL);
+        g_autofree char *text = g_strdup_printf(
+            "[channels]\nreconnect-max-delay = 2\n[control]\naudit-log = %s\n", audit);
+
+        ck_assert(g_file_set_contents(config, text, -1, NULL));
+    }
     bridge = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_NONE, &error);
     ck_assert_msg(bridge != NULL, "%s", error ? error->message : "");
 }
