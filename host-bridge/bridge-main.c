@@ -15,9 +15,12 @@
 #include <glib-unix.h>
 
 #include "vl-bridge-state.h"
+#include "vl-bridge-tls.h"
 #include "vl-bridge.h"
 #include "vl-dispatch.h"
 #include "vl-domains.h"
+#include "vl-ownership.h"
+#include "vl-push.h"
 #include "vl-rpc-server.h"
 
 typedef struct {
@@ -255,7 +258,15 @@ main(int argc, char **argv)
         return 1;
     }
     bridge->fingerprint = g_strdup(vl_tls_identity_fingerprint(identity));
+    bridge->identity = identity; /* stays main's: freed after the bridge */
     bridge->password_set = password_set;
+    if (vl_ownership_owner(bridge->ownership)) {
+        g_message("ownership: owned by manager %s (certificate %s); audit log %s",
+                  vl_ownership_owner(bridge->ownership)->manager_id,
+                  vl_ownership_owner(bridge->ownership)->fingerprint, config->audit_log);
+    } else if (vl_ownership_state(bridge->ownership) == VL_OWNERSHIP_UNOWNED) {
+        g_message("ownership: no owner yet; audit log %s", config->audit_log);
+    }
     limits = (VlRpcLimits){
         .max_request = config->max_request,
         .max_output = config->max_output,
@@ -264,6 +275,12 @@ main(int argc, char **argv)
     server = vl_rpc_server_new_unix(config->local_socket, &limits, vl_dispatch, bridge, &error);
     if (server == NULL) {
         fprintf(stderr, "vmlinkd: %s\n", error->message);
+        vl_bridge_free(bridge);
+        return 1;
+    }
+    if (!vl_bridge_tls_start(bridge, &error)) {
+        fprintf(stderr, "vmlinkd: %s\n", error->message);
+        vl_rpc_server_free(server);
         vl_bridge_free(bridge);
         return 1;
     }
@@ -280,12 +297,22 @@ main(int argc, char **argv)
     g_unix_signal_add(SIGTERM, quit, loop);
     g_unix_signal_add(SIGINT, quit, loop);
 
+    /* Events and statistics to the owner: its stored URLs now, each change of owner later. */
+    bridge->push = vl_push_new(bridge);
+    if (vl_ownership_owner(bridge->ownership)) {
+        const VlOwner *owner = vl_ownership_owner(bridge->ownership);
+
+        vl_push_set_target(bridge->push, owner->event_url, owner->stats_url, owner->certificate);
+    }
     bridge->domains = vl_domains_new(bridge, config->libvirt_uri);
     g_message("vmlinkd %s: control socket %s, libvirt %s", VL_VERSION, config->local_socket,
               config->libvirt_uri);
     vl_domains_start(bridge->domains);
     g_main_loop_run(loop);
 
+    g_clear_pointer(&bridge->push, vl_push_free);
+
+    vl_bridge_tls_stop(bridge);
     vl_rpc_server_free(server);
     g_hash_table_remove_all(bridge->by_name);
     g_hash_table_remove_all(bridge->vms);

@@ -3,7 +3,9 @@
 
 #include <string.h>
 
+#include "vl-audit.h"
 #include "vl-catalogue.h"
+#include "vl-ownership.h"
 
 #define EVENT_RING 4096
 
@@ -23,11 +25,18 @@ vl_bridge_new(VlBridgeConfig *config, GError **error)
     VlBridge *b = g_new0(VlBridge, 1);
 
     b->config = config;
-    b->epoll = vl_epoll_new(NULL, error);
-    if (b->epoll == NULL) {
+    b->audit = vl_audit_new(config->audit_log, error);
+    if (b->audit == NULL) {
         g_free(b);
         return NULL;
     }
+    b->epoll = vl_epoll_new(NULL, error);
+    if (b->epoll == NULL) {
+        vl_audit_free(b->audit);
+        g_free(b);
+        return NULL;
+    }
+    b->ownership = vl_ownership_new(config->state_dir, (guint)config->login_backoff_max_s);
     b->events = vl_events_new(EVENT_RING);
     b->vms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vm_free);
     b->by_name = g_hash_table_new(g_str_hash, g_str_equal);
@@ -40,6 +49,9 @@ vl_bridge_free(VlBridge *b)
     if (b == NULL) {
         return;
     }
+    /* Ownership first: password checks still queued are answered, and audited. */
+    vl_ownership_free(b->ownership);
+    vl_audit_free(b->audit);
     g_hash_table_unref(b->by_name);
     g_hash_table_unref(b->vms);
     g_free(b->fingerprint);

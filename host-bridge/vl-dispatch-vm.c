@@ -165,7 +165,7 @@ vl_dispatch_vm_list(VlBridge *bridge, VlCall *call)
 void
 vl_dispatch_vm_define(VlBridge *bridge, VlCall *call)
 {
-    vl_dispatch_audit(call);
+    vl_dispatch_audit(bridge, call);
     run_libvirt(bridge, call, do_define, bridge, NULL);
 }
 
@@ -191,7 +191,7 @@ action_of(const char *method)
 void
 vl_dispatch_vm_act(VlBridge *bridge, VlCall *call)
 {
-    vl_dispatch_audit(call);
+    vl_dispatch_audit(bridge, call);
     run_libvirt(bridge, call, do_act, GINT_TO_POINTER(action_of(vl_call_method(call))), NULL);
 }
 
@@ -200,7 +200,7 @@ vl_dispatch_vm_start(VlBridge *bridge, VlCall *call)
 {
     gboolean paused = vl_json_get_bool(vl_json_object_get(vl_call_params(call), "paused"));
 
-    vl_dispatch_audit(call);
+    vl_dispatch_audit(bridge, call);
     run_libvirt(bridge, call, do_act, GINT_TO_POINTER(paused ? VL_VM_START_PAUSED : VL_VM_START),
                 NULL);
 }
@@ -214,14 +214,14 @@ vl_dispatch_vm_stats(VlBridge *bridge, VlCall *call)
 void
 vl_dispatch_vm_attach(VlBridge *bridge, VlCall *call)
 {
-    vl_dispatch_audit(call);
+    vl_dispatch_audit(bridge, call);
     run_libvirt(bridge, call, do_attach, NULL, NULL);
 }
 
 void
 vl_dispatch_vm_detach(VlBridge *bridge, VlCall *call)
 {
-    vl_dispatch_audit(call);
+    vl_dispatch_audit(bridge, call);
     run_libvirt(bridge, call, do_detach, NULL, NULL);
 }
 
@@ -235,7 +235,7 @@ vl_dispatch_vm_qmp(VlBridge *bridge, VlCall *call)
             VL_BRIDGE_CONFIG_FILE);
         return;
     }
-    vl_dispatch_audit(call);
+    vl_dispatch_audit(bridge, call);
     run_libvirt(bridge, call, do_qmp, NULL, NULL);
 }
 
@@ -246,7 +246,7 @@ vl_dispatch_vm_shutdown(VlBridge *bridge, VlCall *call)
     VlVm *vm = vl_bridge_find_vm(bridge, vl_dispatch_param(call, "vm"));
     gboolean agent_ok = vm && vm->link && vl_guest_link_state(vm->link) == VL_AGENT_RESPONSIVE;
 
-    vl_dispatch_audit(call);
+    vl_dispatch_audit(bridge, call);
     if (via == NULL || g_str_equal(via, "auto")) {
         via = agent_ok ? "agent" : "acpi";
     }

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "vl-dispatch-private.h"
 
+#include <stdio.h>
+
 #include "vl-domains.h"
 #include "vl-jsonrpc.h"
+#include "vl-ownership.h"
 #include "vl-protocol.h"
+#include "vl-push.h"
+#include "vl-tls-context.h"
 
 typedef void (*Method)(VlBridge *bridge, VlCall *call);
 
@@ -25,13 +30,72 @@ vl_dispatch_fail(VlCall *call, VlRpcCode code, const char *format, ...)
     vl_call_fail(call, error);
 }
 
-void
-vl_dispatch_audit(VlCall *call)
+const char *
+vl_dispatch_caller_manager(VlBridge *bridge, VlCall *call)
 {
-    const char *vm = vl_dispatch_param(call, "vm");
+    const VlOwner *owner = bridge->ownership ? vl_ownership_owner(bridge->ownership) : NULL;
 
-    g_message("control: %s%s%s by %s", vl_call_method(call), vm ? " " : "", vm ? vm : "",
-              vl_call_peer(call));
+    /* Over TLS only the owner's calls get past the access rule (host.take_ownership names its
+     * own manager). */
+    return vl_call_is_local(call) || owner == NULL ? NULL : owner->manager_id;
+}
+
+void
+vl_dispatch_who(VlCall *call, const char *manager, VlAuditWho *who)
+{
+    gboolean local = vl_call_is_local(call);
+    gint64 uid = -1;
+
+    if (local && sscanf(vl_call_peer(call), "uid %" G_GINT64_FORMAT, &uid) != 1) {
+        uid = -1;
+    }
+    *who = (VlAuditWho){
+        .manager = manager,
+        .address = local                        ? NULL
+                   : vl_call_peer_address(call) ? vl_call_peer_address(call)
+                                                : vl_call_peer(call),
+        .uid = uid,
+        .fingerprint = vl_call_peer_fingerprint(call),
+    };
+}
+
+typedef struct {
+    VlBridge *bridge;
+    char *manager;
+} AuditHook;
+
+static void
+audit_done(VlCall *call, const GError *error, gpointer user_data)
+{
+    AuditHook *hook = user_data;
+    VlAuditWho who;
+
+    vl_dispatch_who(call, hook->manager, &who);
+    /* A throttled password attempt is a refusal: a client hammering must not flood the log. */
+    if (g_error_matches(error, VL_CALL_ERROR, VL_RPC_RATE_LIMITED)) {
+        vl_audit_refusal(hook->bridge->audit, &who, vl_call_method(call), error);
+    } else {
+        vl_audit_record(hook->bridge->audit, &who, vl_call_method(call),
+                        vl_dispatch_param(call, "vm"), error);
+    }
+    g_free(hook->manager);
+    g_free(hook);
+}
+
+void
+vl_dispatch_audit_as(VlBridge *bridge, VlCall *call, const char *manager)
+{
+    AuditHook *hook = g_new0(AuditHook, 1);
+
+    hook->bridge = bridge;
+    hook->manager = g_strdup(manager);
+    vl_call_on_done(call, audit_done, hook);
+}
+
+void
+vl_dispatch_audit(VlBridge *bridge, VlCall *call)
+{
+    vl_dispatch_audit_as(bridge, call, vl_dispatch_caller_manager(bridge, call));
 }
 
 /* Guest methods: through the VM's agent ------------------------------------------------------ */
@@ -164,60 +228,11 @@ m_guest_command(VlBridge *bridge, VlCall *call)
         args = args_from(call, refresh_args);
         command = "refresh";
     }
-    vl_dispatch_audit(call);
+    vl_dispatch_audit(bridge, call);
     vl_dispatch_guest_command(bridge, call, vm, command, args, FALSE);
 }
 
 /* Answers from the bridge's own state -------------------------------------------------------- */
-
-static void
-m_host_info(VlBridge *bridge, VlCall *call)
-{
-    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
-    g_autoptr(VlJson) result = NULL;
-    virConnectPtr conn = vl_domains_connection(bridge->domains);
-    GHashTableIter iter;
-    gpointer value;
-    gint64 agents = 0;
-
-    g_hash_table_iter_init(&iter, bridge->vms);
-    while (g_hash_table_iter_next(&iter, NULL, &value)) {
-        VlVm *vm = value;
-
-        agents += vm->link && vl_guest_link_state(vm->link) != VL_AGENT_ABSENT;
-    }
-    vl_json_builder_begin_object(b);
-    vl_json_builder_member(b, "name");
-    vl_json_builder_add_string(b, "vmlinkd");
-    vl_json_builder_member(b, "version");
-    vl_json_builder_add_string(b, VL_VERSION);
-    vl_json_builder_member(b, "protocol_versions");
-    vl_json_builder_begin_array(b);
-    vl_json_builder_add_int(b, VL_CONTROL_PROTOCOL_VERSION);
-    vl_json_builder_end_array(b);
-    vl_json_builder_member(b, "hostname");
-    vl_json_builder_add_string(b, g_get_host_name());
-    vl_json_builder_member(b, "libvirt_uri");
-    vl_json_builder_add_string(b, vl_domains_uri(bridge->domains));
-    vl_json_builder_member(b, "libvirt_connected");
-    vl_json_builder_add_bool(b, conn != NULL);
-    vl_json_builder_member(b, "vms");
-    vl_json_builder_add_int(b, g_hash_table_size(bridge->vms));
-    vl_json_builder_member(b, "agents");
-    vl_json_builder_add_int(b, agents);
-    if (bridge->fingerprint) {
-        vl_json_builder_member(b, "fingerprint");
-        vl_json_builder_add_string(b, bridge->fingerprint);
-    }
-    vl_json_builder_member(b, "password_set");
-    vl_json_builder_add_bool(b, bridge->password_set);
-    vl_json_builder_end_object(b);
-    result = vl_json_builder_finish(b);
-    if (conn) {
-        virConnectClose(conn);
-    }
-    vl_call_return(call, result);
-}
 
 static void
 add_int_member(VlJsonBuilder *b, const char *name, gint64 value)
@@ -295,38 +310,17 @@ m_guest_info(VlBridge *bridge, VlCall *call)
     vl_call_return(call, result);
 }
 
-static void
-m_events_subscribe(VlBridge *bridge, VlCall *call)
-{
-    const VlJson *kinds = vl_json_object_get(vl_call_params(call), "events");
-    g_autoptr(GPtrArray) names = g_ptr_array_new();
-    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
-    g_autoptr(VlJson) result = NULL;
-    VlRpcConn *conn = vl_call_conn(call);
-
-    for (guint i = 0; i < vl_json_array_length(kinds); i++) {
-        g_ptr_array_add(names, (gpointer)vl_json_get_string(vl_json_array_get(kinds, i)));
-    }
-    g_ptr_array_add(names, NULL);
-    vl_json_builder_begin_object(b);
-    vl_json_builder_member(b, "seq");
-    vl_json_builder_add_int(b, (gint64)vl_events_last_seq(bridge->events));
-    vl_json_builder_end_object(b);
-    result = vl_json_builder_finish(b);
-    if (conn) {
-        vl_rpc_conn_subscribe(conn, bridge->events,
-                              kinds ? (const char *const *)names->pdata : NULL);
-    }
-    vl_call_return(call, result);
-}
-
 /* The table ---------------------------------------------------------------------------------- */
 
 static const struct {
     const char *name;
     Method method;
 } methods[] = {
-    {"host.info", m_host_info},
+    {"host.info", vl_dispatch_host_info},
+    {"host.take_ownership", vl_dispatch_host_take},
+    {"host.release_ownership", vl_dispatch_host_release},
+    {"host.change_password", vl_dispatch_host_change_password},
+    {"host.rotate_certificate", vl_dispatch_host_rotate},
     {"vm.list", vl_dispatch_vm_list},
     {"vm.define", vl_dispatch_vm_define},
     {"vm.start", vl_dispatch_vm_start},
@@ -346,17 +340,89 @@ static const struct {
     {"guest.lock", m_guest_command},
     {"guest.logoff", m_guest_command},
     {"guest.refresh", m_guest_command},
-    {"events.subscribe", m_events_subscribe},
+    {"events.subscribe", vl_dispatch_events_subscribe},
+    {"events.since", vl_dispatch_events_since},
 };
+
+static Method
+find_method(const char *name)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(methods); i++) {
+        if (g_str_equal(methods[i].name, name)) {
+            return methods[i].method;
+        }
+    }
+    return NULL;
+}
 
 gboolean
 vl_dispatch_serves(const char *name)
 {
-    for (guint i = 0; i < G_N_ELEMENTS(methods); i++) {
-        if (g_str_equal(methods[i].name, name)) {
+    return find_method(name) != NULL;
+}
+
+/* The access rule ----------------------------------------------------------------------------- */
+
+/* The owner's certificate, renewed with the same key, becomes the pin: the next renewal is
+ * compared with this one, and the push pins it too. */
+static void
+pin_renewal(VlBridge *bridge, VlCall *call)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *pem = vl_tls_x509_pem(vl_call_peer_cert(call));
+    g_autofree char *manager = g_strdup(vl_dispatch_caller_manager(bridge, call));
+    const VlOwner *owner;
+    VlAuditWho who;
+
+    if (pem == NULL || !vl_ownership_set_pin(bridge->ownership, pem, &error)) {
+        g_warning("ownership: cannot pin the renewed certificate of manager %s: %s", manager,
+                  error ? error->message : "unreadable certificate");
+    }
+    vl_dispatch_who(call, manager, &who);
+    vl_audit_record(bridge->audit, &who, "ownership.pin_renewed", NULL, error);
+    owner = vl_ownership_owner(bridge->ownership);
+    if (error == NULL && owner && bridge->push) {
+        vl_push_set_target(bridge->push, owner->event_url, owner->stats_url, owner->certificate);
+    }
+}
+
+/* Whether the call may run; when not, it is answered (and audited) here. */
+static gboolean
+allowed(VlBridge *bridge, VlCall *call)
+{
+    const char *name = vl_call_method(call);
+    g_autoptr(GError) error = NULL;
+    gboolean renewed = FALSE;
+    VlAuditWho who;
+
+    if (vl_call_is_local(call)) {
+        /* Root on the host is the administrator and may do everything, but is no manager. */
+        if (!g_str_equal(name, "host.take_ownership")) {
             return TRUE;
         }
+        vl_dispatch_fail(call, VL_RPC_UNAUTHORIZED,
+                         "host.take_ownership needs a manager's TLS client certificate: call it "
+                         "over TLS (vmlinkctl --connect tls://%s host take-ownership). Root here "
+                         "may release ownership or set the password (vmlinkd --set-password)",
+                         g_get_host_name());
+        return FALSE;
     }
+    if (bridge->ownership == NULL) {
+        if (g_str_equal(name, "host.info")) {
+            return TRUE;
+        }
+        g_set_error_literal(&error, VL_CALL_ERROR, VL_RPC_UNAUTHORIZED,
+                            "this vmlinkd has no ownership state: only host.info is served");
+    } else if (vl_ownership_allows(bridge->ownership, name, vl_call_peer_cert(call), &renewed,
+                                   &error)) {
+        if (renewed) {
+            pin_renewal(bridge, call);
+        }
+        return TRUE;
+    }
+    vl_dispatch_who(call, NULL, &who);
+    vl_audit_refusal(bridge->audit, &who, name, error);
+    vl_call_fail(call, error);
     return FALSE;
 }
 
@@ -365,12 +431,17 @@ vl_dispatch(VlCall *call, gpointer user_data)
 {
     VlBridge *bridge = user_data;
     const char *name = vl_call_method(call);
+    Method method = find_method(name);
 
-    for (guint i = 0; i < G_N_ELEMENTS(methods); i++) {
-        if (g_str_equal(methods[i].name, name)) {
-            methods[i].method(bridge, call);
-            return;
-        }
+    if (method == NULL) {
+        vl_dispatch_fail(call, VL_RPC_METHOD_NOT_FOUND, "%s is not served by this vmlinkd", name);
+        return;
     }
-    vl_dispatch_fail(call, VL_RPC_METHOD_NOT_FOUND, "%s is not served by this vmlinkd", name);
+    /* The state file may have been changed by the administrator since the last call. */
+    if (bridge->ownership) {
+        vl_ownership_refresh(bridge->ownership);
+    }
+    if (allowed(bridge, call)) {
+        method(bridge, call);
+    }
 }

@@ -18,6 +18,16 @@ struct _VlEvents {
     guint next_id;
 };
 
+/* The ring owns each slot's params; VlEvent shows them const to subscribers. */
+static void
+clear_params(VlEvent *slot)
+{
+    if (slot->params) {
+        vl_json_unref((VlJson *)slot->params);
+        slot->params = NULL;
+    }
+}
+
 VlEvents *
 vl_events_new(guint ring_size)
 {
@@ -38,27 +48,29 @@ vl_events_free(VlEvents *e)
     }
     for (guint i = 0; i < e->ring_size; i++) {
         g_clear_pointer(&e->ring[i].frame, g_bytes_unref);
+        clear_params(&e->ring[i]);
     }
     g_free(e->ring);
     g_array_unref(e->subscribers);
     g_free(e);
 }
 
-static GBytes *
-encode(guint64 seq, const char *kind, const char *vm, const char *uuid, const VlJson *data)
+/* Encodes the event into slot: its params and its frame. */
+static void
+encode(VlEvent *slot, const char *vm, const char *uuid, const VlJson *data)
 {
     g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
-    g_autoptr(VlJson) params = NULL;
+    VlJson *params;
     g_autoptr(VlJson) message = NULL;
     GString *frame;
 
     vl_json_builder_begin_object(b);
     vl_json_builder_member(b, "seq");
-    vl_json_builder_add_int(b, (gint64)seq);
+    vl_json_builder_add_int(b, (gint64)slot->seq);
     vl_json_builder_member(b, "time");
     vl_json_builder_add_int(b, g_get_real_time() / 1000);
     vl_json_builder_member(b, "event");
-    vl_json_builder_add_string(b, kind);
+    vl_json_builder_add_string(b, slot->kind);
     if (vm) {
         vl_json_builder_member(b, "vm");
         vl_json_builder_add_string(b, vm);
@@ -78,7 +90,8 @@ encode(guint64 seq, const char *kind, const char *vm, const char *uuid, const Vl
     params = vl_json_builder_finish(b);
     message = vl_rpc_new_request("event", params, NULL);
     frame = vl_frame_encode(message);
-    return g_string_free_to_bytes(frame);
+    slot->frame = g_string_free_to_bytes(frame);
+    slot->params = params;
 }
 
 static const char *
@@ -95,9 +108,10 @@ vl_events_emit(VlEvents *e, const char *kind, const char *vm, const char *uuid, 
     e->seq++;
     slot = &e->ring[e->seq % e->ring_size];
     g_clear_pointer(&slot->frame, g_bytes_unref);
+    clear_params(slot);
     slot->seq = e->seq;
     slot->kind = intern_kind(kind);
-    slot->frame = encode(e->seq, kind, vm, uuid, data);
+    encode(slot, vm, uuid, data);
     /* A subscriber may unsubscribe from its callback: walk a copy. */
     if (e->subscribers->len > 0) {
         g_autoptr(GArray) subs = g_array_copy(e->subscribers);

@@ -16,8 +16,12 @@ typedef struct _VlEvents VlEvents;
 
 typedef struct {
     guint64 seq;
-    const char *kind; /* "vm.lifecycle", "agent.state", "guest.report", "guest.event" */
+    const char *kind; /* "vm.lifecycle", "agent.state", "guest.report", "guest.event",
+                         "host.ownership", "host.certificate" */
     GBytes *frame;    /* the notification, newline included */
+    /* The notification's params ({seq, time, event, vm, uuid, data}), for those who resend
+     * events in another envelope (push.events). Borrowed: vl_json_ref() it to keep it. */
+    const VlJson *params;
 } VlEvent;
 
 typedef void (*VlEventFunc)(const VlEvent *event, gpointer user_data);

@@ -100,4 +100,33 @@ void vl_password_wipe(char *buf, gsize len);
 /* Wipes secret[0..len) and frees it; NULL is accepted. */
 void vl_password_free(char *secret, gsize len);
 
+/*
+ * The bridge's hashing queue: the control plane's password checks (host.take_ownership,
+ * host.change_password) each run scrypt, ~0.3 s and 128 MiB. They run on a worker thread, off
+ * the event loop, and one at a time for the whole bridge, in order: a burst of attempts costs
+ * 128 MiB and one core, however many clients send them; the others wait in the queue.
+ */
+typedef struct _VlPasswordQueue VlPasswordQueue;
+
+/* A check is done: new_hash is the new password's hash when one was given (else NULL), error is
+ * NULL on success. A check still queued or running when the queue is freed is answered later
+ * with G_IO_ERROR_CANCELLED: the callback must then touch nothing the queue's owner held. */
+typedef void (*VlPasswordChecked)(const char *new_hash, const GError *error, gpointer user_data);
+
+VlPasswordQueue *vl_password_queue_new(void);
+void vl_password_queue_free(VlPasswordQueue *queue);
+/* The cost of the new hashes it makes (tests use cheap ones); the current cost by default. */
+void vl_password_queue_set_cost(VlPasswordQueue *queue, guint log2_n, guint r, guint p);
+
+/*
+ * Verifies password[0..len) against stored and, when it matches and new_password is not NULL,
+ * hashes new_password[0..new_len). Takes both buffers, which are wiped and freed once used.
+ * done is called on the main context of the calling thread, after the checks queued before.
+ */
+void vl_password_queue_check(VlPasswordQueue *queue, const char *stored, char *password, gsize len,
+                             char *new_password, gsize new_len, VlPasswordChecked done,
+                             gpointer user_data);
+/* Checks queued or running. */
+guint vl_password_queue_length(const VlPasswordQueue *queue);
+
 G_END_DECLS

@@ -35,8 +35,8 @@ typedef struct {
     gsize max_request;         /* bytes per request frame */
     gsize max_output;          /* bytes queued for a client before it is cut off */
     guint max_inflight;        /* calls in flight per connection before reading pauses */
-    guint max_connections;     /* TLS: connections at once; more are closed at accept */
-    guint handshake_timeout_s; /* TLS: a handshake not done by then is cut off */
+    guint max_connections;     /* TLS: connections at once; more are closed at accept (0: any) */
+    guint handshake_timeout_s; /* TLS: a handshake not done by then is cut off (0: never) */
 } VlRpcLimits;
 
 /* Listens on a UNIX socket at path (mode 0600, its folder created 0755). A stale socket left

@@ -354,3 +354,44 @@ vl_state_file_read(const char *path, GError **error)
     }
     return parse_content(text, len, path, error);
 }
+
+/* Editing ------------------------------------------------------------------------------------ */
+
+typedef struct {
+    VlJsonBuilder *builder;
+    const char *name;
+    const VlJson *value;
+    gboolean done;
+} WithMember;
+
+static void
+copy_member(const char *name, VlJson *value, gpointer user_data)
+{
+    WithMember *w = user_data;
+
+    if (g_str_equal(name, w->name)) {
+        if (w->value == NULL || w->done) {
+            return;
+        }
+        value = (VlJson *)w->value;
+        w->done = TRUE;
+    }
+    vl_json_builder_member(w->builder, name);
+    vl_json_builder_add_node(w->builder, value);
+}
+
+VlJson *
+vl_state_file_with_member(const VlJson *state, const char *name, const VlJson *value)
+{
+    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    WithMember w = {.builder = b, .name = name, .value = value};
+
+    vl_json_builder_begin_object(b);
+    vl_json_object_foreach(state, copy_member, &w);
+    if (value && !w.done) {
+        vl_json_builder_member(b, name);
+        vl_json_builder_add_node(b, value);
+    }
+    vl_json_builder_end_object(b);
+    return vl_json_builder_finish(b);
+}

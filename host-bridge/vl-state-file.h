@@ -57,4 +57,11 @@ gboolean vl_state_file_write(const char *path, const VlJson *state, GError **err
  */
 VlJson *vl_state_file_read(const char *path, GError **error);
 
+/*
+ * A copy of state (an object) with member name set to value (a copy; replacing the member where
+ * it stands, else last), or removed when value is NULL. Every other member is kept as it is:
+ * a newer vmlinkd's members survive an older one's write.
+ */
+VlJson *vl_state_file_with_member(const VlJson *state, const char *name, const VlJson *value);
+
 G_END_DECLS

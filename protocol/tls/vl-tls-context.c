@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "vl-tls-context.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -171,4 +173,33 @@ vl_tls_error_string(void)
         g_string_append(text, reason ? reason : "unknown error");
     }
     return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+void
+vl_tls_sigpipe_block(VlTlsSigpipeGuard *guard)
+{
+    sigset_t pipe_set;
+
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &guard->old);
+    guard->was_blocked = sigismember(&guard->old, SIGPIPE);
+}
+
+void
+vl_tls_sigpipe_restore(VlTlsSigpipeGuard *guard)
+{
+    sigset_t pending, pipe_set;
+    const struct timespec zero = {0, 0};
+
+    if (guard->was_blocked) {
+        return; /* the caller blocks it already, and takes what is pending itself */
+    }
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &guard->old, NULL);
 }

@@ -15,6 +15,8 @@
  */
 #pragma once
 
+#include <signal.h>
+
 #include <glib.h>
 #include <openssl/ssl.h>
 
@@ -60,5 +62,19 @@ char *vl_tls_describe(SSL *ssl);
 
 /* OpenSSL's queued errors as one line (the queue is emptied), for messages; "" when none. */
 char *vl_tls_error_string(void);
+
+/*
+ * OpenSSL writes to its socket with write(), which raises SIGPIPE when the peer has gone; a
+ * library must not kill its program for that, nor change its signal handlers. So SIGPIPE is
+ * blocked in this thread around each OpenSSL call that may write (handshakes, reads too: TLS
+ * answers alerts and key updates), and one it raised is taken before unblocking.
+ */
+typedef struct {
+    sigset_t old;
+    gboolean was_blocked;
+} VlTlsSigpipeGuard;
+
+void vl_tls_sigpipe_block(VlTlsSigpipeGuard *guard);
+void vl_tls_sigpipe_restore(VlTlsSigpipeGuard *guard);
 
 G_END_DECLS

@@ -174,7 +174,104 @@ write_key(const char *dir, const char *path, EVP_PKEY *key, GError **error)
     return write_atomic(dir, path, data, len, error);
 }
 
+/* Flushes dir, so that a rename in it survives a crash before the next step. */
+static gboolean
+sync_dir(const char *dir, GError **error)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0 || fsync(fd) < 0) {
+        int errsv = errno;
+
+        if (fd >= 0) {
+            close(fd);
+        }
+        vl_tls_set_error(error, VL_TLS_ERROR_WRITE, NULL, "cannot flush the folder %s: %s", dir,
+                         g_strerror(errsv));
+        return FALSE;
+    }
+    close(fd);
+    return TRUE;
+}
+
+static gboolean
+rename_durably(const char *dir, const char *from, const char *to, GError **error)
+{
+    if (g_rename(from, to) < 0) {
+        vl_tls_set_error(error, VL_TLS_ERROR_WRITE, NULL, "cannot rename %s to %s: %s", from, to,
+                         g_strerror(errno));
+        return FALSE;
+    }
+    return sync_dir(dir, error);
+}
+
+static gboolean
+remove_file(const char *path, GError **error)
+{
+    if (g_unlink(path) < 0 && errno != ENOENT) {
+        vl_tls_set_error(error, VL_TLS_ERROR_WRITE, NULL, "cannot remove %s: %s", path,
+                         g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The files of a rotation in progress (vl_tls_identity_rotate). */
+typedef struct {
+    char *key;
+    char *cert;
+} NewPaths;
+
+static void
+new_paths_clear(NewPaths *p)
+{
+    g_free(p->key);
+    g_free(p->cert);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(NewPaths, new_paths_clear)
+
+static void
+new_paths_init(NewPaths *p, const VlTlsIdentity *id)
+{
+    p->key = g_strconcat(id->key_path, VL_TLS_ROTATE_SUFFIX, NULL);
+    p->cert = g_strconcat(id->cert_path, VL_TLS_ROTATE_SUFFIX, NULL);
+}
+
+/*
+ * A rotation a crash interrupted: key.pem.new gone means key.pem is the new key, and only the
+ * certificate's rename is missing; otherwise nothing changed yet and the new files go.
+ */
+static gboolean
+recover_rotation(const VlTlsIdentity *id, GError **error)
+{
+    g_auto(NewPaths) p = {0};
+    gboolean key_new, cert_new, key_exists;
+
+    new_paths_init(&p, id);
+    if (!file_exists(p.key, &key_new, error) || !file_exists(p.cert, &cert_new, error) ||
+        !file_exists(id->key_path, &key_exists, error)) {
+        return FALSE;
+    }
+    if (cert_new && !key_new && key_exists) {
+        return rename_durably(id->dir, p.cert, id->cert_path, error);
+    }
+    return remove_file(p.key, error) && remove_file(p.cert, error);
+}
+
 /* The identity --------------------------------------------------------------------------------- */
+
+/* A new P-256 key. ECDSA P-256 rather than Ed25519: every TLS 1.2 client, libcurl build and
+ * OpenSSL or other TLS peer a manager may use speaks it, and its handshakes are fast. */
+static EVP_PKEY *
+new_key(GError **error)
+{
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+
+    if (!key) {
+        vl_tls_set_error(error, VL_TLS_ERROR_CRYPTO, NULL, "cannot generate a P-256 key");
+    }
+    return key;
+}
 
 /* A certificate with what the accessors give of it, all worked out before anything changes. */
 typedef struct {
@@ -257,7 +354,7 @@ vl_tls_identity_load_or_create(const char *dir, const char *common_name, guint v
                          g_strerror(errno));
         return NULL;
     }
-    if (!file_exists(id->key_path, &key_exists, error) ||
+    if (!recover_rotation(id, error) || !file_exists(id->key_path, &key_exists, error) ||
         !file_exists(id->cert_path, &cert_exists, error)) {
         return NULL;
     }
@@ -276,14 +373,8 @@ vl_tls_identity_load_or_create(const char *dir, const char *common_name, guint v
             return NULL;
         }
     } else {
-        /* ECDSA P-256 rather than Ed25519: every TLS 1.2 client, libcurl build and OpenSSL or
-         * other TLS peer a manager may use speaks it, and its handshakes are fast. */
-        id->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-        if (!id->key) {
-            vl_tls_set_error(error, VL_TLS_ERROR_CRYPTO, NULL, "cannot generate a P-256 key");
-            return NULL;
-        }
-        if (!write_key(dir, id->key_path, id->key, error)) {
+        id->key = new_key(error);
+        if (!id->key || !write_key(dir, id->key_path, id->key, error)) {
             return NULL;
         }
     }
@@ -346,6 +437,39 @@ vl_tls_identity_renew_if_needed(VlTlsIdentity *id, guint renew_before_days, guin
     if (ret_renewed) {
         *ret_renewed = TRUE;
     }
+    return TRUE;
+}
+
+gboolean
+vl_tls_identity_rotate(VlTlsIdentity *id, guint validity_days, GError **error)
+{
+    g_auto(NewPaths) p = {0};
+    g_auto(CertInfo) info = {0};
+    g_autoptr(EVP_PKEY) key = NULL;
+    X509 *cert;
+
+    g_return_val_if_fail(id != NULL, FALSE);
+    g_return_val_if_fail(validity_days > 0 && validity_days <= INT_MAX, FALSE);
+
+    new_paths_init(&p, id);
+    if (!(key = new_key(error)) ||
+        !(cert = vl_tls_make_cert(key, X509_get_subject_name(id->cert), validity_days, error)) ||
+        !cert_info_init(&info, cert, error)) {
+        return FALSE;
+    }
+    /* The key first: a cert.pem.new alone then always means the key is in place. */
+    if (!write_key(id->dir, p.key, key, error) ||
+        !write_atomic(id->dir, p.cert, info.pem, strlen(info.pem), error) ||
+        !rename_durably(id->dir, p.key, id->key_path, error)) {
+        g_unlink(p.key);
+        g_unlink(p.cert);
+        return FALSE;
+    }
+    /* The point of no return: the next load finishes what is left. */
+    (void)rename_durably(id->dir, p.cert, id->cert_path, NULL);
+    EVP_PKEY_free(id->key);
+    id->key = g_steal_pointer(&key);
+    identity_take_cert(id, &info);
     return TRUE;
 }
 

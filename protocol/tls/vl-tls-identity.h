@@ -35,6 +35,8 @@ typedef enum {
 
 #define VL_TLS_KEY_FILE "key.pem"
 #define VL_TLS_CERT_FILE "cert.pem"
+/* The new pair while vl_tls_identity_rotate() puts it in place. */
+#define VL_TLS_ROTATE_SUFFIX ".new"
 
 typedef struct _VlTlsIdentity VlTlsIdentity;
 
@@ -64,6 +66,22 @@ VlTlsIdentity *vl_tls_identity_load_or_create(const char *dir, const char *commo
 gboolean vl_tls_identity_renew_if_needed(VlTlsIdentity *id, guint renew_before_days,
                                          guint validity_days, gboolean *ret_renewed,
                                          GError **error);
+
+/*
+ * Replaces the key and the certificate with new ones (a new P-256 key; the same subject; valid
+ * for validity_days): the owner asked for it, or the key may have leaked. Peers must then pin
+ * the new certificate.
+ *
+ * A crash at any point leaves an identity that loads, the old or the new: the new pair is
+ * written as key.pem.new and cert.pem.new, then renamed over the old files, key first, the
+ * folder flushed after each step. vl_tls_identity_load_or_create() finishes a rotation whose
+ * key is in place (only cert.pem.new is left) and discards one that had not got that far. On
+ * error the identity is unchanged, in memory and on disk; past the key's rename (the point of
+ * no return) a failure to rename the certificate is left for the next load to finish, and TRUE
+ * is returned with the new pair in memory. Borrowed key and certificate pointers are invalid
+ * afterwards.
+ */
+gboolean vl_tls_identity_rotate(VlTlsIdentity *id, guint validity_days, GError **error);
 
 /* SHA-256 of the DER certificate as "AB:CD:...", as `openssl x509 -fingerprint -sha256`. */
 const char *vl_tls_identity_fingerprint(const VlTlsIdentity *id);

@@ -12,6 +12,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
+
 #include "vl-check.h"
 #include "vl-password.h"
 
@@ -438,6 +440,90 @@ START_TEST(test_wipe)
 }
 END_TEST
 
+/* The hashing queue -----------------------------------------------------------------------------
+ */
+
+typedef struct {
+    guint order;
+    char *new_hash;
+    GError *error;
+    gboolean done;
+} Checked;
+
+static guint checked_count;
+
+static void
+on_checked(const char *new_hash, const GError *error, gpointer user_data)
+{
+    Checked *c = user_data;
+
+    c->order = checked_count++;
+    c->new_hash = g_strdup(new_hash);
+    c->error = error ? g_error_copy(error) : NULL;
+    c->done = TRUE;
+}
+
+static char *
+secret(const char *text)
+{
+    return g_strdup(text);
+}
+
+START_TEST(test_queue)
+{
+    VlPasswordQueue *q = vl_password_queue_new();
+    g_autofree char *stored = cheap_hash("right");
+    Checked c[3] = {{0}};
+
+    vl_password_queue_set_cost(q, CHEAP_LN, 8, 1);
+    vl_password_queue_check(q, stored, secret("wrong"), 5, secret("new one"), 7, on_checked, &c[0]);
+    vl_password_queue_check(q, stored, secret("right"), 5, secret("new one"), 7, on_checked, &c[1]);
+    vl_password_queue_check(q, stored, secret("right"), 5, NULL, 0, on_checked, &c[2]);
+    /* One runs, the others wait: all three are counted until answered. */
+    ck_assert_uint_eq(vl_password_queue_length(q), 3);
+    while (!c[2].done) {
+        g_main_context_iteration(NULL, TRUE);
+    }
+    ck_assert_uint_eq(vl_password_queue_length(q), 0);
+    /* In order. */
+    ck_assert_uint_eq(c[0].order, 0);
+    ck_assert_uint_eq(c[1].order, 1);
+    ck_assert_uint_eq(c[2].order, 2);
+    ck_assert(g_error_matches(c[0].error, VL_PASSWORD_ERROR, VL_PASSWORD_ERROR_MISMATCH));
+    ck_assert_ptr_null(c[0].new_hash);
+    ck_assert_ptr_null(c[1].error);
+    ck_assert(vl_password_verify(c[1].new_hash, "new one", 7, NULL));
+    ck_assert_ptr_null(c[2].error);
+    ck_assert_ptr_null(c[2].new_hash);
+    vl_password_queue_free(q);
+    for (guint i = 0; i < 3; i++) {
+        g_free(c[i].new_hash);
+        g_clear_error(&c[i].error);
+    }
+}
+END_TEST
+
+START_TEST(test_queue_freed_with_checks_waiting)
+{
+    VlPasswordQueue *q = vl_password_queue_new();
+    g_autofree char *stored = cheap_hash("right");
+    Checked c[2] = {{0}};
+
+    vl_password_queue_check(q, stored, secret("right"), 5, NULL, 0, on_checked, &c[0]);
+    vl_password_queue_check(q, stored, secret("right"), 5, NULL, 0, on_checked, &c[1]);
+    vl_password_queue_free(q);
+    /* The waiting one is cancelled at once, the running one when its thread is done. */
+    ck_assert(c[1].done);
+    ck_assert(g_error_matches(c[1].error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+    while (!c[0].done) {
+        g_main_context_iteration(NULL, TRUE);
+    }
+    ck_assert(g_error_matches(c[0].error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+    g_clear_error(&c[0].error);
+    g_clear_error(&c[1].error);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -455,6 +541,8 @@ main(void)
         test_read_error,
         test_read_terminal,
         test_wipe,
+        test_queue,
+        test_queue_freed_with_checks_waiting,
         NULL,
     };
 

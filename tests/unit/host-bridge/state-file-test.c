@@ -694,6 +694,38 @@ START_TEST(test_missing)
 }
 END_TEST
 
+/* Editing ----------------------------------------------------------------------------------------
+ */
+
+static VlJson *
+parse_text(const char *text)
+{
+    VlJson *json = vl_json_parse(text, strlen(text), NULL);
+
+    ck_assert_ptr_nonnull(json);
+    return json;
+}
+
+START_TEST(test_with_member)
+{
+    g_autoptr(VlJson) state = parse_text("{\"a\":1,\"owner\":{\"x\":1},\"future\":[1,2]}");
+    g_autoptr(VlJson) value = parse_text("{\"owner\":{\"y\":2}}");
+    g_autoptr(VlJson) replaced =
+        vl_state_file_with_member(state, "owner", vl_json_object_get(value, "owner"));
+    g_autoptr(VlJson) removed = vl_state_file_with_member(state, "owner", NULL);
+    g_autoptr(VlJson) added =
+        vl_state_file_with_member(removed, "owner", vl_json_object_get(value, "owner"));
+    g_autofree char *replaced_text = vl_json_to_string(replaced, NULL);
+    g_autofree char *removed_text = vl_json_to_string(removed, NULL);
+    g_autofree char *added_text = vl_json_to_string(added, NULL);
+
+    /* Replaced where it stands; the members this vmlinkd does not know stay. */
+    ck_assert_str_eq(replaced_text, "{\"a\":1,\"owner\":{\"y\":2},\"future\":[1,2]}");
+    ck_assert_str_eq(removed_text, "{\"a\":1,\"future\":[1,2]}");
+    ck_assert_str_eq(added_text, "{\"a\":1,\"future\":[1,2],\"owner\":{\"y\":2}}");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -711,6 +743,7 @@ main(void)
         test_too_large,
         test_permissions,
         test_missing,
+        test_with_member,
         NULL,
     };
 

@@ -430,6 +430,147 @@ START_TEST(test_renew_expired)
 }
 END_TEST
 
+/* Rotating ------------------------------------------------------------------------------------- */
+
+START_TEST(test_rotate)
+{
+    g_auto(TmpDir) tmp = {0};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlTlsIdentity) id = NULL;
+    g_autoptr(VlTlsIdentity) reloaded = NULL;
+    g_autoptr(X509) original = NULL;
+    g_autoptr(EVP_PKEY) old_key = NULL;
+    g_autofree char *old_fp = NULL;
+    g_autofree char *key = NULL;
+    g_autofree char *cert_text = NULL;
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+    tmp_dir_init(&tmp);
+    id = make_identity(tmp.root, 30);
+    original = X509_dup(vl_tls_identity_cert(id));
+    old_key = vl_tls_identity_key(id);
+    EVP_PKEY_up_ref(old_key);
+    old_fp = g_strdup(vl_tls_identity_fingerprint(id));
+
+    ck_assert_msg(vl_tls_identity_rotate(id, 90, &error), "%s", error ? error->message : "");
+    /* A new key and certificate, same subject, the new validity. */
+    ck_assert_str_ne(vl_tls_identity_fingerprint(id), old_fp);
+    ck_assert_int_ne(EVP_PKEY_eq(vl_tls_identity_key(id), old_key), 1);
+    ck_assert_int_eq(X509_check_private_key(vl_tls_identity_cert(id), vl_tls_identity_key(id)), 1);
+    ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(vl_tls_identity_cert(id)),
+                                   X509_get_subject_name(original)),
+                     0);
+    ck_assert_int_le(ABS(vl_tls_identity_not_after(id) - (now + 90 * DAY)), 60);
+
+    /* On disk: the new pair, 0600, nothing else left over. */
+    key = path_in(tmp.root, "key.pem");
+    ck_assert_uint_eq(file_mode(key), 0600);
+    ck_assert_uint_eq(count_files(tmp.root), 2);
+    {
+        g_autofree char *cert = path_in(tmp.root, "cert.pem");
+
+        cert_text = read_file(cert);
+    }
+    ck_assert_str_eq(cert_text, vl_tls_identity_cert_pem(id));
+    reloaded = make_identity(tmp.root, 30);
+    ck_assert_str_eq(vl_tls_identity_fingerprint(reloaded), vl_tls_identity_fingerprint(id));
+    ck_assert_int_eq(EVP_PKEY_eq(vl_tls_identity_key(reloaded), vl_tls_identity_key(id)), 1);
+    ck_assert(!vl_tls_identity_created(reloaded));
+}
+END_TEST
+
+/* Copies from's file name to to's folder as name (key files keep mode 0600). */
+static void
+copy_file(const char *from_dir, const char *file, const char *to_dir, const char *name)
+{
+    g_autofree char *from = path_in(from_dir, file);
+    g_autofree char *to = path_in(to_dir, name);
+    g_autofree char *text = read_file(from);
+
+    write_file(to, text, 0600);
+}
+
+/* What a crash during a rotation leaves in old's folder: the new pair (from new_dir) part
+ * written, part renamed. */
+typedef enum {
+    CRASH_KEY_WRITTEN,  /* key.pem.new */
+    CRASH_PAIR_WRITTEN, /* key.pem.new, cert.pem.new */
+    CRASH_KEY_RENAMED,  /* key.pem new, cert.pem.new */
+} Crash;
+
+static void
+simulate_crash(const char *dir, const char *new_dir, Crash crash)
+{
+    if (crash == CRASH_KEY_RENAMED) {
+        copy_file(new_dir, "key.pem", dir, "key.pem");
+    } else {
+        copy_file(new_dir, "key.pem", dir, "key.pem.new");
+    }
+    if (crash != CRASH_KEY_WRITTEN) {
+        copy_file(new_dir, "cert.pem", dir, "cert.pem.new");
+    }
+}
+
+START_TEST(test_rotate_interrupted)
+{
+    static const struct {
+        Crash crash;
+        gboolean finished; /* the load finds the new identity, else the old */
+    } cases[] = {
+        {CRASH_KEY_WRITTEN, FALSE},
+        {CRASH_PAIR_WRITTEN, FALSE},
+        {CRASH_KEY_RENAMED, TRUE},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_auto(TmpDir) old_dir = {0};
+        g_auto(TmpDir) new_dir = {0};
+        g_autoptr(VlTlsIdentity) old_id = NULL;
+        g_autoptr(VlTlsIdentity) new_id = NULL;
+        g_autoptr(VlTlsIdentity) loaded = NULL;
+        g_autoptr(VlTlsIdentity) again = NULL;
+        const VlTlsIdentity *want;
+
+        tmp_dir_init(&old_dir);
+        tmp_dir_init(&new_dir);
+        old_id = make_identity(old_dir.root, 30);
+        new_id = make_identity(new_dir.root, 30);
+        simulate_crash(old_dir.root, new_dir.root, cases[i].crash);
+
+        /* Never an identity that does not load: the old one or the new one, whole. */
+        loaded = make_identity(old_dir.root, 30);
+        want = cases[i].finished ? new_id : old_id;
+        ck_assert_msg(
+            g_str_equal(vl_tls_identity_fingerprint(loaded), vl_tls_identity_fingerprint(want)),
+            "case %zu: not the %s identity", i, cases[i].finished ? "new" : "old");
+        ck_assert_int_eq(EVP_PKEY_eq(vl_tls_identity_key(loaded), vl_tls_identity_key(want)), 1);
+        ck_assert_uint_eq(count_files(old_dir.root), 2);
+        again = make_identity(old_dir.root, 30);
+        ck_assert_str_eq(vl_tls_identity_fingerprint(again), vl_tls_identity_fingerprint(want));
+    }
+}
+END_TEST
+
+START_TEST(test_rotate_then_renew)
+{
+    g_auto(TmpDir) tmp = {0};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlTlsIdentity) id = NULL;
+    g_autoptr(VlTlsIdentity) reloaded = NULL;
+    gboolean renewed = FALSE;
+
+    /* A rotated identity is a normal one: renewed in place when due, same (new) key. */
+    tmp_dir_init(&tmp);
+    id = make_identity(tmp.root, 30);
+    ck_assert(vl_tls_identity_rotate(id, 1, &error));
+    ck_assert(vl_tls_identity_renew_if_needed(id, 7, 30, &renewed, &error));
+    ck_assert(renewed);
+    reloaded = make_identity(tmp.root, 30);
+    ck_assert_str_eq(vl_tls_identity_fingerprint(reloaded), vl_tls_identity_fingerprint(id));
+    ck_assert_int_eq(EVP_PKEY_eq(vl_tls_identity_key(reloaded), vl_tls_identity_key(id)), 1);
+}
+END_TEST
+
 /* Refusing ------------------------------------------------------------------------------------- */
 
 START_TEST(test_mismatch_refused)
@@ -741,17 +882,13 @@ int
 main(void)
 {
     const TTest *const tests[] = {
-        test_create_and_load,
-        test_certificate_contents,
-        test_openssl_command_agrees,
-        test_renew_when_due,
-        test_renew_expired,
-        test_mismatch_refused,
-        test_damaged_refused,
-        test_key_mode_refused,
-        test_peer_certificates,
-        test_tls_handshake,
-        NULL,
+        test_create_and_load,        test_certificate_contents,
+        test_openssl_command_agrees, test_renew_when_due,
+        test_renew_expired,          test_rotate,
+        test_rotate_interrupted,     test_rotate_then_renew,
+        test_mismatch_refused,       test_damaged_refused,
+        test_key_mode_refused,       test_peer_certificates,
+        test_tls_handshake,          NULL,
     };
 
     return vl_check_run(vl_check_suite("tls-identity", tests));
