@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "vl-protocol.h"
+#include "vl-tls-context.h"
 #include "vl-transport.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -19,22 +20,91 @@ struct _VlClient {
     VlFrameReader *reader;
     char inbuf[READ_CHUNK]; /* bytes read and not yet given to the frame reader */
     gsize in_len, in_off;
-    gboolean eof;   /* the server closed the stream */
-    gint64 last_id; /* ids are 1, 2, ...: every id up to this one was sent */
-    GQueue events;  /* params of event notifications not yet handed out (VlJson *) */
+    gboolean eof;           /* the server closed the stream */
+    gint64 last_id;         /* ids are 1, 2, ...: every id up to this one was sent */
+    GQueue events;          /* params of event notifications not yet handed out (VlJson *) */
+    char *peer_fingerprint; /* tls: of transport->peer_cert */
+    gboolean pin_renewed;   /* tls: the pin matched by key only */
 };
+
+/*
+ * Checks the bridge's certificate against the pin, before anything is sent: a bridge that is
+ * not the pinned one must not see even a request, let alone a password.
+ */
+static gboolean
+check_pin(VlTransport *transport, const char *pinned_pem, const char *fingerprint,
+          gboolean *ret_renewed, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_autofree char *pinned_fp = NULL;
+
+    if (vl_tls_pin_matches(transport->peer_cert, pinned_pem, ret_renewed, &local_error)) {
+        return TRUE;
+    }
+    if (g_error_matches(local_error, VL_TLS_ERROR, VL_TLS_ERROR_EXPIRED)) {
+        g_set_error(error, VL_CLIENT_ERROR, VL_CLIENT_ERROR_IDENTITY,
+                    "the bridge at %s presents an expired certificate (%s): it renews its "
+                    "certificate when it starts; if it does not, rotate it on the host",
+                    transport->address, fingerprint);
+        return FALSE;
+    }
+    pinned_fp = vl_tls_fingerprint_of_pem(pinned_pem, NULL);
+    if (pinned_fp == NULL) {
+        g_set_error(error, VL_CLIENT_ERROR, VL_CLIENT_ERROR_IDENTITY,
+                    "the pinned certificate of %s cannot be read (%s): pin it again by taking "
+                    "ownership",
+                    transport->address, local_error->message);
+        return FALSE;
+    }
+    g_set_error(error, VL_CLIENT_ERROR, VL_CLIENT_ERROR_IDENTITY,
+                "%s is not the bridge pinned for it: it presents certificate %s, the pin is %s "
+                "(another machine answers at this address, or the bridge was given a new key: "
+                "if so, check its fingerprint on the host with vmlinkd --fingerprint, forget the "
+                "pin and take ownership again)",
+                transport->address, fingerprint, pinned_fp);
+    return FALSE;
+}
 
 VlClient *
 vl_client_connect(const char *address, GError **error)
 {
-    g_autoptr(VlTransport) transport = vl_transport_open(address, error);
+    return vl_client_connect_full(address, NULL, error);
+}
+
+VlClient *
+vl_client_connect_full(const char *address, const VlClientOptions *options, GError **error)
+{
+    static const VlClientOptions no_options = {0};
+    g_autoptr(VlTransport) transport = NULL;
+    g_autofree char *fingerprint = NULL;
+    gboolean renewed = FALSE;
     VlClient *c;
 
+    g_return_val_if_fail(address != NULL, NULL);
+
+    if (options == NULL) {
+        options = &no_options;
+    }
+    transport = vl_transport_open(address, options, error);
     if (transport == NULL) {
         return NULL;
     }
+    if (transport->peer_cert) {
+        fingerprint = vl_tls_x509_fingerprint(transport->peer_cert);
+        if (fingerprint == NULL) {
+            g_set_error(error, VL_CLIENT_ERROR, VL_CLIENT_ERROR_IDENTITY,
+                        "the certificate of %s cannot be read", address);
+            return NULL;
+        }
+        if (options->pinned_pem &&
+            !check_pin(transport, options->pinned_pem, fingerprint, &renewed, error)) {
+            return NULL;
+        }
+    }
     c = g_new0(VlClient, 1);
     c->transport = g_steal_pointer(&transport);
+    c->peer_fingerprint = g_steal_pointer(&fingerprint);
+    c->pin_renewed = renewed;
     c->reader = vl_frame_reader_new(VL_CLIENT_MAX_FRAME_SIZE, VL_FRAME_DEFAULT_MAX_DEPTH);
     g_queue_init(&c->events);
     return c;
@@ -47,6 +117,7 @@ vl_client_free(VlClient *client)
         g_queue_clear_full(&client->events, (GDestroyNotify)vl_json_unref);
         vl_frame_reader_free(client->reader);
         vl_transport_free(client->transport);
+        g_free(client->peer_fingerprint);
         g_free(client);
     }
 }
@@ -55,6 +126,24 @@ const char *
 vl_client_get_address(const VlClient *client)
 {
     return client->transport->address;
+}
+
+X509 *
+vl_client_peer_cert(const VlClient *client)
+{
+    return client->transport->peer_cert;
+}
+
+const char *
+vl_client_peer_fingerprint(const VlClient *client)
+{
+    return client->peer_fingerprint;
+}
+
+gboolean
+vl_client_pin_renewed(const VlClient *client)
+{
+    return client->pin_renewed;
 }
 
 guint

@@ -16,13 +16,18 @@
 #pragma once
 
 #include <glib.h>
+#include <openssl/x509.h>
 
 #include "vl-json.h"
+#include "vl-tls-identity.h"
 
 G_BEGIN_DECLS
 
 /* Where vmlinkd listens on its host; vmlinkctl's default. */
 #define VL_CLIENT_DEFAULT_ADDRESS "unix:/run/vmlink/vmlinkd.sock"
+
+/* How long connecting and the TLS handshake may take when the options do not say. */
+#define VL_CLIENT_CONNECT_TIMEOUT_MS 30000
 
 /* The largest frame read from the server: a guest's full report (every installed application)
  * can be big, and the server is trusted more than a guest, but not without bound. */
@@ -39,27 +44,66 @@ GQuark vl_client_error_quark(void);
 
 typedef enum {
     VL_CLIENT_ERROR_ADDRESS,     /* the address cannot be read */
-    VL_CLIENT_ERROR_UNSUPPORTED, /* a transport this version does not have yet (tls:) */
+    VL_CLIENT_ERROR_UNSUPPORTED, /* a transport this version does not have (unused for now) */
     VL_CLIENT_ERROR_NO_SERVER,   /* nothing listens at the address */
     VL_CLIENT_ERROR_PERMISSION,  /* not allowed to connect to the address */
     VL_CLIENT_ERROR_CONNECT,     /* connecting failed for another reason */
     VL_CLIENT_ERROR_CLOSED,      /* the connection was closed or lost */
     VL_CLIENT_ERROR_PROTOCOL,    /* the server sent something the protocol does not allow */
+    VL_CLIENT_ERROR_TLS,         /* the TLS handshake failed (not vmlinkd's TLS port, old TLS) */
+    VL_CLIENT_ERROR_IDENTITY,    /* the server is not the pinned bridge, or its certificate
+                                    has expired */
 } VlClientError;
 
 typedef struct _VlClient VlClient;
 
+/* How to connect; all members may be left zero. */
+typedef struct {
+    /* tls: the certificate and key this client presents (a manager's); NULL: none, and an
+     * owned bridge answers only host.info. */
+    const VlTlsIdentity *identity;
+    /* tls: the bridge's pinned certificate (PEM). The handshake's certificate is checked
+     * against it (vl_tls_pin_matches) before anything is sent; a mismatch fails with
+     * VL_CLIENT_ERROR_IDENTITY naming both fingerprints. NULL: not pinned yet, any bridge is
+     * accepted; the caller decides what it may then do (host.info, host.take_ownership). */
+    const char *pinned_pem;
+    /* Connecting and the handshake: at most this long (0: VL_CLIENT_CONNECT_TIMEOUT_MS;
+     * negative: without limit). Resolving a host name is not bounded by it. */
+    int timeout_ms;
+} VlClientOptions;
+
 /*
- * Connects to address: "unix:PATH" or an absolute PATH (a UNIX socket on this host).
- * "tls:HOST[:PORT]" is recognised but fails with VL_CLIENT_ERROR_UNSUPPORTED until the TLS
- * transport exists.
+ * Connects to address:
+ *   "unix:PATH" or an absolute PATH: vmlinkd's UNIX socket on this host;
+ *   "tls:HOST[:PORT]" or "tls://HOST[:PORT]": vmlinkd's TLS port (default VL_CONTROL_PORT,
+ *   8899); an IPv6 address in brackets (tls://[::1]:8899).
+ * vl_client_connect() is vl_client_connect_full() without options: no client certificate, no
+ * pin.
  */
 VlClient *vl_client_connect(const char *address, GError **error);
+VlClient *vl_client_connect_full(const char *address, const VlClientOptions *options,
+                                 GError **error);
 void vl_client_free(VlClient *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlClient, vl_client_free)
 
 /* The address as given to vl_client_connect(), for messages. */
 const char *vl_client_get_address(const VlClient *client);
+
+/*
+ * Whether address is a TLS one, and its host (without brackets) and port; FALSE without an
+ * error when it names another transport, FALSE with VL_CLIENT_ERROR_ADDRESS when it is a TLS
+ * address that cannot be read. ret_host and ret_port may be NULL.
+ */
+gboolean vl_client_address_tls(const char *address, char **ret_host, guint16 *ret_port,
+                               GError **error);
+
+/* The certificate the server presented in the TLS handshake (borrowed, valid as long as the
+ * client), and its SHA-256 fingerprint ("AB:CD:..."); NULL on a UNIX socket. */
+X509 *vl_client_peer_cert(const VlClient *client);
+const char *vl_client_peer_fingerprint(const VlClient *client);
+/* Whether the pin matched only by key: the bridge renewed its certificate in place. The caller
+ * then pins the new one (vl_client_peer_cert) so that the old one can expire. */
+gboolean vl_client_pin_renewed(const VlClient *client);
 
 /*
  * Calls method with params (NULL for {}), waiting at most timeout_ms for the answer (negative:

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vl-ctl-receive.h"
 #include "vl-ctl-show.h"
 #include "vl-ctl.h"
 #include "vl-protocol.h"
@@ -20,8 +21,9 @@ G_DEFINE_QUARK(vl-ctl-error-quark, vl_ctl_error)
 static const char *const shutdown_ways[] = {"auto", "acpi", "agent", NULL};
 static const char *const disk_formats[] = {"raw", "qcow2", NULL};
 static const char *const nic_models[] = {"virtio", "e1000", "e1000e", "rtl8139", NULL};
-static const char *const event_kinds[] = {"vm.lifecycle", "agent.state", "guest.report",
-                                          "guest.event", NULL};
+static const char *const event_kinds[] = {
+    "vm.lifecycle",     "agent.state", "guest.report", "guest.event", "host.ownership",
+    "host.certificate", NULL};
 
 /* Build functions ---------------------------------------------------------------------------- */
 
@@ -206,6 +208,13 @@ check_events(const VlCtlArgs *args, VlJsonBuilder *params, GError **error)
                     "one of them (see vmlinkctl events --help)");
         return FALSE;
     }
+    if (vl_ctl_args_get(args, "since") &&
+        (vl_ctl_args_get(args, "follow") || vl_ctl_args_get(args, "count"))) {
+        /* The subscription starts with the kept events after SEQ; alone, --since makes one
+         * events.since call instead (vl_ctl_run). */
+        vl_json_builder_member(params, "since");
+        vl_json_builder_add_int(params, g_ascii_strtoll(vl_ctl_args_get(args, "since"), NULL, 10));
+    }
     if (g_strcmp0(vl_ctl_args_get(args, "count"), "0") == 0) {
         g_set_error(error, VL_CTL_ERROR, VL_CTL_ERROR_USAGE,
                     "--count: give 1 or more events to wait for (see vmlinkctl events --help)");
@@ -281,9 +290,56 @@ static const VlCtlOption events_options[] = {
     {"follow", VL_CTL_FLAG, NULL, "Print events until interrupted (Ctrl-C)", NULL, FALSE, NULL},
     {"count", VL_CTL_INT, "N", "Stop after N events (default 1)", NULL, FALSE, NULL},
     {"kind", VL_CTL_STRING, "KIND",
-     "Only events of this kind: vm.lifecycle, agent.state, guest.report, guest.event; repeat "
-     "for more",
+     "Only events of this kind: vm.lifecycle, agent.state, guest.report, guest.event, "
+     "host.ownership, host.certificate; repeat for more",
      event_kinds, TRUE, "events"},
+    {"since", VL_CTL_INT, "SEQ",
+     "The kept events after sequence number SEQ: printed once, or with --follow or --count "
+     "before the new ones",
+     NULL, FALSE, NULL},
+    {NULL},
+};
+
+static const VlCtlOption take_options[] = {
+    {"fingerprint", VL_CTL_STRING, "FP",
+     "The bridge's SHA-256 fingerprint as vmlinkd --fingerprint prints it: no question asked "
+     "when it matches, refused when not",
+     NULL, FALSE, NULL},
+    {"event-url", VL_CTL_STRING, "URL", "https:// URL the bridge POSTs events to", NULL, FALSE,
+     NULL},
+    {"stats-url", VL_CTL_STRING, "URL", "https:// URL the bridge POSTs statistics to", NULL, FALSE,
+     NULL},
+    {"password-stdin", VL_CTL_FLAG, NULL,
+     "Read the agent password from the standard input (one line), even on a terminal", NULL, FALSE,
+     NULL},
+    {NULL},
+};
+
+static const VlCtlOption password_options[] = {
+    {"password-stdin", VL_CTL_FLAG, NULL,
+     "Read the current and the new password from the standard input, one line each", NULL, FALSE,
+     NULL},
+    {NULL},
+};
+
+static const VlCtlOption rotate_options[] = {
+    {"bridge", VL_CTL_FLAG, NULL, "Give the bridge a new key and certificate, and pin it", NULL,
+     FALSE, NULL},
+    {"manager", VL_CTL_FLAG, NULL,
+     "Renew this manager's certificate now (same key) and have the bridge pin it", NULL, FALSE,
+     NULL},
+    {NULL},
+};
+
+static const VlCtlOption receive_options[] = {
+    {"listen", VL_CTL_STRING, "ADDR:PORT",
+     "Where to listen: ADDR:PORT, [IPV6]:PORT, or :PORT for every address (required)", NULL, FALSE,
+     NULL},
+    {"count", VL_CTL_INT, "N", "Stop after N events (default: run until interrupted)", NULL, FALSE,
+     NULL},
+    {"accept-any-bridge", VL_CTL_FLAG, NULL,
+     "INSECURE, for trying out: accept pushes from any bridge, not only those this manager owns",
+     NULL, FALSE, NULL},
     {NULL},
 };
 
@@ -298,9 +354,67 @@ const VlCtlCommand vl_ctl_commands[] = {
         .group = "host",
         .name = "info",
         .method = "host.info",
-        .summary = "Show which vmlinkd answers, its versions, and its libvirt connection.",
+        .summary = "Show which vmlinkd answers, its versions, its libvirt connection and "
+                   "who owns it.",
+        .description = "Over TLS it works before this manager owns the bridge, and shows the "
+                       "certificate the bridge presented.",
         .example = "host info",
         .show = vl_ctl_show_host_info,
+        .run = vl_ctl_owner_host_info,
+        .unpinned_ok = TRUE,
+    },
+    {
+        .group = "host",
+        .name = "take-ownership",
+        .method = "host.take_ownership",
+        .summary = "Make this manager the bridge's owner, with the agent password.",
+        .description =
+            "Over TLS only. Shows the bridge's certificate fingerprint and asks to confirm it, "
+            "unless --fingerprint gives it; then asks for the agent password (without echo), or "
+            "reads one line from the standard input when it is not a terminal or with "
+            "--password-stdin. Sends this manager's id and certificate, and pins the bridge's "
+            "certificate under ~/.config/vmlink/hosts.",
+        .example = "--connect tls://kvm1 host take-ownership --fingerprint AB:CD:...:EF "
+                   "--password-stdin",
+        .options = take_options,
+        .build = vl_ctl_owner_check_take,
+        .run = vl_ctl_owner_take,
+        .unpinned_ok = TRUE,
+    },
+    {
+        .group = "host",
+        .name = "release-ownership",
+        .method = "host.release_ownership",
+        .summary = "Give the bridge up; this manager forgets its pin.",
+        .example = "--connect tls://kvm1 host release-ownership",
+        .run = vl_ctl_owner_release,
+    },
+    {
+        .group = "host",
+        .name = "change-password",
+        .method = "host.change_password",
+        .summary = "Change the agent password (the owner only).",
+        .description = "Asks for the current password and the new one twice on a terminal; "
+                       "else reads two lines from the standard input: current, new.",
+        .example = "--connect tls://kvm1 host change-password",
+        .options = password_options,
+        .run = vl_ctl_owner_change_password,
+    },
+    {
+        .group = "host",
+        .name = "rotate-certificate",
+        .method = "host.rotate_certificate",
+        .synopsis = "[--bridge] [--manager]",
+        .summary = "Replace the bridge's key and certificate, or renew this manager's.",
+        .description = "Over TLS only. --bridge: the bridge makes a new key and certificate and "
+                       "sends it on this authenticated connection; it is pinned. --manager: "
+                       "this manager's certificate is renewed now (same key) and the bridge "
+                       "pins it. Both renew on their own before they expire; this is for doing "
+                       "it now.",
+        .example = "--connect tls://kvm1 host rotate-certificate --bridge",
+        .options = rotate_options,
+        .build = vl_ctl_owner_check_rotate,
+        .run = vl_ctl_owner_rotate,
     },
     {
         .group = "vm",
@@ -488,11 +602,29 @@ const VlCtlCommand vl_ctl_commands[] = {
         .summary = "Print events as they happen: VM lifecycle, agent state, guest changes.",
         .description = "One line per event: local time, #sequence number, kind, VM and what "
                        "happened. With --json, one compact JSON object per line (the event "
-                       "notification's params), for scripts.",
+                       "notification's params), for scripts. --since SEQ alone prints the "
+                       "events the bridge kept after SEQ (events.since) and ends; when some "
+                       "have already left its ring, a line on stderr says so.",
         .example = "events --follow --kind vm.lifecycle",
         .options = events_options,
         .build = check_events,
         .follows_events = TRUE,
+    },
+    {
+        .name = "receive-events",
+        .synopsis = "--listen ADDR:PORT [--count N] [--accept-any-bridge]",
+        .summary = "Receive what owned bridges push (events, statistics) over HTTPS, and print it.",
+        .description =
+            "A small HTTPS receiver for managers without one: give its https://HOST:PORT/ URL "
+            "as event_url and stats_url at host take-ownership. It presents this manager's "
+            "certificate and accepts only bridges this manager owns (pinned at "
+            "take-ownership). Events are printed as vmlinkctl events prints them (with --json, "
+            "one JSON object per event and per statistics post); a batch a bridge sends again "
+            "is not printed twice. WARNING: --accept-any-bridge lets ANY TLS client with a "
+            "certificate push here; it is for trying push out, never for production.",
+        .example = "receive-events --listen :7002 --json",
+        .options = receive_options,
+        .local = vl_ctl_receive_events,
     },
     {.name = NULL},
 };
@@ -569,9 +701,10 @@ vl_ctl_command_params(const VlCtlArgs *args, GError **error)
     g_autoptr(VlJson) params = NULL;
     g_autofree char *words = vl_ctl_command_words(cmd);
     const VlEntry *entry =
-        vl_catalogue_lookup(&vl_control_catalogue, cmd->method, VL_SENDER_CLIENT);
+        cmd->method ? vl_catalogue_lookup(&vl_control_catalogue, cmd->method, VL_SENDER_CLIENT)
+                    : NULL;
 
-    g_return_val_if_fail(entry != NULL, NULL);
+    g_return_val_if_fail(entry != NULL || cmd->method == NULL, NULL);
 
     vl_json_builder_begin_object(b);
     if (cmd->vm_arg && vl_ctl_args_positional(args, 0)) {
@@ -592,8 +725,8 @@ vl_ctl_command_params(const VlCtlArgs *args, GError **error)
     params = vl_json_builder_finish(b);
 
     /* What people typed, in the catalogue's words, before anything is sent: a name too long,
-     * a value out of range. */
-    if (!vl_fields_validate(entry->fields, params, "params", &local_error)) {
+     * a value out of range. A run function's params are checked when it sends them. */
+    if (entry && !cmd->run && !vl_fields_validate(entry->fields, params, "params", &local_error)) {
         g_set_error(error, VL_CTL_ERROR, VL_CTL_ERROR_USAGE, "%s: %s (see vmlinkctl %s --help)",
                     words, local_error->message, words);
         return NULL;

@@ -9,11 +9,14 @@ static const char *const exit_statuses =
     "  1  the call failed: vmlinkd answered with an error, did not answer in time, or answered\n"
     "     something the protocol does not allow\n"
     "  2  usage error: the command line or its input is wrong\n"
-    "  3  cannot connect to vmlinkd, or the connection was lost\n";
+    "  3  cannot connect to vmlinkd, or the connection was lost; over TLS also: the bridge\n"
+    "     is not the one pinned, or not known to this manager yet\n";
 
 static const char *const global_options =
     "Global options (before or after the command):\n"
-    "  --connect ADDRESS  vmlinkd's address: unix:PATH or PATH (default: $VMLINK_CONNECT, else\n"
+    "  --connect ADDRESS  vmlinkd's address: unix:PATH or PATH on its host, tls://HOST[:PORT]\n"
+    "                     from elsewhere (port 8899; as this manager, see FILES in\n"
+    "                     vmlinkctl(1)) (default: $VMLINK_CONNECT, else\n"
     "                     " VL_CLIENT_DEFAULT_ADDRESS ")\n"
     "  --json             Print results as JSON, for scripts\n"
     "  --timeout SECONDS  How long to wait for each answer (default 30; 0: no limit)\n"
@@ -74,7 +77,8 @@ main_help(GString *out)
     g_string_append(out, "Examples:\n"
                          "  vmlinkctl vm list\n"
                          "  vmlinkctl --json guest info web1\n"
-                         "  vmlinkctl events --follow\n\n"
+                         "  vmlinkctl events --follow\n"
+                         "  vmlinkctl --connect tls://kvm1 host take-ownership\n\n"
                          "See vmlinkctl(1).\n");
 }
 
@@ -103,7 +107,9 @@ command_help(const VlCtlCommand *c, GString *out)
     if (c->description) {
         g_string_append_printf(out, "%s\n", c->description);
     }
-    g_string_append_printf(out, "It calls the control plane method %s.\n", c->method);
+    if (c->method) {
+        g_string_append_printf(out, "It calls the control plane method %s.\n", c->method);
+    }
     if (c->options && c->options->name) {
         g_autoptr(VlCtlTable) t = vl_ctl_table_new_plain();
 

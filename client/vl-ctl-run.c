@@ -2,21 +2,48 @@
 /*
  * Carrying out a command: one call, its result as JSON or for people; for events, the
  * subscription and then the events as they come, one line each, flushed so that a script
- * reading a pipe sees each event when it happens.
+ * reading a pipe sees each event when it happens. Commands that are more than one call have a
+ * run function of their own (vl-ctl-owner.c).
  */
 #include <string.h>
 
 #include "vl-ctl-show.h"
 #include "vl-ctl.h"
 
-static gboolean
-write_out(FILE *out, const char *text, gsize len, GError **error)
+gboolean
+vl_ctl_write(FILE *out, const char *text, GError **error)
 {
+    gsize len = strlen(text);
+
     if (fwrite(text, 1, len, out) != len || fflush(out) != 0) {
         g_set_error(error, VL_CTL_ERROR, VL_CTL_ERROR_OUTPUT, "cannot write the output");
         return FALSE;
     }
     return TRUE;
+}
+
+static gboolean
+write_event(FILE *out, const VlCtlArgs *args, const VlJson *event, GError **error)
+{
+    g_autofree char *text = args->json ? vl_json_to_string(event, NULL) : vl_ctl_show_event(event);
+    g_autofree char *line = g_strconcat(text, "\n", NULL);
+
+    return vl_ctl_write(out, line, error);
+}
+
+/* The bridge's ring no longer holds every event after --since: say so where people look, and
+ * keep stdout for the events. */
+static void
+warn_gap(const VlJson *result, const char *since)
+{
+    const VlJson *gap = vl_json_object_get(result, "gap");
+
+    if (since && gap && vl_json_get_bool(gap)) {
+        fprintf(stderr,
+                "vmlinkctl: events after #%s have already left the bridge's ring: some are "
+                "missing (resynchronise with vm list and guest info)\n",
+                since);
+    }
 }
 
 static gboolean
@@ -30,15 +57,8 @@ follow_events(VlClient *client, const VlCtlArgs *args, FILE *out, GError **error
 
     for (guint64 n = 0; follow || n < count; n++) {
         g_autoptr(VlJson) event = vl_client_next_event(client, timeout_ms, error);
-        g_autofree char *line = NULL;
-        g_autofree char *text = NULL;
 
-        if (event == NULL) {
-            return FALSE;
-        }
-        text = args->json ? vl_json_to_string(event, NULL) : vl_ctl_show_event(event);
-        line = g_strconcat(text, "\n", NULL);
-        if (!write_out(out, line, strlen(line), error)) {
+        if (event == NULL || !write_event(out, args, event, error)) {
             return FALSE;
         }
     }
@@ -46,18 +66,63 @@ follow_events(VlClient *client, const VlCtlArgs *args, FILE *out, GError **error
 }
 
 gboolean
-vl_ctl_run(VlClient *client, const VlCtlArgs *args, const VlJson *params, FILE *out, GError **error)
+vl_ctl_events_since(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
+                    GError **error)
+{
+    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    const VlJson *kinds = vl_json_object_get(params, "events");
+    const char *since = vl_ctl_args_get(args, "since");
+    g_autoptr(VlJson) request = NULL;
+    g_autoptr(VlJson) result = NULL;
+    const VlJson *events;
+
+    /* The events kept after SEQ, once: the subscription's params, as events.since has them. */
+    vl_json_builder_begin_object(b);
+    vl_json_builder_member(b, "seq");
+    vl_json_builder_add_int(b, g_ascii_strtoll(since, NULL, 10));
+    if (kinds) {
+        vl_json_builder_member(b, "events");
+        vl_json_builder_add_node(b, kinds);
+    }
+    vl_json_builder_end_object(b);
+    request = vl_json_builder_finish(b);
+    result = vl_client_call(session->client, "events.since", request, vl_ctl_args_timeout_ms(args),
+                            error);
+    if (result == NULL) {
+        return FALSE;
+    }
+    warn_gap(result, since);
+    events = vl_json_object_get(result, "events");
+    for (guint i = 0; i < vl_json_array_length(events); i++) {
+        if (!write_event(session->out, args, vl_json_array_get(events, i), error)) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+gboolean
+vl_ctl_run(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params, GError **error)
 {
     const VlCtlCommand *cmd = args->command;
     g_autoptr(VlJson) result = NULL;
     g_autoptr(GString) text = g_string_new(NULL);
 
-    result = vl_client_call(client, cmd->method, params, vl_ctl_args_timeout_ms(args), error);
+    if (cmd->run) {
+        return cmd->run(session, args, params, error);
+    }
+    if (cmd->follows_events && vl_ctl_args_get(args, "since") && !vl_ctl_args_get(args, "follow") &&
+        !vl_ctl_args_get(args, "count")) {
+        return vl_ctl_events_since(session, args, params, error);
+    }
+    result =
+        vl_client_call(session->client, cmd->method, params, vl_ctl_args_timeout_ms(args), error);
     if (result == NULL) {
         return FALSE;
     }
     if (cmd->follows_events) {
-        return follow_events(client, args, out, error);
+        warn_gap(result, vl_ctl_args_get(args, "since"));
+        return follow_events(session->client, args, session->out, error);
     }
     if (args->json) {
         g_autofree char *json = vl_json_to_pretty_string(result);
@@ -65,5 +130,5 @@ vl_ctl_run(VlClient *client, const VlCtlArgs *args, const VlJson *params, FILE *
     } else {
         cmd->show(params, result, text);
     }
-    return write_out(out, text->str, text->len, error);
+    return vl_ctl_write(session->out, text->str, error);
 }

@@ -45,6 +45,70 @@ cpu_time(const VlJson *stats)
 
 /* host.info ---------------------------------------------------------------------------------- */
 
+/* Who owns the bridge, and how pushing to the owner goes (shown to the owner only). */
+static void
+show_ownership(const VlJson *result, VlCtlTable *t)
+{
+    const VlJson *push = MEMBER(result, "push");
+    const char *state = STRING(result, "ownership");
+
+    if (state) {
+        vl_ctl_table_row(t);
+        vl_ctl_table_cell(t, "Ownership:");
+        if (g_strcmp0(state, "damaged") == 0) {
+            vl_ctl_table_cell(t, "damaged: nobody owns it until its state file is repaired (see "
+                                 "vmlinkd(8))");
+        } else {
+            vl_ctl_table_cell(t, state);
+        }
+    }
+    if (STRING(result, "owner")) {
+        vl_ctl_table_row(t);
+        vl_ctl_table_cell(t, "Owner:");
+        vl_ctl_table_cell_take(t, vl_ctl_format_clean(STRING(result, "owner")));
+    }
+    if (MEMBER(result, "owned_since")) {
+        vl_ctl_table_row(t);
+        vl_ctl_table_cell(t, "Owned since:");
+        vl_ctl_table_cell_take(
+            t, vl_ctl_format_time(vl_json_get_int(MEMBER(result, "owned_since")) * 1000, FALSE));
+    }
+    if (MEMBER(result, "caller_is_owner")) {
+        vl_ctl_table_row(t);
+        vl_ctl_table_cell(t, "Caller is owner:");
+        vl_ctl_table_cell(t, vl_json_get_bool(MEMBER(result, "caller_is_owner")) ? "yes" : "no");
+    }
+    if (push == NULL) {
+        return;
+    }
+    vl_ctl_table_row(t);
+    vl_ctl_table_cell(t, "Push events to:");
+    vl_ctl_table_cell_take(t, vl_ctl_format_clean(STRING(push, "event_url")));
+    vl_ctl_table_row(t);
+    vl_ctl_table_cell(t, "Push stats to:");
+    vl_ctl_table_cell_take(t, vl_ctl_format_clean(STRING(push, "stats_url")));
+    vl_ctl_table_row(t);
+    vl_ctl_table_cell(t, "Push:");
+    vl_ctl_table_cellf(
+        t,
+        "%" G_GINT64_FORMAT " sent, %" G_GINT64_FORMAT " queued, %" G_GINT64_FORMAT
+        " dropped, %" G_GINT64_FORMAT " stats sent, %" G_GINT64_FORMAT " failures",
+        vl_json_get_int(MEMBER(push, "sent")), vl_json_get_int(MEMBER(push, "queued")),
+        vl_json_get_int(MEMBER(push, "dropped")), vl_json_get_int(MEMBER(push, "stats_sent")),
+        vl_json_get_int(MEMBER(push, "failures")));
+    if (MEMBER(push, "last_success")) {
+        vl_ctl_table_row(t);
+        vl_ctl_table_cell(t, "Last push:");
+        vl_ctl_table_cell_take(
+            t, vl_ctl_format_time(vl_json_get_int(MEMBER(push, "last_success")) * 1000, FALSE));
+    }
+    if (STRING(push, "last_error")) {
+        vl_ctl_table_row(t);
+        vl_ctl_table_cell(t, "Last push error:");
+        vl_ctl_table_cell_take(t, vl_ctl_format_clean(STRING(push, "last_error")));
+    }
+}
+
 void
 vl_ctl_show_host_info(const VlJson *params, const VlJson *result, GString *out)
 {
@@ -92,6 +156,7 @@ vl_ctl_show_host_info(const VlJson *params, const VlJson *result, GString *out)
                                  ? "set"
                                  : "not set (vmlinkd --set-password)");
     }
+    show_ownership(result, t);
     vl_ctl_table_render(t, out);
 }
 

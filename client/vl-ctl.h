@@ -12,6 +12,7 @@
 
 #include "vl-client.h"
 #include "vl-json.h"
+#include "vl-manager.h"
 
 G_BEGIN_DECLS
 
@@ -23,9 +24,12 @@ G_BEGIN_DECLS
 GQuark vl_ctl_error_quark(void);
 
 typedef enum {
-    VL_CTL_ERROR_USAGE,  /* words, options or arguments */
-    VL_CTL_ERROR_INPUT,  /* a file or a JSON argument */
-    VL_CTL_ERROR_OUTPUT, /* the output cannot be written (exit code 1) */
+    VL_CTL_ERROR_USAGE,   /* words, options or arguments */
+    VL_CTL_ERROR_INPUT,   /* a file or a JSON argument */
+    VL_CTL_ERROR_OUTPUT,  /* the output cannot be written (exit code 1) */
+    VL_CTL_ERROR_REFUSED, /* vmlinkctl refused to go on: a fingerprint that does not match, a
+                             "no" at a confirmation, an answer it will not pin (exit code 1) */
+    VL_CTL_ERROR_MANAGER, /* the manager's folder (~/.config/vmlink) is not usable (exit 1) */
 } VlCtlError;
 
 /* Exit codes, documented in --help and vmlinkctl(1). */
@@ -57,6 +61,24 @@ typedef struct {
 typedef struct _VlCtlArgs VlCtlArgs;
 typedef struct _VlCtlCommand VlCtlCommand;
 
+/* The connection a command runs on, and for tls: addresses the manager and the bridge's pin. */
+typedef struct {
+    VlClient *client;
+    FILE *out;
+    VlManager *manager; /* tls: this manager; NULL on a UNIX socket */
+    const char *host;   /* tls: the bridge's host and port, as its pin is named */
+    guint16 port;
+    gboolean pinned; /* tls: the bridge is known to this manager and matched its pin */
+} VlCtlSession;
+
+/* Carries out a command that is more than one call (asks, checks, pins); params are what the
+ * table built, before the run function adds its secrets. */
+typedef gboolean (*VlCtlRunFunc)(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
+                                 GError **error);
+/* A command that does not connect to vmlinkd at all (receive-events): its whole work, writing
+ * to out (stdout). */
+typedef gboolean (*VlCtlLocalFunc)(const VlCtlArgs *args, FILE *out, GError **error);
+
 /* Adds the params members the table cannot describe, inside the params object being built. */
 typedef gboolean (*VlCtlBuildFunc)(const VlCtlArgs *args, VlJsonBuilder *params, GError **error);
 /* Writes the result for people; params are what was sent. */
@@ -76,6 +98,16 @@ struct _VlCtlCommand {
     VlCtlBuildFunc build;       /* NULL: the table says it all */
     VlCtlShowFunc show;
     gboolean follows_events; /* after the call, prints events as they come (events) */
+    /* NULL: one call of method, its result shown by show. With run, the table's build
+     * function only checks the options: run builds the params it sends (after asking for a
+     * password, say), so they are checked against the catalogue when sent. */
+    VlCtlRunFunc run;
+    /* Allowed over TLS with a bridge this manager has not pinned yet (host info,
+     * host take-ownership); anything else needs the pin. */
+    gboolean unpinned_ok;
+    /* Set: the command does not connect (method is NULL, no params are built): vmlinkctl calls
+     * it with stdout instead, e.g. .local = vl_ctl_receive_events. */
+    VlCtlLocalFunc local;
 };
 
 /* The commands, ended by an entry whose name is NULL, and the groups, NULL-terminated. */
@@ -125,8 +157,39 @@ VlJson *vl_ctl_command_params(const VlCtlArgs *args, GError **error);
 /* The help of what args name (the program, a group or a command). */
 void vl_ctl_help(const VlCtlArgs *args, GString *out);
 
-/* Calls the command's method and writes what it gets to out. */
-gboolean vl_ctl_run(VlClient *client, const VlCtlArgs *args, const VlJson *params, FILE *out,
+/* Calls the command's method (or its run function) and writes what it gets to session->out. */
+gboolean vl_ctl_run(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
                     GError **error);
+/* Writes text to out and flushes it; VL_CTL_ERROR_OUTPUT when it cannot. */
+gboolean vl_ctl_write(FILE *out, const char *text, GError **error);
+
+/* The commands of vl-ctl-owner.c, for the table. */
+gboolean vl_ctl_owner_check_take(const VlCtlArgs *args, VlJsonBuilder *params, GError **error);
+gboolean vl_ctl_owner_check_rotate(const VlCtlArgs *args, VlJsonBuilder *params, GError **error);
+gboolean vl_ctl_owner_host_info(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
+                                GError **error);
+gboolean vl_ctl_owner_take(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
+                           GError **error);
+gboolean vl_ctl_owner_release(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
+                              GError **error);
+gboolean vl_ctl_owner_change_password(VlCtlSession *session, const VlCtlArgs *args,
+                                      const VlJson *params, GError **error);
+gboolean vl_ctl_owner_rotate(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
+                             GError **error);
+/* events --since without --follow or --count: one events.since call. */
+gboolean vl_ctl_events_since(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
+                             GError **error);
+
+/*
+ * Secrets typed by a person or a script (vl-ctl-password.c): from the terminal without echo
+ * after prompt when stdin is one and from_stdin is FALSE, else one line of stdin. The result
+ * is wiped by vl_ctl_secret_free (OPENSSL_cleanse); an empty line is an error.
+ */
+typedef char VlCtlSecret;
+VlCtlSecret *vl_ctl_read_secret(const char *prompt, gboolean from_stdin, GError **error);
+void vl_ctl_secret_free(VlCtlSecret *secret);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlCtlSecret, vl_ctl_secret_free)
+/* Asks a yes/no question on the terminal; FALSE unless the answer is y or yes. */
+gboolean vl_ctl_confirm(const char *question);
 
 G_END_DECLS

@@ -20,6 +20,21 @@
 
 G_BEGIN_DECLS
 
+/* What cannot be read or written under the manager's folder; the message names the file and
+ * the fix. The identity's own failures keep their VL_TLS_ERROR. */
+#define VL_MANAGER_ERROR (vl_manager_error_quark())
+GQuark vl_manager_error_quark(void);
+
+typedef enum {
+    VL_MANAGER_ERROR_FOLDER, /* the folder cannot be made, is not ours or not a folder */
+    VL_MANAGER_ERROR_CONFIG, /* manager.conf cannot be read, written, or holds a bad id */
+    VL_MANAGER_ERROR_PIN,    /* a pin cannot be written or removed, or is not a certificate */
+} VlManagerError;
+
+/* The identity's certificate: valid this long, renewed in place this long before it ends. */
+#define VL_MANAGER_CERT_DAYS 365
+#define VL_MANAGER_RENEW_DAYS 30
+
 typedef struct _VlManager VlManager;
 
 /* Opens (making what is missing) the manager under dir (NULL: $XDG_CONFIG_HOME/vmlink). */
@@ -33,6 +48,8 @@ const char *vl_manager_dir(const VlManager *manager);
 
 /* The pinned certificate (PEM) of the bridge at host:port, or NULL when it is not known. */
 char *vl_manager_pinned(const VlManager *manager, const char *host, guint16 port);
+/* The file that holds the pin of host:port (whether it exists or not), for messages. */
+char *vl_manager_pin_path(const VlManager *manager, const char *host, guint16 port);
 /* Pins (replaces atomically) the bridge certificate of host:port; NULL pem forgets it. */
 gboolean vl_manager_pin(VlManager *manager, const char *host, guint16 port, const char *pem,
                         GError **error);

@@ -9,13 +9,16 @@
 #pragma once
 
 #include <glib.h>
+#include <openssl/x509.h>
+
+#include "vl-client.h"
 
 G_BEGIN_DECLS
 
 typedef struct _VlTransport VlTransport;
 
 typedef struct {
-    const char *scheme; /* "unix" */
+    const char *scheme; /* "unix", "tls" */
     /*
      * Reads or writes up to len bytes without blocking. Returns the count (0 from read: the
      * peer closed the stream), or -1: with *ret_wait set to G_IO_IN or G_IO_OUT and no error
@@ -31,16 +34,23 @@ typedef struct {
 
 struct _VlTransport {
     const VlTransportClass *klass;
-    int fd;        /* what to poll */
-    char *address; /* as given, for messages */
+    int fd;          /* what to poll */
+    char *address;   /* as given, for messages */
+    X509 *peer_cert; /* tls: what the server presented in the handshake; NULL for unix */
 };
 
-/* Opens the transport named by the address's scheme (see vl_client_connect). */
-VlTransport *vl_transport_open(const char *address, GError **error);
+/* Opens the transport named by the address's scheme (see vl_client_connect_full); options is
+ * never NULL. */
+VlTransport *vl_transport_open(const char *address, const VlClientOptions *options, GError **error);
 void vl_transport_free(VlTransport *transport);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlTransport, vl_transport_free)
 
 /* The UNIX socket transport: path is absolute. */
 VlTransport *vl_transport_unix_open(const char *path, const char *address, GError **error);
+
+/* The TLS transport: connects to host:port within options->timeout_ms and completes the
+ * handshake with options->identity; the pin is the client's business. */
+VlTransport *vl_transport_tls_open(const char *host, guint16 port, const char *address,
+                                   const VlClientOptions *options, GError **error);
 
 G_END_DECLS

@@ -571,9 +571,11 @@ START_TEST(test_connect_errors)
     g_autofree char *long_path = g_strdup_printf("unix:/%0200d", 0);
 
     expect_connect_error(missing, VL_CLIENT_ERROR_NO_SERVER, missing_error);
-    expect_connect_error("tls:kvm1.example.com:8899", VL_CLIENT_ERROR_UNSUPPORTED,
-                         "cannot connect to tls:kvm1.example.com:8899: TLS connections are not "
-                         "supported yet");
+    expect_connect_error("tls://kvm1:99999", VL_CLIENT_ERROR_ADDRESS,
+                         "tls://kvm1:99999: the port must be a number from 1 to 65535");
+    expect_connect_error("tls://fe80::1:8899", VL_CLIENT_ERROR_ADDRESS,
+                         "write an IPv6 address in brackets");
+    expect_connect_error("tls://../x", VL_CLIENT_ERROR_ADDRESS, "not a TLS address");
     expect_connect_error("kvm1:8899", VL_CLIENT_ERROR_ADDRESS,
                          "\"kvm1:8899\" is not an address vmlinkd listens on");
     expect_connect_error("vmlinkd.sock", VL_CLIENT_ERROR_ADDRESS, "is not an address");

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "script-server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -11,7 +13,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "vl-protocol.h"
+#include "vl-tls-context.h"
 
 /* How long a split write waits for the client to read the first part before going on anyway:
  * only a bound against a client that stopped reading, never something a test measures. */
@@ -25,14 +31,45 @@ struct _ScriptServer {
     const ScriptStep *steps;
     GThread *thread;
     GPtrArray *requests; /* char *: written by the thread, read after it ended */
+    SSL_CTX *ctx;        /* TLS: the server's context; NULL for a UNIX socket */
+    guint16 port;
+    char *client_fingerprint;
 };
 
+/* One accepted connection: a socket, and over TLS its SSL. */
+typedef struct {
+    int fd;
+    SSL *ssl;
+} Conn;
+
+static gssize
+conn_send(Conn *c, const char *data, gsize len)
+{
+    size_t n = 0;
+
+    if (c->ssl == NULL) {
+        /* MSG_NOSIGNAL: a client that gave up is the end of the script, not a SIGPIPE. */
+        return send(c->fd, data, len, MSG_NOSIGNAL);
+    }
+    return SSL_write_ex(c->ssl, data, len, &n) == 1 ? (gssize)n : -1;
+}
+
+static gssize
+conn_recv(Conn *c, char *buf, gsize len)
+{
+    size_t n = 0;
+
+    if (c->ssl == NULL) {
+        return recv(c->fd, buf, len, 0);
+    }
+    return SSL_read_ex(c->ssl, buf, len, &n) == 1 ? (gssize)n : 0;
+}
+
 static gboolean
-write_all(int fd, const char *data, gsize len)
+write_all(Conn *c, const char *data, gsize len)
 {
     while (len > 0) {
-        /* MSG_NOSIGNAL: a client that gave up is the end of the script, not a SIGPIPE. */
-        gssize n = send(fd, data, len, MSG_NOSIGNAL);
+        gssize n = conn_send(c, data, len);
 
         if (n < 0 && errno == EINTR) {
             continue;
@@ -61,7 +98,7 @@ wait_drained(int fd)
 
 /* The next line without its newline; NULL at the end of the stream. */
 static char *
-read_line(int fd, GString *in)
+read_line(Conn *c, GString *in)
 {
     for (;;) {
         char *nl = memchr(in->str, '\n', in->len);
@@ -73,7 +110,7 @@ read_line(int fd, GString *in)
             g_string_erase(in, 0, nl - in->str + 1);
             return line;
         }
-        n = recv(fd, buf, sizeof(buf), 0);
+        n = conn_recv(c, buf, sizeof(buf));
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -116,14 +153,14 @@ string_response(const char *id, gsize size)
 
 /* Plays the steps; FALSE when the connection ended before the script did. */
 static gboolean
-play(ScriptServer *server, int fd, GString *in)
+play(ScriptServer *server, Conn *c, GString *in)
 {
     g_autofree char *id = g_strdup("null");
 
     for (const ScriptStep *step = server->steps; step->kind != STEP_END; step++) {
         switch (step->kind) {
         case STEP_READ: {
-            char *line = read_line(fd, in);
+            char *line = read_line(c, in);
 
             if (line == NULL) {
                 return FALSE;
@@ -136,7 +173,7 @@ play(ScriptServer *server, int fd, GString *in)
         case STEP_SEND: {
             g_autofree char *text = with_id(step->text, id);
 
-            if (!write_all(fd, text, strlen(text))) {
+            if (!write_all(c, text, strlen(text))) {
                 return FALSE;
             }
             break;
@@ -145,11 +182,11 @@ play(ScriptServer *server, int fd, GString *in)
             g_autofree char *text = with_id(step->text, id);
             gsize cut = MIN(step->size, strlen(text));
 
-            if (!write_all(fd, text, cut)) {
+            if (!write_all(c, text, cut)) {
                 return FALSE;
             }
-            wait_drained(fd);
-            if (!write_all(fd, text + cut, strlen(text) - cut)) {
+            wait_drained(c->fd);
+            if (!write_all(c, text + cut, strlen(text) - cut)) {
                 return FALSE;
             }
             break;
@@ -157,7 +194,7 @@ play(ScriptServer *server, int fd, GString *in)
         case STEP_STRING: {
             g_autoptr(GString) text = string_response(id, step->size);
 
-            if (!write_all(fd, text->str, text->len)) {
+            if (!write_all(c, text->str, text->len)) {
                 return FALSE;
             }
             break;
@@ -165,7 +202,7 @@ play(ScriptServer *server, int fd, GString *in)
         case STEP_CLOSE:
             return FALSE;
         case STEP_HOLD: {
-            struct pollfd pfd = {.fd = fd, .events = POLLRDHUP};
+            struct pollfd pfd = {.fd = c->fd, .events = POLLRDHUP};
 
             while (poll(&pfd, 1, -1) < 0 && errno == EINTR) {
             }
@@ -183,20 +220,40 @@ serve(gpointer data)
 {
     ScriptServer *server = data;
     g_autoptr(GString) in = g_string_new(NULL);
-    int fd = accept(server->listen_fd, NULL, NULL);
+    Conn c = {.fd = accept(server->listen_fd, NULL, NULL)};
 
-    if (fd < 0) {
+    if (c.fd < 0) {
         return NULL; /* woken by script_server_free(): nobody connected */
     }
-    if (play(server, fd, in)) {
+    if (server->ctx) {
+        X509 *peer;
+
+        c.ssl = SSL_new(server->ctx);
+        SSL_set_fd(c.ssl, c.fd);
+        if (SSL_accept(c.ssl) != 1) {
+            ERR_clear_error();
+            SSL_free(c.ssl);
+            close(c.fd);
+            return NULL; /* the client refused the handshake, or this server's TLS version */
+        }
+        peer = SSL_get1_peer_certificate(c.ssl);
+        server->client_fingerprint = peer ? vl_tls_x509_fingerprint(peer) : NULL;
+        X509_free(peer);
+    }
+    if (play(server, &c, in)) {
         char *line;
 
         /* The script is over: whatever the client still sends is recorded, until it closes. */
-        while ((line = read_line(fd, in)) != NULL) {
+        while ((line = read_line(&c, in)) != NULL) {
             g_ptr_array_add(server->requests, line);
         }
     }
-    close(fd);
+    if (c.ssl) {
+        SSL_shutdown(c.ssl);
+        SSL_free(c.ssl);
+        ERR_clear_error();
+    }
+    close(c.fd);
     return NULL;
 }
 
@@ -221,6 +278,58 @@ script_server_start(const ScriptStep *steps)
     g_assert_cmpint(listen(server->listen_fd, 4), ==, 0);
     server->thread = g_thread_new("script-server", serve, server);
     return server;
+}
+
+/* A context that offers TLS 1.1 at most: what an old or misconfigured peer would. */
+static SSL_CTX *
+old_tls_context(const VlTlsIdentity *identity)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+    g_assert_nonnull(ctx);
+    SSL_CTX_set_security_level(ctx, 0);
+    g_assert_true(SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION));
+    g_assert_true(SSL_CTX_set_max_proto_version(ctx, TLS1_1_VERSION));
+    g_assert_true(SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0"));
+    g_assert_true(SSL_CTX_use_certificate(ctx, vl_tls_identity_cert(identity)) == 1);
+    g_assert_true(SSL_CTX_use_PrivateKey(ctx, vl_tls_identity_key(identity)) == 1);
+    return ctx;
+}
+
+ScriptServer *
+script_server_start_tls(const ScriptStep *steps, const ScriptTls *tls)
+{
+    ScriptServer *server = g_new0(ScriptServer, 1);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sin);
+    g_autoptr(GError) error = NULL;
+
+    server->steps = steps;
+    server->requests = g_ptr_array_new_with_free_func(g_free);
+    server->ctx = tls->tls11_only ? old_tls_context(tls->identity)
+                                  : vl_tls_context_new_server(tls->identity, &error);
+    g_assert_no_error(error);
+    server->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(server->listen_fd, >=, 0);
+    g_assert_cmpint(bind(server->listen_fd, (struct sockaddr *)&sin, sizeof(sin)), ==, 0);
+    g_assert_cmpint(getsockname(server->listen_fd, (struct sockaddr *)&sin, &len), ==, 0);
+    g_assert_cmpint(listen(server->listen_fd, 4), ==, 0);
+    server->port = ntohs(sin.sin_port);
+    server->address = g_strdup_printf("tls://127.0.0.1:%u", server->port);
+    server->thread = g_thread_new("script-server", serve, server);
+    return server;
+}
+
+guint16
+script_server_port(const ScriptServer *server)
+{
+    return server->port;
+}
+
+const char *
+script_server_client_fingerprint(const ScriptServer *server)
+{
+    return server->client_fingerprint;
 }
 
 const char *
@@ -257,8 +366,12 @@ script_server_free(ScriptServer *server)
         g_thread_join(server->thread);
     }
     close(server->listen_fd);
-    unlink(server->path);
-    g_rmdir(server->dir);
+    if (server->path) {
+        unlink(server->path);
+        g_rmdir(server->dir);
+    }
+    SSL_CTX_free(server->ctx);
+    g_free(server->client_fingerprint);
     g_ptr_array_unref(server->requests);
     g_free(server->address);
     g_free(server->path);

@@ -4,10 +4,16 @@
  * temporary folder, accepts one connection on its own thread and plays a script of steps (read a
  * request, send text, split text across writes, send a big frame, close). When the script ends
  * it waits for the client to close. It stands in for vmlinkd until the real one can be used.
+ *
+ * script_server_start_tls() plays the same steps over TLS on 127.0.0.1 (a real OpenSSL server
+ * with vmlinkd's policy, or one limited to TLS 1.1 to see the client refuse it), and tells which
+ * certificate the client presented.
  */
 #pragma once
 
 #include <glib.h>
+
+#include "vl-tls-identity.h"
 
 G_BEGIN_DECLS
 
@@ -32,7 +38,20 @@ typedef struct _ScriptServer ScriptServer;
 
 /* Listens and plays steps (ended by STEP_END) on the first connection. */
 ScriptServer *script_server_start(const ScriptStep *steps);
-/* "unix:/tmp/vl-client-XXXXXX/vmlinkd.sock", and the socket's path alone. */
+typedef struct {
+    const VlTlsIdentity *identity; /* the server's key and certificate */
+    gboolean tls11_only;           /* TLS 1.0 and 1.1 only, at OpenSSL's lowest security level */
+} ScriptTls;
+
+/* Listens on 127.0.0.1 (a free port) and plays steps over TLS on the first connection. */
+ScriptServer *script_server_start_tls(const ScriptStep *steps, const ScriptTls *tls);
+guint16 script_server_port(const ScriptServer *server);
+/* After script_server_finish(): the fingerprint of the certificate the client presented, or
+ * NULL (none, or no handshake completed). */
+const char *script_server_client_fingerprint(const ScriptServer *server);
+
+/* "unix:/tmp/vl-client-XXXXXX/vmlinkd.sock" ("tls://127.0.0.1:PORT"), and the socket's path
+ * alone (NULL for TLS). */
 const char *script_server_address(const ScriptServer *server);
 const char *script_server_path(const ScriptServer *server);
 /* Waits for the script to end (after the client closed) and returns the request lines it read,

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Just enough HTTP/1.1 for a bridge's POSTs: a request line, headers within a bound, and a body
+ * of a declared Content-Length within a bound. Anything else is answered with the status that
+ * says what to change, and the connection is closed after every answer.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "vl-ctl-receive-private.h"
+#include "vl-ctl-receive.h"
+
+#define HEAD_END "\r\n\r\n"
+
+/* A status and why, for the caller to answer with. */
+static int fail(GError **error, int status, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+static int
+fail(GError **error, int status, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    g_propagate_error(error, g_error_new_valist(VL_CTL_ERROR, VL_CTL_ERROR_INPUT, format, args));
+    va_end(args);
+    return status;
+}
+
+/* Bytes read (> 0), or 0 when the peer closed, timed out or broke the TLS session. */
+static int
+read_some(SSL *ssl, char *buf, int len, gboolean *ret_timeout)
+{
+    int n = SSL_read(ssl, buf, len);
+
+    *ret_timeout = FALSE;
+    if (n > 0) {
+        return n;
+    }
+    *ret_timeout =
+        SSL_get_error(ssl, n) == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK);
+    /* Only the socket's own timeout makes a blocking read fail with EAGAIN. */
+    if (SSL_get_error(ssl, n) == SSL_ERROR_WANT_READ) {
+        *ret_timeout = TRUE;
+    }
+    return 0;
+}
+
+static int
+ended_early(GError **error, gboolean timeout)
+{
+    return timeout ? fail(error, 408, "the request did not arrive in time")
+                   : fail(error, 400, "the connection ended before the request did");
+}
+
+/* Reads until the end of the headers; their length (end included) or a status. */
+static int
+read_head(SSL *ssl, GString *in, gsize *ret_head_len, GError **error)
+{
+    char buf[16384];
+    const char *end;
+
+    while ((end = g_strstr_len(in->str, (gssize)in->len, HEAD_END)) == NULL) {
+        gboolean timeout;
+        int n;
+
+        if (in->len > VL_RECEIVER_MAX_HEADER) {
+            return fail(error, 431, "the headers are longer than %d bytes", VL_RECEIVER_MAX_HEADER);
+        }
+        n = read_some(ssl, buf, sizeof(buf), &timeout);
+        if (n == 0) {
+            return ended_early(error, timeout);
+        }
+        g_string_append_len(in, buf, n);
+    }
+    *ret_head_len = (gsize)(end - in->str) + strlen(HEAD_END);
+    if (*ret_head_len > VL_RECEIVER_MAX_HEADER) {
+        return fail(error, 431, "the headers are longer than %d bytes", VL_RECEIVER_MAX_HEADER);
+    }
+    return 0;
+}
+
+static int
+check_request_line(const char *line, GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(line, " ", 4);
+
+    if (g_strv_length(parts) != 3 || !g_str_has_prefix(parts[2], "HTTP/1.")) {
+        return fail(error, 400, "not an HTTP/1.1 request");
+    }
+    if (strcmp(parts[0], "POST") != 0) {
+        return fail(error, 405, "only POST is served here");
+    }
+    return 0;
+}
+
+/* The Content-Length of the headers (lines after the request line), or a status. */
+static int
+read_length(char **lines, gint64 *ret_length, GError **error)
+{
+    *ret_length = -1;
+    for (guint i = 1; lines[i] && lines[i][0]; i++) {
+        char *colon = strchr(lines[i], ':');
+        g_autofree char *value = NULL;
+
+        if (colon == NULL) {
+            return fail(error, 400, "a header line without a colon");
+        }
+        *colon = '\0';
+        value = g_strstrip(g_strdup(colon + 1));
+        if (g_ascii_strcasecmp(lines[i], "Transfer-Encoding") == 0) {
+            return fail(error, 411, "send the body with a Content-Length, not chunked");
+        }
+        if (g_ascii_strcasecmp(lines[i], "Content-Length") != 0) {
+            continue;
+        }
+        if (value[0] == '\0' || strspn(value, "0123456789") != strlen(value) ||
+            strlen(value) > 10) {
+            return fail(error, 400, "Content-Length is not a number");
+        }
+        if (*ret_length >= 0 && *ret_length != g_ascii_strtoll(value, NULL, 10)) {
+            return fail(error, 400, "two different Content-Lengths");
+        }
+        *ret_length = g_ascii_strtoll(value, NULL, 10);
+    }
+    if (*ret_length < 0) {
+        return fail(error, 411, "a Content-Length is required");
+    }
+    if (*ret_length > VL_RECEIVER_MAX_BODY) {
+        return fail(error, 413, "the body is larger than %d bytes", VL_RECEIVER_MAX_BODY);
+    }
+    return 0;
+}
+
+int
+vl_receive_http_read(SSL *ssl, GString *body, GError **error)
+{
+    g_autoptr(GString) in = g_string_new(NULL);
+    g_auto(GStrv) lines = NULL;
+    g_autofree char *head = NULL;
+    gsize head_len = 0;
+    gint64 length;
+    char buf[65536];
+    int status;
+
+    status = read_head(ssl, in, &head_len, error);
+    if (status != 0) {
+        return status;
+    }
+    head = g_strndup(in->str, head_len);
+    lines = g_strsplit(head, "\r\n", -1);
+    status = check_request_line(lines[0], error);
+    if (status == 0) {
+        status = read_length(lines, &length, error);
+    }
+    if (status != 0) {
+        return status;
+    }
+    g_string_truncate(body, 0);
+    g_string_append_len(body, in->str + head_len, (gssize)MIN(in->len - head_len, (gsize)length));
+    while (body->len < (gsize)length) {
+        gboolean timeout;
+        int n = read_some(ssl, buf, (int)MIN(sizeof(buf), (gsize)length - body->len), &timeout);
+
+        if (n == 0) {
+            return ended_early(error, timeout);
+        }
+        g_string_append_len(body, buf, n);
+    }
+    return 0;
+}
+
+static const char *
+status_text(int status)
+{
+    switch (status) {
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 431:
+        return "Request Header Fields Too Large";
+    default:
+        return "Error";
+    }
+}
+
+void
+vl_receive_http_answer(SSL *ssl, int status, const char *reason)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    gsize done = 0;
+
+    g_string_append_printf(s, "HTTP/1.1 %d %s\r\nConnection: close\r\n", status,
+                           status_text(status));
+    if (status == 204) {
+        g_string_append(s, "\r\n");
+    } else {
+        g_autofree char *text = g_strdup_printf("%s\n", reason ? reason : status_text(status));
+
+        g_string_append_printf(s,
+                               "Content-Type: text/plain; charset=utf-8\r\nContent-Length: "
+                               "%" G_GSIZE_FORMAT "\r\n\r\n%s",
+                               strlen(text), text);
+    }
+    /* Partial writes are on in the shared TLS policy: write until all is out. */
+    while (done < s->len) {
+        int n = SSL_write(ssl, s->str + done, (int)(s->len - done));
+
+        if (n <= 0) {
+            return; /* the bridge went away: nothing to tell it any more */
+        }
+        done += (gsize)n;
+    }
+}

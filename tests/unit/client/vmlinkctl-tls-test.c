@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vmlinkctl run as a process over TLS, against the scripted server with a real OpenSSL server
+ * side: take-ownership (refused without --fingerprint when stdin is not a terminal, refused on a
+ * wrong fingerprint, the password from stdin, the bridge pinned), commands refused for a bridge
+ * this manager does not know or whose pin does not match, host info before ownership, release
+ * forgetting the pin; and events --since. Each test has its own $XDG_CONFIG_HOME.
+ */
+#include <check.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "script-server.h"
+#include "vl-protocol.h"
+#include "vl-tls-context.h"
+#include "vl-tls-identity.h"
+
+#define READ                                                                                       \
+    {                                                                                              \
+        STEP_READ, NULL, 0                                                                         \
+    }
+#define SEND(text)                                                                                 \
+    {                                                                                              \
+        STEP_SEND, (text), 0                                                                       \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        STEP_END, NULL, 0                                                                          \
+    }
+#define RESPONSE(result) "{\"jsonrpc\":\"2.0\",\"id\":$ID,\"result\":" result "}\n"
+
+typedef struct {
+    int status;
+    char *out;
+    char *err;
+} Run;
+
+static void
+run_clear(Run *run)
+{
+    g_free(run->out);
+    g_free(run->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Run, run_clear)
+
+/* A test's world: its config home (the manager) and a bridge identity. */
+typedef struct {
+    char *root;
+    char *config_home;
+    char *manager_dir;
+    VlTlsIdentity *bridge;
+} World;
+
+static void
+world_init(World *w)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *bridge_dir = NULL;
+
+    w->root = g_dir_make_tmp("vl-ctl-tls-XXXXXX", NULL);
+    ck_assert_ptr_nonnull(w->root);
+    w->config_home = g_build_filename(w->root, "config", NULL);
+    w->manager_dir = g_build_filename(w->config_home, "vmlink", NULL);
+    bridge_dir = g_build_filename(w->root, "bridge", NULL);
+    w->bridge = vl_tls_identity_load_or_create(bridge_dir, "test bridge", 30, &error);
+    ck_assert_msg(w->bridge != NULL, "%s", error ? error->message : "?");
+}
+
+static void
+world_clear(World *w)
+{
+    g_autofree char *quoted = g_shell_quote(w->root);
+    g_autofree char *rm = g_strdup_printf("rm -rf %s", quoted);
+
+    vl_tls_identity_free(w->bridge);
+    g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
+    g_free(w->root);
+    g_free(w->config_home);
+    g_free(w->manager_dir);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(World, world_clear)
+
+static void
+run_ctl(Run *run, const World *w, const char *stdin_text, ...)
+{
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                  G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GSubprocess) process = NULL;
+    g_autoptr(GError) error = NULL;
+    va_list ap;
+
+    g_ptr_array_add(argv, (gpointer)VMLINKCTL_PATH);
+    va_start(ap, stdin_text);
+    for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *)) {
+        g_ptr_array_add(argv, (gpointer)a);
+    }
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+
+    g_subprocess_launcher_setenv(launcher, "TZ", "UTC", TRUE);
+    g_subprocess_launcher_setenv(launcher, "LC_ALL", "C", TRUE);
+    g_subprocess_launcher_setenv(launcher, "XDG_CONFIG_HOME", w->config_home, TRUE);
+    g_subprocess_launcher_unsetenv(launcher, "VMLINK_CONNECT");
+    process = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, &error);
+    ck_assert_msg(process != NULL, "%s", error ? error->message : "?");
+    ck_assert_msg(g_subprocess_communicate_utf8(process, stdin_text ? stdin_text : "", NULL,
+                                                &run->out, &run->err, &error),
+                  "%s", error ? error->message : "?");
+    ck_assert(g_subprocess_get_if_exited(process));
+    run->status = g_subprocess_get_exit_status(process);
+}
+
+static void
+assert_ran(const Run *run, int status)
+{
+    ck_assert_msg(run->status == status, "exit %d, expected %d; stdout:\n%s\nstderr:\n%s",
+                  run->status, status, run->out, run->err);
+}
+
+static void
+assert_contains(const char *text, const char *part)
+{
+    ck_assert_msg(strstr(text, part) != NULL, "\"%s\" does not contain \"%s\"", text, part);
+}
+
+static VlJson *
+parse(const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    VlJson *node = vl_json_parse(text, strlen(text), &error);
+
+    ck_assert_msg(node != NULL, "cannot parse %s: %s", text, error ? error->message : "?");
+    return node;
+}
+
+static char *
+pin_path(const World *w, const ScriptServer *server)
+{
+    g_autofree char *name = g_strdup_printf("127.0.0.1_%u.pem", script_server_port(server));
+
+    return g_build_filename(w->manager_dir, "hosts", name, NULL);
+}
+
+static void
+write_pin(const World *w, const ScriptServer *server, const char *pem)
+{
+    g_autofree char *path = pin_path(w, server);
+    g_autofree char *dir = g_path_get_dirname(path);
+
+    ck_assert_int_eq(g_mkdir_with_parents(dir, 0700), 0);
+    ck_assert(g_file_set_contents(path, pem, -1, NULL));
+}
+
+/* The answer of host.take_ownership or host.rotate_certificate with the bridge's certificate. */
+static char *
+ownership_response(const VlTlsIdentity *bridge)
+{
+    g_auto(GStrv) lines = g_strsplit(vl_tls_identity_cert_pem(bridge), "\n", -1);
+    g_autofree char *pem = g_strjoinv("\\n", lines);
+
+    return g_strdup_printf(
+        "{\"jsonrpc\":\"2.0\",\"id\":$ID,\"result\":{\"owner\":\"m1\","
+        "\"certificate\":\"%s\",\"fingerprint\":\"%s\",\"not_after\":%" G_GINT64_FORMAT "}}\n",
+        pem, vl_tls_identity_fingerprint(bridge), vl_tls_identity_not_after(bridge));
+}
+
+/* take-ownership ----------------------------------------------------------------------------- */
+
+START_TEST(test_take_needs_fingerprint_without_terminal)
+{
+    g_auto(World) w = {0};
+    const ScriptStep steps[] = {READ, END};
+    ScriptServer *server;
+    ScriptTls tls;
+    g_auto(Run) run = {0};
+
+    world_init(&w);
+    tls = (ScriptTls){.identity = w.bridge};
+    server = script_server_start_tls(steps, &tls);
+    run_ctl(&run, &w, "s3cret\n", "--connect", script_server_address(server), "host",
+            "take-ownership", NULL);
+    assert_ran(&run, 2);
+    assert_contains(run.err, "made this manager's identity in ");
+    assert_contains(run.err, vl_tls_identity_fingerprint(w.bridge));
+    assert_contains(run.err, "give it with --fingerprint");
+    ck_assert_str_eq(run.out, "");
+    ck_assert_uint_eq(script_server_finish(server)->len, 0);
+    script_server_free(server);
+}
+END_TEST
+
+START_TEST(test_take_wrong_fingerprint_refused)
+{
+    g_auto(World) w = {0};
+    const ScriptStep steps[] = {READ, END};
+    ScriptServer *server;
+    ScriptTls tls;
+    g_auto(Run) run = {0};
+
+    world_init(&w);
+    tls = (ScriptTls){.identity = w.bridge};
+    server = script_server_start_tls(steps, &tls);
+    run_ctl(&run, &w, "s3cret\n", "--connect", script_server_address(server), "host",
+            "take-ownership", "--fingerprint", "00:11:22", "--password-stdin", NULL);
+    assert_ran(&run, 1);
+    assert_contains(run.err, "refused");
+    assert_contains(run.err, vl_tls_identity_fingerprint(w.bridge));
+    ck_assert_uint_eq(script_server_finish(server)->len, 0);
+    script_server_free(server);
+}
+END_TEST
+
+START_TEST(test_take_ownership_pins_the_bridge)
+{
+    g_auto(World) w = {0};
+    g_autofree char *response = NULL;
+    ScriptServer *server;
+    ScriptTls tls;
+    g_auto(Run) run = {0};
+    g_auto(Run) list = {0};
+    g_autofree char *pin = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *fp = NULL;
+    g_autofree char *expected = NULL;
+    g_autoptr(VlJson) request = NULL;
+    g_autoptr(GKeyFile) conf = g_key_file_new();
+    g_autofree char *conf_path = NULL;
+    g_autofree char *id = NULL;
+    const VlJson *params;
+    GPtrArray *requests;
+
+    world_init(&w);
+    response = ownership_response(w.bridge);
+    {
+        const ScriptStep steps[] = {READ, SEND(response), END};
+
+        tls = (ScriptTls){.identity = w.bridge};
+        server = script_server_start_tls(steps, &tls);
+        /* The fingerprint as people may paste it: lower case, without colons. */
+        fp = g_ascii_strdown(vl_tls_identity_fingerprint(w.bridge), -1);
+        {
+            g_auto(GStrv) parts = g_strsplit(fp, ":", -1);
+            g_free(fp);
+            fp = g_strjoinv("", parts);
+        }
+        run_ctl(&run, &w, "s3cret\nnot read\n", "--connect", script_server_address(server), "host",
+                "take-ownership", "--fingerprint", fp, "--password-stdin", "--event-url",
+                "https://m1:7002/events", NULL);
+        assert_ran(&run, 0);
+        requests = script_server_finish(server);
+    }
+    expected =
+        g_strdup_printf("Took ownership of 127.0.0.1:%u: owner m1\n", script_server_port(server));
+    ck_assert_msg(g_str_has_prefix(run.out, expected), "%s", run.out);
+    assert_contains(run.out, vl_tls_identity_fingerprint(w.bridge));
+
+    /* What was sent: the password, this manager's id and the certificate it presented. */
+    ck_assert_uint_eq(requests->len, 1);
+    request = parse(g_ptr_array_index(requests, 0));
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(request, "method")),
+                     "host.take_ownership");
+    params = vl_json_object_get(request, "params");
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(params, "password")), "s3cret");
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(params, "event_url")),
+                     "https://m1:7002/events");
+    conf_path = g_build_filename(w.manager_dir, "manager.conf", NULL);
+    ck_assert(g_key_file_load_from_file(conf, conf_path, 0, NULL));
+    id = g_key_file_get_string(conf, "manager", "id", NULL);
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(params, "manager_id")), id);
+    {
+        g_autofree char *sent_fp = vl_tls_fingerprint_of_pem(
+            vl_json_get_string(vl_json_object_get(params, "manager_certificate")), NULL);
+
+        ck_assert_str_eq(sent_fp, script_server_client_fingerprint(server));
+    }
+
+    /* The bridge is pinned. */
+    path = pin_path(&w, server);
+    ck_assert(g_file_get_contents(path, &pin, NULL, NULL));
+    ck_assert_str_eq(pin, vl_tls_identity_cert_pem(w.bridge));
+    script_server_free(server);
+
+    /* The manager is made once: the next run says nothing about it. */
+    {
+        const ScriptStep steps[] = {READ, SEND(RESPONSE("{\"vms\":[]}")), END};
+
+        server = script_server_start_tls(steps, &tls);
+        write_pin(&w, server, vl_tls_identity_cert_pem(w.bridge));
+        run_ctl(&list, &w, NULL, "--connect", script_server_address(server), "vm", "list", NULL);
+        assert_ran(&list, 0);
+        ck_assert_str_eq(list.err, "");
+        ck_assert_uint_eq(script_server_finish(server)->len, 1);
+        script_server_free(server);
+    }
+}
+END_TEST
+
+START_TEST(test_take_answer_must_match_handshake)
+{
+    g_auto(World) w = {0};
+    g_autoptr(VlTlsIdentity) other = NULL;
+    g_autofree char *other_dir = NULL;
+    g_autofree char *response = NULL;
+    ScriptServer *server;
+    ScriptTls tls;
+    g_auto(Run) run = {0};
+    g_autofree char *path = NULL;
+
+    world_init(&w);
+    other_dir = g_build_filename(w.root, "other", NULL);
+    other = vl_tls_identity_load_or_create(other_dir, "other", 30, NULL);
+    response = ownership_response(other); /* not the certificate of the connection */
+    {
+        const ScriptStep steps[] = {READ, SEND(response), END};
+
+        tls = (ScriptTls){.identity = w.bridge};
+        server = script_server_start_tls(steps, &tls);
+        run_ctl(&run, &w, "s3cret\n", "--connect", script_server_address(server), "host",
+                "take-ownership", "--fingerprint", vl_tls_identity_fingerprint(w.bridge), NULL);
+        script_server_finish(server);
+    }
+    assert_ran(&run, 1);
+    assert_contains(run.err, "not pinned");
+    path = pin_path(&w, server);
+    ck_assert(!g_file_test(path, G_FILE_TEST_EXISTS));
+    script_server_free(server);
+}
+END_TEST
+
+/* Pins --------------------------------------------------------------------------------------- */
+
+START_TEST(test_unknown_bridge_refused_before_connecting)
+{
+    g_auto(World) w = {0};
+    const ScriptStep steps[] = {READ, END};
+    ScriptServer *server;
+    ScriptTls tls;
+    g_auto(Run) run = {0};
+    g_autofree char *expected = NULL;
+
+    world_init(&w);
+    tls = (ScriptTls){.identity = w.bridge};
+    server = script_server_start_tls(steps, &tls);
+    run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "vm", "list", NULL);
+    assert_ran(&run, 3);
+    expected = g_strdup_printf("vmlinkctl: 127.0.0.1:%u is not known to this manager: take "
+                               "ownership first (vmlinkctl --connect tls://127.0.0.1:%u host "
+                               "take-ownership)\n",
+                               script_server_port(server), script_server_port(server));
+    ck_assert_msg(g_str_has_suffix(run.err, expected), "%s", run.err);
+    script_server_free(server); /* nobody connected */
+}
+END_TEST
+
+START_TEST(test_pin_mismatch_exits_3)
+{
+    g_auto(World) w = {0};
+    g_autoptr(VlTlsIdentity) other = NULL;
+    g_autofree char *other_dir = NULL;
+    const ScriptStep steps[] = {READ, SEND(RESPONSE("{\"vms\":[]}")), END};
+    ScriptServer *server;
+    ScriptTls tls;
+    g_auto(Run) run = {0};
+
+    world_init(&w);
+    other_dir = g_build_filename(w.root, "other", NULL);
+    other = vl_tls_identity_load_or_create(other_dir, "other", 30, NULL);
+    tls = (ScriptTls){.identity = w.bridge};
+    server = script_server_start_tls(steps, &tls);
+    write_pin(&w, server, vl_tls_identity_cert_pem(other));
+    run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "vm", "list", NULL);
+    assert_ran(&run, 3);
+    assert_contains(run.err, "is not the bridge pinned for it");
+    assert_contains(run.err, vl_tls_identity_fingerprint(w.bridge));
+    assert_contains(run.err, vl_tls_identity_fingerprint(other));
+    assert_contains(run.err, "(the pin: ");
+    ck_assert_uint_eq(script_server_finish(server)->len, 0);
+    script_server_free(server);
+}
+END_TEST
+
+START_TEST(test_renewed_bridge_repinned)
+{
+    g_auto(World) w = {0};
+    const ScriptStep steps[] = {READ, SEND(RESPONSE("{\"vms\":[]}")), END};
+    g_autofree char *old_pem = NULL;
+    g_autofree char *pin = NULL;
+    g_autofree char *path = NULL;
+    ScriptServer *server;
+    ScriptTls tls;
+    g_auto(Run) run = {0};
+
+    world_init(&w);
+    old_pem = g_strdup(vl_tls_identity_cert_pem(w.bridge));
+    ck_assert(vl_tls_identity_renew_if_needed(w.bridge, 400, 30, NULL, NULL));
+    tls = (ScriptTls){.identity = w.bridge};
+    server = script_server_start_tls(steps, &tls);
+    write_pin(&w, server, old_pem);
+    run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "vm", "list", NULL);
+    assert_ran(&run, 0);
+    path = pin_path(&w, server);
+    ck_assert(g_file_get_contents(path, &pin, NULL, NULL));
+    ck_assert_str_eq(pin, vl_tls_identity_cert_pem(w.bridge));
+    script_server_finish(server);
+    script_server_free(server);
+}
+END_TEST
+
+START_TEST(test_host_info_before_ownership)
+{
+    g_auto(World) w = {0};
+    const ScriptStep steps[] = {
+        READ,
+        SEND(RESPONSE("{\"name\":\"vmlinkd\",\"version\":\"0.1.0\",\"protocol_versions\":[1],"
+                      "\"ownership\":\"owned\",\"owner\":\"m9\",\"owned_since\":1763769700,"
+                      "\"caller_is_owner\":false}")),
+        END};
+    ScriptServer *server;
+    ScriptTls tls;
+    g_auto(Run) run = {0};
+
+    world_init(&w);
+    tls = (ScriptTls){.identity = w.bridge};
+    server = script_server_start_tls(steps, &tls);
+    run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "host", "info", NULL);
+    assert_ran(&run, 0);
+    assert_contains(run.out, vl_tls_identity_fingerprint(w.bridge));
+    assert_contains(run.out, "bridge not known");
+    assert_contains(run.out, "Owner:");
+    assert_contains(run.out, "m9");
+    ck_assert_uint_eq(script_server_finish(server)->len, 1);
+    script_server_free(server);
+}
+END_TEST
+
+START_TEST(test_release_forgets_pin)
+{
+    g_auto(World) w = {0};
+    const ScriptStep steps[] = {READ, SEND(RESPONSE("{\"released_by\":\"m1\"}")), END};
+    g_autofree char *path = NULL;
+    ScriptServer *server;
+    ScriptTls tls;
+    g_auto(Run) run = {0};
+
+    world_init(&w);
+    tls = (ScriptTls){.identity = w.bridge};
+    server = script_server_start_tls(steps, &tls);
+    write_pin(&w, server, vl_tls_identity_cert_pem(w.bridge));
+    run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "host", "release-ownership",
+            NULL);
+    assert_ran(&run, 0);
+    assert_contains(run.out, "forgot its pin");
+    path = pin_path(&w, server);
+    ck_assert(!g_file_test(path, G_FILE_TEST_EXISTS));
+    script_server_finish(server);
+    script_server_free(server);
+}
+END_TEST
+
+START_TEST(test_change_password_two_lines)
+{
+    g_auto(World) w = {0};
+    const ScriptStep steps[] = {READ, SEND(RESPONSE("{}")), END};
+    ScriptServer *server;
+    ScriptTls tls;
+    g_auto(Run) run = {0};
+    g_autoptr(VlJson) request = NULL;
+    const VlJson *params;
+
+    world_init(&w);
+    tls = (ScriptTls){.identity = w.bridge};
+    server = script_server_start_tls(steps, &tls);
+    write_pin(&w, server, vl_tls_identity_cert_pem(w.bridge));
+    run_ctl(&run, &w, "old-one\nnew-password\n", "--connect", script_server_address(server), "host",
+            "change-password", NULL);
+    assert_ran(&run, 0);
+    ck_assert_str_eq(run.out, "Agent password changed.\n");
+    request = parse(g_ptr_array_index(script_server_finish(server), 0));
+    params = vl_json_object_get(request, "params");
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(params, "password")), "old-one");
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(params, "new_password")),
+                     "new-password");
+    script_server_free(server);
+}
+END_TEST
+
+START_TEST(test_rotate_bridge_repins)
+{
+    g_auto(World) w = {0};
+    g_autoptr(VlTlsIdentity) fresh = NULL;
+    g_autofree char *fresh_dir = NULL;
+    g_autofree char *response = NULL;
+    g_autofree char *pin = NULL;
+    g_autofree char *path = NULL;
+    ScriptServer *server;
+    ScriptTls tls;
+    g_auto(Run) run = {0};
+    g_autoptr(VlJson) request = NULL;
+
+    world_init(&w);
+    fresh_dir = g_build_filename(w.root, "fresh", NULL);
+    fresh = vl_tls_identity_load_or_create(fresh_dir, "new bridge key", 30, NULL);
+    response = ownership_response(fresh); /* the bridge's new key, on the old connection */
+    {
+        const ScriptStep steps[] = {READ, SEND(response), END};
+
+        tls = (ScriptTls){.identity = w.bridge};
+        server = script_server_start_tls(steps, &tls);
+        write_pin(&w, server, vl_tls_identity_cert_pem(w.bridge));
+        run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "host",
+                "rotate-certificate", "--bridge", "--manager", NULL);
+        assert_ran(&run, 0);
+        request = parse(g_ptr_array_index(script_server_finish(server), 0));
+    }
+    ck_assert(
+        vl_json_get_bool(vl_json_object_get(vl_json_object_get(request, "params"), "bridge")));
+    ck_assert_ptr_nonnull(
+        vl_json_object_get(vl_json_object_get(request, "params"), "manager_certificate"));
+    path = pin_path(&w, server);
+    ck_assert(g_file_get_contents(path, &pin, NULL, NULL));
+    ck_assert_str_eq(pin, vl_tls_identity_cert_pem(fresh));
+    assert_contains(run.out, "This manager's certificate: ");
+    script_server_free(server);
+}
+END_TEST
+
+/* events --since (any transport) ------------------------------------------------------------- */
+
+START_TEST(test_events_since)
+{
+    g_auto(World) w = {0};
+    const ScriptStep steps[] = {
+        READ,
+        SEND(RESPONSE("{\"events\":[{\"seq\":6,\"time\":1763769700123,\"event\":"
+                      "\"host.ownership\",\"data\":{\"owner\":\"m1\"}},{\"seq\":7,\"time\":"
+                      "1763769700124,\"event\":\"agent.state\",\"vm\":\"web1\",\"data\":"
+                      "{\"state\":\"responsive\"}}],\"seq\":7,\"gap\":true}")),
+        END};
+    g_autoptr(ScriptServer) server = script_server_start(steps);
+    g_auto(Run) run = {0};
+    g_autoptr(VlJson) request = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    world_init(&w);
+    run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "events", "--since", "5",
+            "--kind", "host.ownership", "--kind", "agent.state", "--json", NULL);
+    assert_ran(&run, 0);
+    lines = g_strsplit(run.out, "\n", -1);
+    ck_assert_uint_eq(g_strv_length(lines), 3);
+    assert_contains(lines[0], "\"seq\":6");
+    assert_contains(lines[1], "\"seq\":7");
+    assert_contains(run.err, "events after #5 have already left the bridge's ring");
+    request = parse(g_ptr_array_index(script_server_finish(server), 0));
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(request, "method")), "events.since");
+    {
+        g_autofree char *p = vl_json_to_string(vl_json_object_get(request, "params"), NULL);
+        ck_assert_str_eq(p, "{\"seq\":5,\"events\":[\"host.ownership\",\"agent.state\"]}");
+    }
+}
+END_TEST
+
+static Suite *
+vmlinkctl_tls_suite(void)
+{
+    Suite *s = suite_create("vmlinkctl-tls");
+    TCase *take = tcase_create("take-ownership");
+    TCase *pins = tcase_create("pins");
+    TCase *events = tcase_create("events");
+
+    tcase_set_timeout(take, 60);
+    tcase_add_test(take, test_take_needs_fingerprint_without_terminal);
+    tcase_add_test(take, test_take_wrong_fingerprint_refused);
+    tcase_add_test(take, test_take_ownership_pins_the_bridge);
+    tcase_add_test(take, test_take_answer_must_match_handshake);
+    suite_add_tcase(s, take);
+
+    tcase_set_timeout(pins, 60);
+    tcase_add_test(pins, test_unknown_bridge_refused_before_connecting);
+    tcase_add_test(pins, test_pin_mismatch_exits_3);
+    tcase_add_test(pins, test_renewed_bridge_repinned);
+    tcase_add_test(pins, test_host_info_before_ownership);
+    tcase_add_test(pins, test_release_forgets_pin);
+    tcase_add_test(pins, test_change_password_two_lines);
+    tcase_add_test(pins, test_rotate_bridge_repins);
+    suite_add_tcase(s, pins);
+
+    tcase_add_test(events, test_events_since);
+    suite_add_tcase(s, events);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *runner = srunner_create(vmlinkctl_tls_suite());
+    int failed;
+
+    srunner_run_all(runner, CK_NORMAL);
+    failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? 0 : 1;
+}
