@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The manager's control plane end to end: a real vmlinkd on TLS, managers that are real vmlinkctl
+ * processes with their own identities, real OpenSSL (the openssl command and our own clients) for
+ * what vmlinkctl would never send. Ownership taken, used, kept over a restart, refused to a
+ * second manager, throttled after a wrong password, released, rotated, recovered; the TLS
+ * policy; a damaged state file; bad input over TLS.
+ */
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <glib/gstdio.h>
+#include <openssl/pem.h>
+
+#include "control-harness.h"
+#include "vl-check.h"
+#include "vl-json.h"
+#include "vl-openssl.h"
+
+static ChBridge b;
+
+static void
+start(guint n_vms, const char *extra_config)
+{
+    ch_bridge_init(&b, n_vms, extra_config);
+    ch_bridge_start(&b);
+}
+
+static void
+finish(void)
+{
+    g_autofree char *audit = ch_bridge_audit(&b);
+    g_autofree char *log = NULL;
+
+    ch_bridge_stop(&b);
+    log = ch_bridge_log(&b);
+    /* Whatever happened, the password is in no log. */
+    ck_assert_msg(strstr(audit, CH_PASSWORD) == NULL && strstr(audit, "wrong-password") == NULL,
+                  "the audit log holds a password");
+    ck_assert_msg(strstr(log, CH_PASSWORD) == NULL && strstr(log, "wrong-password") == NULL,
+                  "vmlinkd's log holds a password");
+    ch_bridge_clear(&b);
+}
+
+static VlJson *
+parse(const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    VlJson *json = vl_json_parse(text, strlen(text), &error);
+
+    ck_assert_msg(json != NULL, "not JSON (%s): %s", error ? error->message : "", text);
+    return json;
+}
+
+/* A member of `vmlinkctl --json host info` as the manager home sees it. */
+static char *
+host_info_member(const char *home, const char *member)
+{
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(VlJson) info = NULL;
+    const VlJson *value;
+
+    ck_assert_msg(ch_ctl_tls(&b, home, NULL, &out, &err, "--json", "host", "info", NULL) == 0,
+                  "host info: %s", err);
+    info = parse(out);
+    value = vl_json_object_get(info, member);
+    return value ? g_strdup(vl_json_get_string(value)) : NULL;
+}
+
+static guint
+vm_count(const char *home, int *ret_status)
+{
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(VlJson) list = NULL;
+
+    *ret_status = ch_ctl_tls(&b, home, NULL, &out, &err, "--json", "vm", "list", NULL);
+    if (*ret_status != 0) {
+        return 0;
+    }
+    list = parse(out);
+    return vl_json_array_length(vl_json_object_get(list, "vms"));
+}
+
+static char *
+identity_file(const char *home, const char *name)
+{
+    return g_build_filename(b.work, home, "vmlink", "identity", name, NULL);
+}
+
+/* The error code of a JSON-RPC answer line. */
+static gint64
+error_code(const char *answer, char **ret_message)
+{
+    g_autoptr(VlJson) json = NULL;
+    const VlJson *error;
+
+    ck_assert_msg(answer != NULL, "no answer");
+    json = parse(answer);
+    error = vl_json_object_get(json, "error");
+    ck_assert_msg(error != NULL, "not an error: %s", answer);
+    if (ret_message) {
+        *ret_message = g_strdup(vl_json_get_string(vl_json_object_get(error, "message")));
+    }
+    return vl_json_get_int(vl_json_object_get(error, "code"));
+}
+
+#define VM_LIST "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.list\"}\n"
+
+START_TEST(test_unowned)
+{
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *cert = NULL;
+    g_autofree char *key = NULL;
+    g_autofree char *answer = NULL;
+    g_autofree char *ownership = NULL;
+    int status;
+
+    start(3, NULL);
+    /* Anyone may ask who the bridge is. */
+    ownership = host_info_member("a", "ownership");
+    ck_assert_str_eq(ownership, "unowned");
+    /* vmlinkctl will not call an unknown bridge for anything else. */
+    vm_count("a", &status);
+    ck_assert_int_eq(status, 3);
+    /* And the bridge refuses a manager that has not taken ownership. */
+    cert = identity_file("a", "cert.pem");
+    key = identity_file("a", "key.pem");
+    answer = ch_tls_call(&b, cert, key, VM_LIST);
+    ck_assert_int_eq(error_code(answer, NULL), -32001);
+    /* A fingerprint that is not the bridge's: refused before the password is sent. */
+    status =
+        ch_ctl_tls(&b, "a", CH_PASSWORD "\n", &out, &err, "host", "take-ownership", "--fingerprint",
+                   "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
+                   "00:00:00:00:00:00:00:00",
+                   "--password-stdin", NULL);
+    ck_assert_int_ne(status, 0);
+    g_free(ownership);
+    ownership = host_info_member("a", "ownership");
+    ck_assert_str_eq(ownership, "unowned");
+    finish();
+}
+END_TEST
+
+START_TEST(test_take_use_restart)
+{
+    g_autofree char *owner = NULL;
+    g_autofree char *audit = NULL;
+    int status;
+
+    start(3, NULL);
+    ch_take_ownership(&b, "a");
+    ck_assert_uint_eq(vm_count("a", &status), 3);
+    ck_assert_int_eq(status, 0);
+    /* The ownership is in the state folder: a restarted vmlinkd is still owned. */
+    ch_bridge_stop(&b);
+    ch_bridge_start(&b);
+    ck_assert_uint_eq(vm_count("a", &status), 3);
+    ck_assert_int_eq(status, 0);
+    owner = host_info_member("a", "owner");
+    ck_assert_ptr_nonnull(owner);
+    audit = ch_bridge_audit(&b);
+    ck_assert_msg(strstr(audit, "host.take_ownership") != NULL, "not audited: %s", audit);
+    finish();
+}
+END_TEST
+
+START_TEST(test_second_manager_refused)
+{
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *cert = NULL;
+    g_autofree char *key = NULL;
+    g_autofree char *answer = NULL;
+    g_autofree char *message = NULL;
+    g_autofree char *fingerprint = NULL;
+    int status;
+
+    start(3, NULL);
+    ch_take_ownership(&b, "a");
+    fingerprint = ch_bridge_fingerprint(&b);
+    status = ch_ctl_tls(&b, "b", CH_PASSWORD "\n", &out, &err, "host", "take-ownership",
+                        "--fingerprint", fingerprint, "--password-stdin", NULL);
+    ck_assert_int_ne(status, 0);
+    ck_assert_msg(strstr(err, "owned") != NULL, "no word of the owner: %s", err);
+    /* Its certificate is refused for everything but host.info. */
+    cert = identity_file("b", "cert.pem");
+    key = identity_file("b", "key.pem");
+    answer = ch_tls_call(&b, cert, key, VM_LIST);
+    ck_assert_int_eq(error_code(answer, &message), -32002);
+    ck_assert_msg(strstr(message, "owned by") != NULL, "%s", message);
+    g_free(answer);
+    answer = ch_tls_call(&b, NULL, NULL, VM_LIST);
+    ck_assert_int_eq(error_code(answer, NULL), -32002);
+    /* The owner is not disturbed. */
+    vm_count("a", &status);
+    ck_assert_int_eq(status, 0);
+    finish();
+}
+END_TEST
+
+START_TEST(test_wrong_password_throttled)
+{
+    g_autofree char *fingerprint = NULL;
+    g_autofree char *audit = NULL;
+    gboolean throttled = FALSE;
+    gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    int status;
+
+    start(1, NULL);
+    fingerprint = ch_bridge_fingerprint(&b);
+    for (guint i = 0; i < 2; i++) {
+        g_autofree char *err = NULL;
+
+        status = ch_ctl_tls(&b, "a", "wrong-password\n", NULL, &err, "host", "take-ownership",
+                            "--fingerprint", fingerprint, "--password-stdin", NULL);
+        ck_assert_int_ne(status, 0);
+        throttled = throttled || strstr(err, "retry in") != NULL;
+    }
+    /* Right after a failure, even the right password waits its turn. */
+    {
+        g_autofree char *err = NULL;
+
+        status = ch_ctl_tls(&b, "a", CH_PASSWORD "\n", NULL, &err, "host", "take-ownership",
+                            "--fingerprint", fingerprint, "--password-stdin", NULL);
+        throttled = throttled || (status != 0 && strstr(err, "retry in") != NULL);
+    }
+    ck_assert_msg(throttled, "no attempt was throttled");
+    /* Once the wait is over, it works. */
+    while (status != 0) {
+        g_autofree char *err = NULL;
+
+        ck_assert_msg(g_get_monotonic_time() < deadline, "still refused: %s", err);
+        g_usleep(500 * 1000);
+        status = ch_ctl_tls(&b, "a", CH_PASSWORD "\n", NULL, &err, "host", "take-ownership",
+                            "--fingerprint", fingerprint, "--password-stdin", NULL);
+    }
+    audit = ch_bridge_audit(&b);
+    ck_assert_msg(strstr(audit, "\"error\"") != NULL, "failed logins not audited: %s", audit);
+    finish();
+}
+END_TEST
+
+START_TEST(test_release_then_second)
+{
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *owner = NULL;
+    int status;
+
+    start(2, NULL);
+    ch_take_ownership(&b, "a");
+    status = ch_ctl_tls(&b, "a", NULL, &out, &err, "host", "release-ownership", NULL);
+    ck_assert_msg(status == 0, "release: %s", err);
+    ch_take_ownership(&b, "b");
+    ck_assert_uint_eq(vm_count("b", &status), 2);
+    vm_count("a", &status);
+    ck_assert_int_ne(status, 0);
+    owner = host_info_member("b", "ownership");
+    ck_assert_str_eq(owner, "owned");
+    finish();
+}
+END_TEST
+
+START_TEST(test_rotation)
+{
+    g_autofree char *before = NULL;
+    g_autofree char *after = NULL;
+    g_autofree char *err = NULL;
+    int status;
+
+    start(1, NULL);
+    ch_take_ownership(&b, "a");
+    before = ch_bridge_fingerprint(&b);
+    status = ch_ctl_tls(&b, "a", NULL, NULL, &err, "host", "rotate-certificate", "--bridge", NULL);
+    ck_assert_msg(status == 0, "rotate --bridge: %s", err);
+    after = ch_bridge_fingerprint(&b);
+    ck_assert_str_ne(before, after);
+    vm_count("a", &status);
+    ck_assert_int_eq(status, 0);
+    g_clear_pointer(&err, g_free);
+    status = ch_ctl_tls(&b, "a", NULL, NULL, &err, "host", "rotate-certificate", "--manager", NULL);
+    ck_assert_msg(status == 0, "rotate --manager: %s", err);
+    vm_count("a", &status);
+    ck_assert_int_eq(status, 0);
+    /* Both survive a restart. */
+    ch_bridge_stop(&b);
+    ch_bridge_start(&b);
+    vm_count("a", &status);
+    ck_assert_int_eq(status, 0);
+    finish();
+}
+END_TEST
+
+/* A certificate for key that expired yesterday. */
+static char *
+write_expired_cert(const char *key_path)
+{
+    g_autofree char *path = g_build_filename(b.work, "expired.pem", NULL);
+    g_autoptr(BIO) in = BIO_new_file(key_path, "r");
+    g_autoptr(EVP_PKEY) key = in ? PEM_read_bio_PrivateKey(in, NULL, NULL, NULL) : NULL;
+    g_autoptr(X509) cert = X509_new();
+    g_autoptr(BIO) out = NULL;
+
+    ck_assert(key != NULL && cert != NULL);
+    X509_set_version(cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), 7);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -2 * 24 * 3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert), -24 * 3600);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
+                               (const unsigned char *)"expired manager", -1, -1, 0);
+    X509_set_issuer_name(cert, X509_get_subject_name(cert));
+    X509_set_pubkey(cert, key);
+    ck_assert(X509_sign(cert, key, EVP_sha256()) > 0);
+    out = BIO_new_file(path, "w");
+    ck_assert(out != NULL && PEM_write_bio_X509(out, cert) == 1);
+    return g_steal_pointer(&path);
+}
+
+START_TEST(test_recovery)
+{
+    g_autofree char *cert = NULL;
+    g_autofree char *key = NULL;
+    g_autofree char *expired = NULL;
+    g_autofree char *answer = NULL;
+    g_autofree char *message = NULL;
+    int status;
+
+    start(1, NULL);
+    ch_take_ownership(&b, "a");
+    /* An expired certificate of the owner's own key is refused, saying how to recover. */
+    key = identity_file("a", "key.pem");
+    expired = write_expired_cert(key);
+    answer = ch_tls_call(&b, expired, key, VM_LIST);
+    ck_assert_int_eq(error_code(answer, &message), -32001);
+    ck_assert_msg(strstr(message, "expired") != NULL, "%s", message);
+    /* The manager loses its key: its calls are refused, and it takes ownership again with the
+     * password (same manager id, new certificate). */
+    cert = identity_file("a", "cert.pem");
+    ck_assert_int_eq(g_unlink(cert), 0);
+    ck_assert_int_eq(g_unlink(key), 0);
+    vm_count("a", &status);
+    ck_assert_int_ne(status, 0);
+    ch_take_ownership(&b, "a");
+    vm_count("a", &status);
+    ck_assert_int_eq(status, 0);
+    finish();
+}
+END_TEST
+
+START_TEST(test_tls_policy)
+{
+    g_autofree char *target = NULL;
+    g_autofree char *out = NULL;
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    struct timeval timeout = {.tv_sec = 15};
+    char buf[512];
+    ssize_t n;
+    int fd;
+
+    start(1, NULL);
+    target = g_strdup_printf("127.0.0.1:%u", b.port);
+    {
+        const char *argv[] = {"openssl", "s_client", "-connect", target, "-tls1_1", NULL};
+
+        ck_assert_int_ne(ch_run(argv, "", NULL, NULL), 0);
+    }
+    {
+        const char *argv[] = {"openssl", "s_client", "-connect", target, "-tls1_2", NULL};
+
+        ck_assert_int_eq(ch_run(argv, "", &out, NULL), 0);
+        ck_assert_msg(strstr(out, "TLSv1.2") != NULL && strstr(out, "GCM") != NULL, "%s", out);
+        g_clear_pointer(&out, g_free);
+    }
+    {
+        const char *argv[] = {"openssl", "s_client", "-connect", target, NULL};
+
+        ck_assert_int_eq(ch_run(argv, "", &out, NULL), 0);
+        ck_assert_msg(strstr(out, "TLSv1.3") != NULL, "%s", out);
+    }
+    /* A JSON-RPC request in clear gets no answer, only the end of the connection. */
+    addr.sin_port = htons(b.port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    ck_assert(write(fd, VM_LIST, strlen(VM_LIST)) == (ssize_t)strlen(VM_LIST));
+    n = read(fd, buf, sizeof(buf) - 1);
+    /* The handshake fails: an alert then the end, or a reset; never a timeout. */
+    ck_assert_msg(n >= 0 || errno == ECONNRESET, "the connection was not closed: %s",
+                  g_strerror(errno));
+    ck_assert_msg(n <= 0 || memmem(buf, (size_t)n, "jsonrpc", 7) == NULL, "answered in clear");
+    close(fd);
+    finish();
+}
+END_TEST
+
+START_TEST(test_damaged_state)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *local = NULL;
+    g_autofree char *log = NULL;
+    g_autoptr(VlJson) info = NULL;
+    char *at;
+    int status;
+
+    start(1, NULL);
+    ch_take_ownership(&b, "a");
+    ch_bridge_stop(&b);
+    path = g_build_filename(b.state, "state.json", NULL);
+    ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+    at = strstr(text, "manager");
+    ck_assert_ptr_nonnull(at);
+    at[0] = 'M'; /* one byte: the digest no longer matches */
+    ck_assert(g_file_set_contents(path, text, -1, NULL));
+    g_chmod(path, 0600);
+    ch_bridge_start(&b);
+    /* Nobody owns a bridge whose state cannot be trusted; the host's root sees why. */
+    vm_count("a", &status);
+    ck_assert_int_ne(status, 0);
+    local = g_strconcat("unix:", b.local, NULL);
+    status =
+        ch_ctl(&b, "root", NULL, &out, &err, "--connect", local, "--json", "host", "info", NULL);
+    ck_assert_msg(status == 0, "%s", err);
+    info = parse(out);
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(info, "ownership")), "damaged");
+    log = ch_bridge_log(&b);
+    ck_assert_msg(strstr(log, "state.json") != NULL, "the log does not name the file: %s", log);
+    finish();
+}
+END_TEST
+
+START_TEST(test_bad_input)
+{
+    g_autofree char *cert = NULL;
+    g_autofree char *key = NULL;
+    g_autofree char *big = NULL;
+    g_autofree char *answer = NULL;
+
+    start(1, "max-request-size = 4096\n");
+    ch_take_ownership(&b, "a");
+    cert = identity_file("a", "cert.pem");
+    key = identity_file("a", "key.pem");
+    big = g_strdup_printf("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.list\",\"params\":"
+                          "{\"pad\":\"%0*d\"}}\n" VM_LIST,
+                          8000, 0);
+    answer = ch_tls_call(&b, cert, key, big);
+    ck_assert_int_eq(error_code(answer, NULL), -32700);
+    g_free(answer);
+    answer = ch_tls_call(&b, cert, key, "{\"jsonrpc\":\"2.0\",\"id\":1}\n");
+    ck_assert_int_eq(error_code(answer, NULL), -32600);
+    g_free(answer);
+    answer = ch_tls_call(&b, cert, key, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.fly\"}\n");
+    ck_assert_int_eq(error_code(answer, NULL), -32601);
+    g_free(answer);
+    answer = ch_tls_call(&b, cert, key, "not json at all\n");
+    ck_assert_int_eq(error_code(answer, NULL), -32700);
+    g_free(answer);
+    answer = ch_tls_call(&b, cert, key, VM_LIST);
+    ck_assert_msg(answer && strstr(answer, "\"result\"") != NULL, "%s", answer);
+    finish();
+}
+END_TEST
+
+int
+main(void)
+{
+    const TTest *const tests[] = {
+        test_unowned,
+        test_take_use_restart,
+        test_second_manager_refused,
+        test_wrong_password_throttled,
+        test_release_then_second,
+        test_rotation,
+        test_recovery,
+        test_tls_policy,
+        test_damaged_state,
+        test_bad_input,
+        NULL,
+    };
+
+    return vl_check_run(vl_check_suite("control", tests));
+}
