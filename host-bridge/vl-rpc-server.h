@@ -60,6 +60,10 @@ const char *vl_rpc_server_address(const VlRpcServer *server);
 guint16 vl_rpc_server_port(const VlRpcServer *server); /* TLS; 0 for a UNIX socket */
 /* Stops the event notifications of every connection (ownership changed hands). */
 void vl_rpc_server_unsubscribe_all(VlRpcServer *server);
+/* Closes every TLS connection for which keep(its client certificate, may be NULL) is FALSE:
+ * after the pin or the owner changed, connections authorised under the old one must go. */
+typedef gboolean (*VlRpcKeepFunc)(X509 *peer_cert, gpointer user_data);
+void vl_rpc_server_close_unless(VlRpcServer *server, VlRpcKeepFunc keep, gpointer user_data);
 
 /* Closes the listener and every connection (their calls still in flight answer into the void). */
 void vl_rpc_server_free(VlRpcServer *server);
@@ -93,6 +97,14 @@ void vl_call_fail(VlCall *call, const GError *error);
 
 /* Sends this connection every event of the given kinds (NULL: all) from now on. */
 void vl_rpc_conn_subscribe(VlRpcConn *conn, VlEvents *events, const char *const *kinds);
+/*
+ * Until a TLS connection is marked trusted (a call on it passed the owner's check), it is a
+ * stranger's: a small output cap and an idle timeout, and at most a few such connections per
+ * source address (see vl-rpc-private.h). Trusted: the limits of VlRpcLimits, no idle timeout.
+ * Local connections are always trusted.
+ */
+void vl_rpc_conn_set_trusted(VlRpcConn *conn, gboolean trusted);
+
 /* Sends the kept events after seq of those kinds now (see vl_events_replay: FALSE on a gap),
  * before any later event. */
 gboolean vl_rpc_conn_replay(VlRpcConn *conn, VlEvents *events, const char *const *kinds,

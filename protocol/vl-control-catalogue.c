@@ -433,9 +433,12 @@ static const VlField since_params[] = {
 };
 
 static const VlField since_result[] = {
-    F_ARRAY("events", REQ, 0, 1000000, event_item, "The kept events after seq, oldest first"),
+    F_ARRAY("events", REQ, 0, 1000000, event_item,
+            "The kept events after seq, oldest first; at most about 1 MiB of them per answer"),
     F_INT("seq", REQ, 0, I64_MAX, "The last sequence number emitted"),
     F_BOOL("gap", REQ, "Events after seq have already left the ring: some are missing"),
+    F_BOOL("more", OPT,
+           "More kept events follow those returned: ask again from the last seq returned"),
     F_END,
 };
 
@@ -679,7 +682,8 @@ static const VlEntry control_entries[] = {
     {
         .name = "push.events",
         .senders = VL_SENDER_SERVER,
-        .summary = "POSTed to the owner's event_url: a batch of events, in order.",
+        .summary = "POSTed to the owner's event_url: a batch of events, in order. A batch whose "
+                   "answer was lost is sent again: deduplicate by seq.",
         .fields = push_events_params,
         .example = "{\"jsonrpc\":\"2.0\",\"method\":\"push.events\",\"params\":{\"host\":"
                    "\"kvm1\",\"fingerprint\":\"" EXAMPLE_FINGERPRINT "\",\"dropped\":0,"
