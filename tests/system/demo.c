@@ -2,8 +2,9 @@
 /*
  * ./dev demo: the story so far, with the real programs. A Debian guest under libvirt runs
  * vmlink-agent, installed the way a package installs it; vmlinkd runs on this host and attaches
- * to it; vmlinkctl, the manager's command line, lists the VM, shows what its guest reports, and
- * follows a change made inside the guest as it happens.
+ * to it; vmlinkctl, the manager's command line, takes ownership of the host over TLS with the
+ * agent password, then lists the VM, shows what its guest reports, and follows a change made
+ * inside the guest as it happens, every call over the owned TLS connection.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -24,9 +25,13 @@ typedef struct {
     VlGuest *guest;
     GSubprocess *bridge;
     char *work_dir;
-    char *address; /* unix:PATH of vmlinkd's control socket */
+    char *local;   /* unix:PATH of vmlinkd's root-only control socket */
+    char *address; /* tls://127.0.0.1:PORT: the manager's way in */
+    char *home;    /* the manager's configuration folder (XDG_CONFIG_HOME) */
     char *ctl;     /* the vmlinkctl binary */
 } Demo;
+
+#define DEMO_PASSWORD "demo agent password"
 
 static void
 step(const char *text)
@@ -42,25 +47,78 @@ fail(const GError *error)
     return EXIT_FAILURE;
 }
 
-/* Runs vmlinkctl with args, its output going straight to ours, after showing the command. */
+/* A launcher for vmlinkctl as the demo's manager. */
+static GSubprocessLauncher *
+manager_launcher(Demo *d, GSubprocessFlags flags)
+{
+    GSubprocessLauncher *launcher = g_subprocess_launcher_new(flags);
+
+    g_subprocess_launcher_setenv(launcher, "XDG_CONFIG_HOME", d->home, TRUE);
+    g_subprocess_launcher_setenv(launcher, "VMLINK_CONNECT", d->address, TRUE);
+    return launcher;
+}
+
+/* Runs vmlinkctl (as the manager, on the TLS address) with args and input (NULL: none), its
+ * output going straight to ours, after showing the command. */
 static gboolean
-vmlinkctl(Demo *d, const char *const *args, GError **error)
+vmlinkctl_input(Demo *d, const char *const *args, const char *input, GError **error)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GSubprocessLauncher) launcher =
+        manager_launcher(d, input ? G_SUBPROCESS_FLAGS_STDIN_PIPE : G_SUBPROCESS_FLAGS_NONE);
     g_autoptr(GSubprocess) p = NULL;
     g_autofree char *shown = g_strjoinv(" ", (char **)args);
 
-    printf("$ vmlinkctl %s\n", shown);
+    printf("$ vmlinkctl %s%s\n", shown, input ? " < password-file" : "");
     fflush(stdout);
     g_ptr_array_add(argv, d->ctl);
-    g_ptr_array_add(argv, "--connect");
-    g_ptr_array_add(argv, d->address);
     for (const char *const *a = args; *a; a++) {
         g_ptr_array_add(argv, (gpointer)*a);
     }
     g_ptr_array_add(argv, NULL);
-    p = g_subprocess_newv((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_NONE, error);
+    p = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
+    if (p && input && !g_subprocess_communicate_utf8(p, input, NULL, NULL, NULL, error)) {
+        return FALSE;
+    }
     return p && g_subprocess_wait_check(p, NULL, error);
+}
+
+static gboolean
+vmlinkctl(Demo *d, const char *const *args, GError **error)
+{
+    return vmlinkctl_input(d, args, NULL, error);
+}
+
+/* Runs a program to its end; returns its standard output. */
+static char *
+run_program(const char *const *argv, const char *input, GError **error)
+{
+    g_autoptr(GSubprocess) p = g_subprocess_newv(
+        argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
+    g_autofree char *out = NULL;
+
+    if (p == NULL || !g_subprocess_communicate_utf8(p, input, NULL, &out, NULL, error) ||
+        !g_subprocess_wait_check(p, NULL, error)) {
+        return NULL;
+    }
+    return g_steal_pointer(&out);
+}
+
+/* A free TCP port of 127.0.0.1 for vmlinkd's TLS listener. */
+static guint16
+free_port(void)
+{
+    g_autoptr(GSocket) s =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+    g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
+    g_autoptr(GSocketAddress) bound = NULL;
+
+    if (s == NULL || !g_socket_bind(s, any, TRUE, NULL)) {
+        return 8899;
+    }
+    bound = g_socket_get_local_address(s, NULL);
+    return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
 }
 
 /* Waits until vmlinkd has the guest's report (the agent answered its hello). */
@@ -77,7 +135,7 @@ wait_for_agent(Demo *d, GError **error)
     vl_json_builder_end_object(b);
     params = vl_json_builder_finish(b);
     for (;;) {
-        g_autoptr(VlClient) c = vl_client_connect(d->address, NULL);
+        g_autoptr(VlClient) c = vl_client_connect(d->local, NULL);
         g_autoptr(VlJson) info = c ? vl_client_call(c, "guest.info", params, 10000, NULL) : NULL;
         const char *state =
             vl_json_get_string(vl_json_object_get(vl_json_object_get(info, "agent"), "state"));
@@ -101,8 +159,9 @@ wait_for_agent(Demo *d, GError **error)
 static gboolean
 follow_change(Demo *d, const char *command, GError **error)
 {
-    const char *argv[] = {d->ctl, "--connect", d->address, "events", "--follow", NULL};
-    g_autoptr(GSubprocess) p = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
+    const char *argv[] = {d->ctl, "events", "--follow", NULL};
+    g_autoptr(GSubprocessLauncher) launcher = manager_launcher(d, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(launcher, argv, error);
     g_autoptr(GDataInputStream) lines = NULL;
     g_autofree char *output = NULL;
     gint64 sent;
@@ -149,7 +208,9 @@ demo_clear(Demo *d)
     }
     g_clear_pointer(&d->guest, vl_guest_free);
     g_clear_pointer(&d->harness, vl_harness_free);
+    g_free(d->local);
     g_free(d->address);
+    g_free(d->home);
     g_free(d->ctl);
     g_free(d->work_dir);
 }
@@ -162,6 +223,11 @@ run(Demo *d)
     g_autofree char *socket_path = NULL;
     g_autofree char *state_dir = NULL;
     g_autofree char *log_path = NULL;
+    g_autofree char *config = NULL;
+    g_autofree char *config_text = NULL;
+    g_autofree char *audit = NULL;
+    g_autofree char *fingerprint = NULL;
+    guint16 port = free_port();
     g_autofree char *command = NULL;
     g_autofree char *prefix = NULL;
     const char *build = g_getenv("VL_BUILD_ROOT") ? g_getenv("VL_BUILD_ROOT") : ".";
@@ -185,7 +251,7 @@ run(Demo *d)
            "port appeared\n",
            vl_guest_name(d->guest), vl_guest_elapsed(d->guest));
 
-    step("starting vmlinkd, the host bridge, on qemu:///system");
+    step("starting vmlinkd, the host bridge, on qemu:///system, with an agent password");
     d->work_dir = g_dir_make_tmp("vmlink-demo-XXXXXX", &error);
     if (d->work_dir == NULL) {
         return fail(error);
@@ -193,12 +259,42 @@ run(Demo *d)
     socket_path = g_build_filename(d->work_dir, "vmlinkd.sock", NULL);
     state_dir = g_build_filename(d->work_dir, "state", NULL);
     log_path = g_build_filename(d->work_dir, "vmlinkd.log", NULL);
-    d->address = g_strconcat("unix:", socket_path, NULL);
+    config = g_build_filename(d->work_dir, "bridge.conf", NULL);
+    audit = g_build_filename(d->work_dir, "audit.log", NULL);
+    d->local = g_strconcat("unix:", socket_path, NULL);
+    d->address = g_strdup_printf("tls://127.0.0.1:%u", port);
+    d->home = g_build_filename(d->work_dir, "manager", NULL);
     d->ctl = g_build_filename(build, "client", "vmlinkctl", NULL);
+    config_text =
+        g_strdup_printf("[control]\nlisten = 127.0.0.1:%u\naudit-log = %s\n", port, audit);
+    if (!g_file_set_contents(config, config_text, -1, &error)) {
+        return fail(error);
+    }
     {
-        const char *argv[] = {vmlinkd,          "--foreground", "--libvirt-uri",
-                              "qemu:///system", "--state-dir",  state_dir,
-                              "--local-socket", socket_path,    NULL};
+        const char *argv[] = {vmlinkd,   "--config",       config, "--state-dir",
+                              state_dir, "--set-password", NULL};
+        g_autofree char *out = run_program(argv, DEMO_PASSWORD "\n", &error);
+
+        if (out == NULL) {
+            return fail(error);
+        }
+        printf("$ vmlinkd --set-password < password-file\n%s", out);
+    }
+    {
+        const char *argv[] = {vmlinkd,   "--config",      config, "--state-dir",
+                              state_dir, "--fingerprint", NULL};
+
+        fingerprint = run_program(argv, NULL, &error);
+        if (fingerprint == NULL) {
+            return fail(error);
+        }
+        g_strstrip(fingerprint);
+        printf("$ vmlinkd --fingerprint\n%s\n", fingerprint);
+    }
+    {
+        const char *argv[] = {vmlinkd,          "--foreground",   "--config",    config,
+                              "--libvirt-uri",  "qemu:///system", "--state-dir", state_dir,
+                              "--local-socket", socket_path,      NULL};
         g_autoptr(GSubprocessLauncher) launcher =
             g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
 
@@ -208,9 +304,26 @@ run(Demo *d)
     if (d->bridge == NULL || !wait_for_agent(d, &error)) {
         return fail(error);
     }
-    printf("    vmlinkd --foreground --libvirt-uri qemu:///system --local-socket %s\n"
+    printf("    vmlinkd --foreground --libvirt-uri qemu:///system (TLS on 127.0.0.1:%u)\n"
            "    (its log: %s)\n",
-           socket_path, log_path);
+           port, log_path);
+
+    step("the manager takes ownership of the host over TLS (its identity is made on first use)");
+    {
+        const char *args[] = {"host", "info", NULL};
+        if (!vmlinkctl(d, args, &error)) {
+            return fail(error);
+        }
+    }
+    {
+        const char *args[] = {"host",      "take-ownership",   "--fingerprint",
+                              fingerprint, "--password-stdin", NULL};
+        if (!vmlinkctl_input(d, args, DEMO_PASSWORD "\n", &error)) {
+            return fail(error);
+        }
+    }
+    printf("    from here on every call goes over TLS as the owner (VMLINK_CONNECT=%s)\n",
+           d->address);
 
     step("the VMs of this host, as the manager sees them");
     {
@@ -248,6 +361,15 @@ run(Demo *d)
         const char *args[] = {"--json", "vm", "list", NULL};
         if (!vmlinkctl(d, args, &error)) {
             return fail(error);
+        }
+    }
+
+    step("the audit log: ownership taken, and who did what");
+    {
+        g_autofree char *text = NULL;
+
+        if (g_file_get_contents(audit, &text, NULL, NULL)) {
+            printf("%s", text);
         }
     }
 
