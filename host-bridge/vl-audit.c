@@ -72,6 +72,36 @@ vl_audit_free(VlAudit *a)
     g_free(a);
 }
 
+/*
+ * An existing file is vmlinkd's and private, as one it makes: another user's file is refused
+ * (whoever owns it could rewrite the records), one open to group or others narrowed to 0600.
+ */
+static gboolean
+check_file(const char *path, int fd, const struct stat *st, GError **error)
+{
+    if (st->st_uid != geteuid()) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                    "%s belongs to uid %u, not to vmlinkd's user (uid %u): not written to; check "
+                    "it, then `chown %u %s` or move it away",
+                    path, (guint)st->st_uid, (guint)geteuid(), (guint)geteuid(), path);
+        return FALSE;
+    }
+    if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        if (fchmod(fd, FILE_MODE) < 0) {
+            int errsv = errno;
+
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                        "%s has mode %04o and cannot be made 0600: %s", path,
+                        (guint)(st->st_mode & 07777), g_strerror(errsv));
+            return FALSE;
+        }
+        g_warning("audit log: %s had mode %04o (others could read or write the records): made it "
+                  "0600",
+                  path, (guint)(st->st_mode & 07777));
+    }
+    return TRUE;
+}
+
 /* The file, opened again when the path now names another one (logrotate moved it away). */
 static gboolean
 ensure_open(VlAudit *a, GError **error)
@@ -105,6 +135,10 @@ ensure_open(VlAudit *a, GError **error)
         }
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv), "cannot open %s: %s", a->path,
                     g_strerror(errsv));
+        return FALSE;
+    }
+    if (!check_file(a->path, fd, &st, error)) {
+        close(fd);
         return FALSE;
     }
     a->fd = fd;

@@ -9,8 +9,10 @@
  * (one line in the file; "uid" joins "who" for the local socket, "error" the record of a
  * failure, "repeated" a refusal that stood for identical ones left out.)
  *
- * Each record goes to its own file (mode 0600, appended with one write, so lines never mix) and
- * to the journal as a message with the field VMLINK_AUDIT holding the line. The file is opened
+ * Each record goes to its own file (mode 0600, appended with one write, so lines never mix; an
+ * existing file open to group or others is narrowed to 0600, one of another user is not written
+ * to, and both are logged) and to the journal as a message with the field VMLINK_AUDIT holding
+ * the line. The file is opened
  * again when its path names another file, so logrotate needs no signal. A file that cannot be
  * written is reported once, and the journal still gets every record.
  *

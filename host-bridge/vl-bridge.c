@@ -37,6 +37,11 @@ vl_bridge_new(VlBridgeConfig *config, GError **error)
         return NULL;
     }
     b->ownership = vl_ownership_new(config->state_dir, (guint)config->login_backoff_max_s);
+    /* main sets the push target from this state: that is where everything starts. */
+    b->ownership_generation = vl_ownership_generation(b->ownership);
+    b->push_owner = vl_ownership_owner(b->ownership)
+                        ? g_strdup(vl_ownership_owner(b->ownership)->manager_id)
+                        : NULL;
     b->events = vl_events_new(EVENT_RING);
     b->vms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vm_free);
     b->by_name = g_hash_table_new(g_str_hash, g_str_equal);
@@ -55,6 +60,7 @@ vl_bridge_free(VlBridge *b)
     g_hash_table_unref(b->by_name);
     g_hash_table_unref(b->vms);
     g_free(b->fingerprint);
+    g_free(b->push_owner);
     vl_events_free(b->events);
     vl_epoll_free(b->epoll);
     g_free(b);

@@ -52,6 +52,10 @@ struct _VlBridge {
     VlOwnership *ownership;  /* who owns the bridge; password hash */
     VlAudit *audit;          /* the audit log */
     VlPush *push;            /* events and statistics to the owner's URLs */
+    /* What the connections and the push were last aligned with (vl_dispatch_sync_ownership):
+     * the ownership's generation, and the manager the push target belongs to (NULL: none). */
+    guint64 ownership_generation;
+    char *push_owner;
 };
 
 VlBridge *vl_bridge_new(VlBridgeConfig *config, GError **error);

@@ -67,6 +67,9 @@ vl_dispatch_events_subscribe(VlBridge *bridge, VlCall *call)
 typedef struct {
     VlJsonBuilder *builder;
     const char *const *kinds;
+    gsize bytes;   /* of the events added */
+    guint count;   /* events added */
+    gboolean more; /* some were left for the next call */
 } SinceCollect;
 
 static void
@@ -77,7 +80,11 @@ collect_event(const VlEvent *event, gpointer user_data)
     const char *frame = g_bytes_get_data(event->frame, &size);
     g_autoptr(VlJson) message = NULL;
 
-    if (c->kinds && !g_strv_contains(c->kinds, event->kind)) {
+    if (c->more || (c->kinds && !g_strv_contains(c->kinds, event->kind))) {
+        return;
+    }
+    if (c->count > 0 && c->bytes + size > VL_DISPATCH_SINCE_MAX_BYTES) {
+        c->more = TRUE; /* the caller asks again from the last seq it got */
         return;
     }
     /* The ring keeps each event as its notification frame (newline included): its params are
@@ -85,6 +92,8 @@ collect_event(const VlEvent *event, gpointer user_data)
     message = vl_json_parse(frame, size > 0 ? size - 1 : 0, NULL);
     if (message) {
         vl_json_builder_add_node(c->builder, vl_json_object_get(message, "params"));
+        c->bytes += size;
+        c->count++;
     }
 }
 
@@ -95,7 +104,8 @@ vl_dispatch_events_since(VlBridge *bridge, VlCall *call)
     guint64 seq = (guint64)vl_json_get_int(vl_json_object_get(vl_call_params(call), "seq"));
     g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
     g_autoptr(VlJson) result = NULL;
-    SinceCollect collect = {b, names ? (const char *const *)names->pdata : NULL};
+    SinceCollect collect = {.builder = b,
+                            .kinds = names ? (const char *const *)names->pdata : NULL};
     gboolean complete;
 
     vl_json_builder_begin_object(b);
@@ -107,6 +117,10 @@ vl_dispatch_events_since(VlBridge *bridge, VlCall *call)
     vl_json_builder_add_int(b, (gint64)vl_events_last_seq(bridge->events));
     vl_json_builder_member(b, "gap");
     vl_json_builder_add_bool(b, has_gap(bridge->events, seq, complete));
+    if (collect.more) {
+        vl_json_builder_member(b, "more");
+        vl_json_builder_add_bool(b, TRUE);
+    }
     vl_json_builder_end_object(b);
     result = vl_json_builder_finish(b);
     vl_call_return(call, result);

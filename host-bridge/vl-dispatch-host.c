@@ -175,29 +175,18 @@ return_bridge_cert(VlBridge *bridge, VlCall *call, const char *owner)
     vl_call_return(call, result);
 }
 
-static void
-set_push_target(VlBridge *bridge)
-{
-    const VlOwner *owner = vl_ownership_owner(bridge->ownership);
-
-    if (bridge->push) {
-        vl_push_set_target(bridge->push, owner ? owner->event_url : NULL,
-                           owner ? owner->stats_url : NULL, owner ? owner->certificate : NULL);
-    }
-}
-
 /* A password check on the hashing queue, and what to do with its result. */
 typedef struct {
     VlBridge *bridge;
     VlCall *call;
-    char *key;      /* the source, for the throttle */
+    char *address;  /* the source, for the throttle (NULL: the local socket) */
     VlOwner *owner; /* host.take_ownership: the new owner */
 } Login;
 
 static void
 login_free(Login *login)
 {
-    g_free(login->key);
+    g_free(login->address);
     vl_owner_free(login->owner);
     g_free(login);
 }
@@ -212,7 +201,7 @@ login_begin(VlBridge *bridge, VlCall *call)
 {
     VlOwnership *o = bridge->ownership;
     const char *address = vl_call_peer_address(call);
-    g_autofree char *key = vl_throttle_key_for_address(address);
+    g_autoptr(GError) error = NULL;
     guint retry_s = 0;
     Login *login;
 
@@ -222,25 +211,45 @@ login_begin(VlBridge *bridge, VlCall *call)
                          "`vmlinkd --set-password`");
         return NULL;
     }
-    /* Before any hashing: a throttled source costs nothing. */
-    if (!vl_throttle_begin(vl_ownership_throttle(o), key, g_get_monotonic_time(), &retry_s)) {
+    /* Before any hashing: a throttled source, or a burst that would pile up, costs nothing. */
+    if (vl_password_queue_is_full(vl_ownership_hashing(o))) {
         vl_dispatch_fail(call, VL_RPC_RATE_LIMITED,
-                         "too many failed attempts from %s: retry in %u s",
-                         address ? address : "the local socket", retry_s);
+                         "too many password checks waiting: retry in a few seconds");
+        return NULL;
+    }
+    if (!vl_throttle_begin(vl_ownership_throttle(o), address, g_get_monotonic_time(), &retry_s,
+                           &error)) {
+        vl_call_fail(call, error);
         return NULL;
     }
     login = g_new0(Login, 1);
     login->bridge = bridge;
     login->call = call;
-    login->key = g_steal_pointer(&key);
+    login->address = g_strdup(address);
     return login;
 }
 
 static void
 login_cancel(Login *login)
 {
-    vl_throttle_cancel(vl_ownership_throttle(login->bridge->ownership), login->key);
+    vl_throttle_cancel(vl_ownership_throttle(login->bridge->ownership), login->address);
     login_free(login);
+}
+
+/* Queues the login's check (taking both buffers); when the queue is full, the call is answered
+ * and the login cancelled. */
+static void
+login_check(Login *login, char *password, gsize len, char *new_password, gsize new_len,
+            VlPasswordChecked done)
+{
+    VlOwnership *o = login->bridge->ownership;
+
+    if (!vl_password_queue_check(vl_ownership_hashing(o), vl_ownership_password_hash(o), password,
+                                 len, new_password, new_len, done, login)) {
+        vl_dispatch_fail(login->call, VL_RPC_RATE_LIMITED,
+                         "too many password checks waiting: retry in a few seconds");
+        login_cancel(login);
+    }
 }
 
 /* Ends a check: TRUE when the password matched; otherwise the call is answered and login freed. */
@@ -257,14 +266,14 @@ login_end(Login *login, const GError *error)
     }
     throttle = vl_ownership_throttle(login->bridge->ownership);
     if (error == NULL) {
-        vl_throttle_end(throttle, login->key, TRUE, g_get_monotonic_time());
+        vl_throttle_end(throttle, login->address, TRUE, g_get_monotonic_time());
         return TRUE;
     }
     if (g_error_matches(error, VL_PASSWORD_ERROR, VL_PASSWORD_ERROR_MISMATCH)) {
-        vl_throttle_end(throttle, login->key, FALSE, g_get_monotonic_time());
+        vl_throttle_end(throttle, login->address, FALSE, g_get_monotonic_time());
         vl_dispatch_fail(login->call, VL_RPC_UNAUTHORIZED, "wrong agent password");
     } else {
-        vl_throttle_cancel(throttle, login->key);
+        vl_throttle_cancel(throttle, login->address);
         vl_dispatch_fail(login->call, VL_RPC_FAILED,
                          "cannot check the agent password: %s (set it again with vmlinkd "
                          "--set-password)",
@@ -276,51 +285,41 @@ login_end(Login *login, const GError *error)
 
 /* host.take_ownership ------------------------------------------------------------------------- */
 
-static gboolean
-check_not_owned_by_other(VlBridge *bridge, const char *manager_id, GError **error)
-{
-    const VlOwner *current = vl_ownership_owner(bridge->ownership);
-
-    if (current && !g_str_equal(current->manager_id, manager_id)) {
-        g_set_error(error, VL_CALL_ERROR, VL_RPC_OWNED,
-                    "this bridge is owned by manager %s: it must release it first (or root on the "
-                    "host: vmlinkctl host release-ownership)",
-                    current->manager_id);
-        return FALSE;
-    }
-    return TRUE;
-}
-
 static void
 take_checked(const char *new_hash, const GError *check_error, gpointer user_data)
 {
     Login *login = user_data;
     VlBridge *bridge = login->bridge;
+    VlCall *call = login->call;
     g_autoptr(GError) error = NULL;
     g_autofree char *manager_id = NULL;
 
     if (!login_end(login, check_error)) {
         return;
     }
-    /* Another manager may have taken the bridge while this check waited in the queue. */
+    /* The state may have changed while this check waited in the queue (another manager took
+     * the bridge, the owner's certificate expired, the file was replaced). */
     vl_ownership_refresh(bridge->ownership);
-    if (!check_not_owned_by_other(bridge, login->owner->manager_id, &error) ||
+    vl_dispatch_sync_ownership(bridge);
+    if (!vl_ownership_may_take(bridge->ownership, login->owner->manager_id, vl_call_peer_cert(call),
+                               &error) ||
         !vl_ownership_take(bridge->ownership, login->owner, &error)) {
-        vl_call_fail(login->call, error);
+        vl_call_fail(call, error);
         login_free(login);
         return;
     }
     manager_id = g_strdup(login->owner->manager_id);
     g_message("ownership: taken by manager %s (certificate %s)", manager_id,
               login->owner->fingerprint);
-    return_bridge_cert(bridge, login->call, manager_id);
     login_free(login);
-    /* The streams of the previous owner's connections end: events are the new owner's. */
-    if (bridge->tls_server) {
-        vl_rpc_server_unsubscribe_all(bridge->tls_server);
+    /* The push goes to the new owner and the previous owner's connections close, before the
+     * event: the new owner's push gets it. This connection presents the pin: it stays. */
+    vl_dispatch_sync_ownership(bridge);
+    if (vl_call_conn(call)) {
+        vl_rpc_conn_set_trusted(vl_call_conn(call), TRUE);
     }
+    return_bridge_cert(bridge, call, manager_id);
     emit_ownership(bridge, "taken", manager_id);
-    set_push_target(bridge);
 }
 
 void
@@ -341,16 +340,15 @@ vl_dispatch_host_take(VlBridge *bridge, VlCall *call)
                                 vl_dispatch_param(call, "manager_certificate"),
                                 vl_call_peer_cert(call), vl_dispatch_param(call, "event_url"),
                                 vl_dispatch_param(call, "stats_url"), &error);
-    if (login->owner == NULL ||
-        !check_not_owned_by_other(bridge, login->owner->manager_id, &error)) {
+    /* Refused before hashing: a seizure costs no scrypt and counts as no guess. */
+    if (login->owner == NULL || !vl_ownership_may_take(bridge->ownership, login->owner->manager_id,
+                                                       vl_call_peer_cert(call), &error)) {
         vl_password_free(password, len);
         login_cancel(login);
         vl_call_fail(call, error);
         return;
     }
-    vl_password_queue_check(vl_ownership_hashing(bridge->ownership),
-                            vl_ownership_password_hash(bridge->ownership), password, len, NULL, 0,
-                            take_checked, login);
+    login_check(login, password, len, NULL, 0, take_checked);
 }
 
 /* host.change_password ------------------------------------------------------------------------ */
@@ -371,6 +369,8 @@ password_checked(const char *new_hash, const GError *check_error, gpointer user_
         login_free(login);
         return;
     }
+    /* The file, read again before the write, may have brought another owner. */
+    vl_dispatch_sync_ownership(bridge);
     owner = vl_ownership_owner(bridge->ownership);
     g_message("ownership: the agent password was changed");
     vl_call_return(login->call, NULL);
@@ -393,9 +393,7 @@ vl_dispatch_host_change_password(VlBridge *bridge, VlCall *call)
         vl_password_free(new_password, new_len);
         return;
     }
-    vl_password_queue_check(vl_ownership_hashing(bridge->ownership),
-                            vl_ownership_password_hash(bridge->ownership), password, len,
-                            new_password, new_len, password_checked, login);
+    login_check(login, password, len, new_password, new_len, password_checked);
 }
 
 /* host.release_ownership, host.rotate_certificate -------------------------------------------- */
@@ -425,12 +423,9 @@ vl_dispatch_host_release(VlBridge *bridge, VlCall *call)
     vl_json_builder_end_object(b);
     result = vl_json_builder_finish(b);
     vl_call_return(call, result);
-    /* The owner's stream gets the news, then ends. */
+    /* The owner's stream gets the news, then every TLS connection closes and the push stops. */
     emit_ownership(bridge, "released", previous->manager_id);
-    if (bridge->tls_server) {
-        vl_rpc_server_unsubscribe_all(bridge->tls_server);
-    }
-    set_push_target(bridge);
+    vl_dispatch_sync_ownership(bridge);
 }
 
 void
@@ -460,13 +455,16 @@ vl_dispatch_host_rotate(VlBridge *bridge, VlCall *call)
                              error->message);
             return;
         }
-        if (!vl_ownership_set_pin(bridge->ownership, pem, &error)) {
+        /* Proof of possession: the caller's own key, re-certified (root may pin any). */
+        if (!vl_ownership_check_rotation(vl_call_peer_cert(call), pem, &error) ||
+            !vl_ownership_set_pin(bridge->ownership, pem, &error)) {
             vl_call_fail(call, error);
             return;
         }
         g_message("ownership: manager %s rotated its certificate to %s", manager_id,
                   vl_ownership_owner(bridge->ownership)->fingerprint);
-        set_push_target(bridge);
+        /* Connections of the old pin that the new one does not accept go; the push pins it. */
+        vl_dispatch_sync_ownership(bridge);
     }
     if (rotate_bridge && !vl_bridge_tls_rotate(bridge, &error)) {
         vl_dispatch_fail(call, VL_RPC_FAILED, "%s%s",
@@ -474,7 +472,10 @@ vl_dispatch_host_rotate(VlBridge *bridge, VlCall *call)
                                "not rotated: "
                              : "",
                          error->message);
-        emit_ownership(bridge, "certificate_rotated", manager_id);
+        /* Only what did rotate is announced. */
+        if (pem) {
+            emit_ownership(bridge, "certificate_rotated", manager_id);
+        }
         return;
     }
     return_bridge_cert(bridge, call, manager_id);

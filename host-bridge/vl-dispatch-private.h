@@ -30,6 +30,18 @@ const char *vl_dispatch_caller_manager(VlBridge *bridge, VlCall *call);
 void vl_dispatch_guest_command(VlBridge *bridge, VlCall *call, VlVm *vm, const char *command,
                                const VlJson *args, gboolean shutdown);
 
+/*
+ * Aligns what was authorised with the ownership after any change (a call, or the state file
+ * re-read): when its generation moved, points the push at the owner now (its queue dropped when
+ * the manager changed, so that a new owner gets only events from its time) and closes every TLS
+ * connection whose certificate is not the owner's, and with them their event streams. Cheap
+ * when nothing changed.
+ */
+void vl_dispatch_sync_ownership(VlBridge *bridge);
+/* Wipes the call's password and new_password params in place, for a call refused before the
+ * handler took them (vl-dispatch-host.c copies them out and wipes them itself). */
+void vl_dispatch_wipe_secrets(VlCall *call);
+
 /* vl-dispatch-host.c */
 void vl_dispatch_host_info(VlBridge *bridge, VlCall *call);
 void vl_dispatch_host_take(VlBridge *bridge, VlCall *call);
@@ -38,6 +50,10 @@ void vl_dispatch_host_change_password(VlBridge *bridge, VlCall *call);
 void vl_dispatch_host_rotate(VlBridge *bridge, VlCall *call);
 
 /* vl-dispatch-events.c */
+/* events.since answers with at most about this many bytes of events (at least one), and says
+ * "more": a whole ring at once could pass the connection's output cap, and the manager could then
+ * never fill its gap. */
+#define VL_DISPATCH_SINCE_MAX_BYTES (1024 * 1024)
 void vl_dispatch_events_subscribe(VlBridge *bridge, VlCall *call);
 void vl_dispatch_events_since(VlBridge *bridge, VlCall *call);
 

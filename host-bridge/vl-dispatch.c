@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "vl-dispatch-private.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "vl-domains.h"
 #include "vl-jsonrpc.h"
@@ -363,6 +365,55 @@ vl_dispatch_serves(const char *name)
 
 /* The access rule ----------------------------------------------------------------------------- */
 
+void
+vl_dispatch_wipe_secrets(VlCall *call)
+{
+    static const char *const names[] = {"password", "new_password"};
+
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        char *value = (char *)vl_dispatch_param(call, names[i]);
+
+        if (value) {
+            OPENSSL_cleanse(value, strlen(value));
+        }
+    }
+}
+
+static gboolean
+keep_owner(X509 *peer_cert, gpointer user_data)
+{
+    return vl_ownership_is_owner(user_data, peer_cert);
+}
+
+void
+vl_dispatch_sync_ownership(VlBridge *bridge)
+{
+    VlOwnership *o = bridge->ownership;
+    const VlOwner *owner;
+
+    if (o == NULL || vl_ownership_generation(o) == bridge->ownership_generation) {
+        return;
+    }
+    bridge->ownership_generation = vl_ownership_generation(o);
+    owner = vl_ownership_owner(o);
+    /* The push first: an event about the change, emitted after this, reaches the new owner. */
+    if (bridge->push) {
+        if (g_strcmp0(bridge->push_owner, owner ? owner->manager_id : NULL) != 0) {
+            vl_push_set_target(bridge->push, NULL, NULL, NULL);
+        }
+        if (owner) {
+            vl_push_set_target(bridge->push, owner->event_url, owner->stats_url,
+                               owner->certificate);
+        }
+    }
+    g_free(bridge->push_owner);
+    bridge->push_owner = owner ? g_strdup(owner->manager_id) : NULL;
+    /* What the old state authorised goes: connections of another certificate, their streams. */
+    if (bridge->tls_server) {
+        vl_rpc_server_close_unless(bridge->tls_server, keep_owner, o);
+    }
+}
+
 /* The owner's certificate, renewed with the same key, becomes the pin: the next renewal is
  * compared with this one, and the push pins it too. */
 static void
@@ -371,7 +422,6 @@ pin_renewal(VlBridge *bridge, VlCall *call)
     g_autoptr(GError) error = NULL;
     g_autofree char *pem = vl_tls_x509_pem(vl_call_peer_cert(call));
     g_autofree char *manager = g_strdup(vl_dispatch_caller_manager(bridge, call));
-    const VlOwner *owner;
     VlAuditWho who;
 
     if (pem == NULL || !vl_ownership_set_pin(bridge->ownership, pem, &error)) {
@@ -380,10 +430,19 @@ pin_renewal(VlBridge *bridge, VlCall *call)
     }
     vl_dispatch_who(call, manager, &who);
     vl_audit_record(bridge->audit, &who, "ownership.pin_renewed", NULL, error);
-    owner = vl_ownership_owner(bridge->ownership);
-    if (error == NULL && owner && bridge->push) {
-        vl_push_set_target(bridge->push, owner->event_url, owner->stats_url, owner->certificate);
-    }
+    vl_dispatch_sync_ownership(bridge);
+}
+
+/* Answers a refused call (and audits the refusal); its secrets go first. */
+static void
+refuse(VlBridge *bridge, VlCall *call, const GError *error)
+{
+    VlAuditWho who;
+
+    vl_dispatch_wipe_secrets(call);
+    vl_dispatch_who(call, NULL, &who);
+    vl_audit_refusal(bridge->audit, &who, vl_call_method(call), error);
+    vl_call_fail(call, error);
 }
 
 /* Whether the call may run; when not, it is answered (and audited) here. */
@@ -393,13 +452,14 @@ allowed(VlBridge *bridge, VlCall *call)
     const char *name = vl_call_method(call);
     g_autoptr(GError) error = NULL;
     gboolean renewed = FALSE;
-    VlAuditWho who;
+    X509 *cert = vl_call_peer_cert(call);
 
     if (vl_call_is_local(call)) {
         /* Root on the host is the administrator and may do everything, but is no manager. */
         if (!g_str_equal(name, "host.take_ownership")) {
             return TRUE;
         }
+        vl_dispatch_wipe_secrets(call);
         vl_dispatch_fail(call, VL_RPC_UNAUTHORIZED,
                          "host.take_ownership needs a manager's TLS client certificate: call it "
                          "over TLS (vmlinkctl --connect tls://%s host take-ownership). Root here "
@@ -413,17 +473,22 @@ allowed(VlBridge *bridge, VlCall *call)
         }
         g_set_error_literal(&error, VL_CALL_ERROR, VL_RPC_UNAUTHORIZED,
                             "this vmlinkd has no ownership state: only host.info is served");
-    } else if (vl_ownership_allows(bridge->ownership, name, vl_call_peer_cert(call), &renewed,
-                                   &error)) {
-        if (renewed) {
-            pin_renewal(bridge, call);
-        }
-        return TRUE;
+        refuse(bridge, call, error);
+        return FALSE;
     }
-    vl_dispatch_who(call, NULL, &who);
-    vl_audit_refusal(bridge->audit, &who, name, error);
-    vl_call_fail(call, error);
-    return FALSE;
+    if (!vl_ownership_allows(bridge->ownership, name, cert, &renewed, &error)) {
+        refuse(bridge, call, error);
+        return FALSE;
+    }
+    if (renewed) {
+        pin_renewal(bridge, call);
+    }
+    /* The owner's connection: its limits are lifted (the check is remembered per certificate,
+     * and any change of owner or pin closes it unless it still passes). */
+    if (vl_call_conn(call) && vl_ownership_is_owner(bridge->ownership, cert)) {
+        vl_rpc_conn_set_trusted(vl_call_conn(call), TRUE);
+    }
+    return TRUE;
 }
 
 void
@@ -434,12 +499,15 @@ vl_dispatch(VlCall *call, gpointer user_data)
     Method method = find_method(name);
 
     if (method == NULL) {
+        vl_dispatch_wipe_secrets(call);
         vl_dispatch_fail(call, VL_RPC_METHOD_NOT_FOUND, "%s is not served by this vmlinkd", name);
         return;
     }
-    /* The state file may have been changed by the administrator since the last call. */
+    /* The state file may have been changed by the administrator since the last look; what it
+     * no longer authorises goes before the call is judged. */
     if (bridge->ownership) {
-        vl_ownership_refresh(bridge->ownership);
+        vl_ownership_poll(bridge->ownership, g_get_monotonic_time());
+        vl_dispatch_sync_ownership(bridge);
     }
     if (allowed(bridge, call)) {
         method(bridge, call);

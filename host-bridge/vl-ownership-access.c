@@ -9,7 +9,7 @@
 
 #include "vl-jsonrpc.h"
 #include "vl-openssl.h"
-#include "vl-ownership.h"
+#include "vl-ownership-private.h"
 #include "vl-protocol.h"
 #include "vl-tls-context.h"
 
@@ -112,17 +112,94 @@ is_pin(VlOwnership *o, X509 *cert)
            X509_cmp_time(X509_get0_notAfter(cert), NULL) > 0;
 }
 
+static gboolean
+pin_expired(VlOwnership *o)
+{
+    X509 *pin = vl_ownership_pinned_cert(o);
+
+    return pin && X509_cmp_time(X509_get0_notAfter(pin), NULL) <= 0;
+}
+
+/*
+ * The owner check: the pin, a certificate already verified in this generation, or one of the
+ * pin's key valid now (remembered unless it is a renewal the caller is about to pin, which then
+ * becomes the pin itself). *ret_renewed: matched by key and lives longer than the pin.
+ */
+static gboolean
+owner_check(VlOwnership *o, X509 *cert, gboolean *ret_renewed, GError **error)
+{
+    gboolean by_key = FALSE;
+
+    *ret_renewed = FALSE;
+    if (is_pin(o, cert) || vl_ownership_verified(o, cert)) {
+        return TRUE;
+    }
+    if (!vl_tls_pin_matches(cert, vl_ownership_owner(o)->certificate, &by_key, error)) {
+        ERR_clear_error();
+        return FALSE;
+    }
+    /* An older certificate of the key (a connection from before a renewal) is the owner's, but
+     * must not take the pin back. */
+    *ret_renewed =
+        by_key && vl_tls_x509_not_after(cert) > vl_tls_x509_not_after(vl_ownership_pinned_cert(o));
+    if (!*ret_renewed) {
+        vl_ownership_remember_verified(o, cert);
+    }
+    return TRUE;
+}
+
 gboolean
 vl_ownership_is_owner(VlOwnership *o, X509 *cert)
 {
+    gboolean renewed;
+
     if (vl_ownership_state(o) != VL_OWNERSHIP_OWNED || cert == NULL) {
         return FALSE;
     }
-    if (is_pin(o, cert)) {
+    return owner_check(o, cert, &renewed, NULL);
+}
+
+gboolean
+vl_ownership_may_take(VlOwnership *o, const char *manager_id, X509 *cert, GError **error)
+{
+    const VlOwner *owner = vl_ownership_owner(o);
+
+    if (vl_ownership_state(o) != VL_OWNERSHIP_OWNED) {
+        return TRUE; /* unowned; a damaged state refuses every change by itself */
+    }
+    if (vl_ownership_is_owner(o, cert)) {
         return TRUE;
     }
-    if (!vl_tls_pin_matches(cert, vl_ownership_owner(o)->certificate, NULL, NULL)) {
+    if (g_strcmp0(manager_id, owner->manager_id) == 0 && pin_expired(o)) {
+        return TRUE;
+    }
+    g_set_error(error, VL_CALL_ERROR, VL_RPC_OWNED,
+                "this bridge is owned by manager %s: %s must release it, or the host's root "
+                "(vmlinkctl host release-ownership on the host)",
+                owner->manager_id, owner->manager_id);
+    return FALSE;
+}
+
+gboolean
+vl_ownership_check_rotation(X509 *cert, const char *new_pem, GError **error)
+{
+    g_autoptr(X509) next = NULL;
+
+    if (cert == NULL) {
+        return TRUE;
+    }
+    next = parse_cert(new_pem);
+    if (next == NULL) {
+        g_set_error_literal(error, VL_CALL_ERROR, VL_RPC_INVALID_PARAMS,
+                            "manager_certificate is not a PEM certificate");
+        return FALSE;
+    }
+    if (EVP_PKEY_eq(X509_get0_pubkey(next), X509_get0_pubkey(cert)) != 1) {
         ERR_clear_error();
+        g_set_error_literal(error, VL_CALL_ERROR, VL_RPC_INVALID_PARAMS,
+                            "manager_certificate must have the public key of the certificate "
+                            "this connection presents (a re-issued certificate): a new key "
+                            "needs host release-ownership, then host take-ownership with it");
         return FALSE;
     }
     return TRUE;
@@ -167,7 +244,7 @@ vl_ownership_allows(VlOwnership *o, const char *method, X509 *cert, gboolean *re
     case VL_OWNERSHIP_OWNED:
         break;
     }
-    /* The owner again (recovery) or another manager: host.take_ownership decides. */
+    /* The owner again or its recovery: host.take_ownership decides (vl_ownership_may_take). */
     if (take) {
         return TRUE;
     }
@@ -177,22 +254,28 @@ vl_ownership_allows(VlOwnership *o, const char *method, X509 *cert, gboolean *re
                     vl_ownership_owner(o)->manager_id);
         return FALSE;
     }
-    if (is_pin(o, cert) ||
-        vl_tls_pin_matches(cert, vl_ownership_owner(o)->certificate, &renewed, &pin_error)) {
+    if (owner_check(o, cert, &renewed, &pin_error)) {
         if (ret_renewed) {
             *ret_renewed = renewed;
         }
         return TRUE;
     }
-    ERR_clear_error();
-    /* An expired certificate of the owner's key: the owner, who recovers with the password. */
+    /* An expired certificate of the owner's key: the owner. With the pin expired too, it
+     * recovers with the password; otherwise it presents the renewed certificate it has. */
     if (g_error_matches(pin_error, VL_TLS_ERROR, VL_TLS_ERROR_EXPIRED) &&
         vl_ownership_pinned_cert(o) &&
         EVP_PKEY_eq(X509_get0_pubkey(cert), X509_get0_pubkey(vl_ownership_pinned_cert(o))) == 1) {
-        g_set_error(error, VL_CALL_ERROR, VL_RPC_UNAUTHORIZED,
-                    "the certificate of manager %s, this bridge's owner, has expired: take "
-                    "ownership again with the agent password and a new certificate (%s)",
-                    vl_ownership_owner(o)->manager_id, hint);
+        if (pin_expired(o)) {
+            g_set_error(error, VL_CALL_ERROR, VL_RPC_UNAUTHORIZED,
+                        "the certificate of manager %s, this bridge's owner, has expired: take "
+                        "ownership again with the agent password and a new certificate (%s)",
+                        vl_ownership_owner(o)->manager_id, hint);
+        } else {
+            g_set_error(error, VL_CALL_ERROR, VL_RPC_UNAUTHORIZED,
+                        "this certificate of manager %s, this bridge's owner, has expired: "
+                        "present its renewed one",
+                        vl_ownership_owner(o)->manager_id);
+        }
         return FALSE;
     }
     ERR_clear_error();

@@ -9,6 +9,7 @@
 
 #include "vl-jsonrpc.h"
 #include "vl-openssl.h"
+#include "vl-ownership-private.h"
 #include "vl-protocol.h"
 #include "vl-state-file.h"
 #include "vl-tls-context.h"
@@ -29,6 +30,10 @@ struct _VlOwnership {
     X509 *pinned; /* owner->certificate, parsed */
     char *damage;
     struct stat seen; /* of the file as last read or written; st_ino 0: there was none */
+    gint64 polled_us; /* monotonic time of the last look at the file (vl_ownership_poll) */
+    guint64 generation;
+    GHashTable *verified; /* X509 (a reference) → gint64 notAfter: owner certificates that
+                           * passed the pin check under this generation */
     VlThrottle *throttle;
     VlPasswordQueue *hashing;
 };
@@ -59,6 +64,30 @@ parse_cert(const char *pem)
 
 /* Loading ------------------------------------------------------------------------------------ */
 
+/* What authorises a TLS caller: the state, the owner's id, its pin and its URLs. */
+static char *
+authority_of(const VlOwnership *o)
+{
+    const VlOwner *w = o->owner;
+
+    return g_strdup_printf("%d\n%s\n%s\n%s\n%s", o->state, w ? w->manager_id : "",
+                           w ? w->certificate : "", w && w->event_url ? w->event_url : "",
+                           w && w->stats_url ? w->stats_url : "");
+}
+
+/* After a change of the state: a new generation when what authorises callers changed, which
+ * also forgets the certificates verified under the old one. */
+static void
+changed(VlOwnership *o, const char *before)
+{
+    g_autofree char *after = authority_of(o);
+
+    if (!g_str_equal(before, after)) {
+        o->generation++;
+        g_hash_table_remove_all(o->verified);
+    }
+}
+
 static void
 clear(VlOwnership *o)
 {
@@ -73,10 +102,12 @@ static void
 set_damaged(VlOwnership *o, char *why)
 {
     gboolean was = o->state == VL_OWNERSHIP_DAMAGED;
+    g_autofree char *before = authority_of(o);
 
     clear(o);
     o->state = VL_OWNERSHIP_DAMAGED;
     o->damage = why;
+    changed(o, before);
     if (!was) {
         g_warning("ownership: %s. Until then the control plane over TLS serves only host.info",
                   o->damage);
@@ -126,9 +157,13 @@ apply(VlOwnership *o, VlJson *data)
     const char *what = NULL;
     X509 *cert = NULL;
     VlOwner *parsed = NULL;
+    g_autofree char *before = NULL;
 
     if (hash && vl_json_kind(hash) != VL_JSON_STRING) {
         what = "a password_hash that is not a string";
+    } else if (hash && !vl_password_hash_is_valid(vl_json_get_string(hash), NULL)) {
+        /* Checked now, not at the first login: a damaged hash is a damaged file. */
+        what = "a password_hash that is not a valid scrypt hash";
     } else if (owner && vl_json_kind(owner) != VL_JSON_OBJECT) {
         what = "an owner that is not an object";
     } else if (owner && (parsed = owner_from_json(owner, &cert, &what)) == NULL) {
@@ -142,12 +177,14 @@ apply(VlOwnership *o, VlJson *data)
     if (o->state == VL_OWNERSHIP_DAMAGED) {
         g_message("ownership: the state file %s can be trusted again", o->path);
     }
+    before = authority_of(o);
     clear(o);
     o->data = data;
     o->hash = g_strdup(vl_json_get_string(hash));
     o->owner = parsed;
     o->pinned = cert;
     o->state = parsed ? VL_OWNERSHIP_OWNED : VL_OWNERSHIP_UNOWNED;
+    changed(o, before);
 }
 
 static void
@@ -183,6 +220,8 @@ vl_ownership_new(const char *state_dir, guint backoff_max_s)
 
     o->path = g_build_filename(state_dir, STATE_FILE, NULL);
     o->state = VL_OWNERSHIP_UNOWNED;
+    o->verified =
+        g_hash_table_new_full(g_direct_hash, g_direct_equal, (GDestroyNotify)X509_free, g_free);
     o->throttle = vl_throttle_new(backoff_max_s, VL_THROTTLE_DEFAULT_MAX_ENTRIES);
     o->hashing = vl_password_queue_new();
     load(o);
@@ -196,6 +235,7 @@ vl_ownership_free(VlOwnership *o)
         return;
     }
     clear(o);
+    g_hash_table_unref(o->verified);
     vl_password_queue_free(o->hashing);
     vl_throttle_free(o->throttle);
     g_free(o->path);
@@ -219,6 +259,22 @@ vl_ownership_refresh(VlOwnership *o)
         return;
     }
     load(o);
+}
+
+void
+vl_ownership_poll(VlOwnership *o, gint64 now_us)
+{
+    if (o->polled_us != 0 && now_us - o->polled_us < G_USEC_PER_SEC) {
+        return;
+    }
+    o->polled_us = now_us;
+    vl_ownership_refresh(o);
+}
+
+guint64
+vl_ownership_generation(const VlOwnership *o)
+{
+    return o->generation;
 }
 
 /* Reading ------------------------------------------------------------------------------------ */
@@ -296,9 +352,15 @@ static gboolean
 write_member(VlOwnership *o, const char *name, const VlJson *value, GError **error)
 {
     g_autoptr(VlJson) data = vl_state_file_with_member(o->data, name, value);
+    g_autoptr(GError) local_error = NULL;
 
-    if (!vl_state_file_write(o->path, data, error)) {
-        return FALSE;
+    if (!vl_state_file_write(o->path, data, &local_error)) {
+        if (!g_error_matches(local_error, VL_STATE_FILE_ERROR, VL_STATE_FILE_ERROR_UNFLUSHED)) {
+            g_propagate_error(error, g_steal_pointer(&local_error));
+            return FALSE;
+        }
+        /* The new state is in place: it is the truth now, whatever a crash may undo. */
+        g_warning("ownership: %s", local_error->message);
     }
     remember_file(o);
     apply(o, g_steal_pointer(&data));
@@ -405,6 +467,9 @@ vl_ownership_set_password_hash(VlOwnership *o, const char *hash, GError **error)
     if (!prepare(o, FALSE, error)) {
         return FALSE;
     }
+    if (!vl_password_hash_is_valid(hash, error)) {
+        return FALSE;
+    }
     vl_json_builder_begin_object(b);
     add_string(b, PASSWORD_MEMBER, hash);
     vl_json_builder_end_object(b);
@@ -416,4 +481,30 @@ X509 *
 vl_ownership_pinned_cert(const VlOwnership *o)
 {
     return o->pinned;
+}
+
+/* Verified owner certificates ---------------------------------------------------------------- */
+
+#define MAX_VERIFIED 64
+
+gboolean
+vl_ownership_verified(VlOwnership *o, X509 *cert)
+{
+    /* A reference is held: the pointer cannot belong to another certificate meanwhile. */
+    const gint64 *not_after = g_hash_table_lookup(o->verified, cert);
+
+    return not_after && *not_after > g_get_real_time() / G_USEC_PER_SEC;
+}
+
+void
+vl_ownership_remember_verified(VlOwnership *o, X509 *cert)
+{
+    gint64 *not_after = g_new(gint64, 1);
+
+    if (g_hash_table_size(o->verified) >= MAX_VERIFIED) {
+        g_hash_table_remove_all(o->verified);
+    }
+    *not_after = vl_tls_x509_not_after(cert);
+    X509_up_ref(cert);
+    g_hash_table_replace(o->verified, cert, not_after);
 }

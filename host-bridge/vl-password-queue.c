@@ -23,6 +23,7 @@ struct _VlPasswordQueue {
     GQueue waiting; /* Check */
     Check *running;
     guint log2_n, r, p;
+    guint max_waiting;
 };
 
 static void
@@ -53,6 +54,7 @@ vl_password_queue_new(void)
     q->log2_n = VL_PASSWORD_LOG2_N;
     q->r = VL_PASSWORD_R;
     q->p = VL_PASSWORD_P;
+    q->max_waiting = VL_PASSWORD_QUEUE_MAX_WAITING;
     return q;
 }
 
@@ -79,6 +81,19 @@ vl_password_queue_set_cost(VlPasswordQueue *q, guint log2_n, guint r, guint p)
     q->log2_n = log2_n;
     q->r = r;
     q->p = p;
+}
+
+void
+vl_password_queue_set_max_waiting(VlPasswordQueue *q, guint max_waiting)
+{
+    q->max_waiting = max_waiting;
+}
+
+gboolean
+vl_password_queue_is_full(const VlPasswordQueue *q)
+{
+    /* With none running, the next check runs at once: it does not wait. */
+    return q->running != NULL && g_queue_get_length((GQueue *)&q->waiting) >= q->max_waiting;
 }
 
 guint
@@ -145,13 +160,19 @@ start_next(VlPasswordQueue *q)
     g_task_run_in_thread(task, check_thread);
 }
 
-void
+gboolean
 vl_password_queue_check(VlPasswordQueue *q, const char *stored, char *password, gsize len,
                         char *new_password, gsize new_len, VlPasswordChecked done,
                         gpointer user_data)
 {
-    Check *c = g_new0(Check, 1);
+    Check *c;
 
+    if (vl_password_queue_is_full(q)) {
+        vl_password_free(password, len);
+        vl_password_free(new_password, new_len);
+        return FALSE;
+    }
+    c = g_new0(Check, 1);
     c->queue = q;
     c->stored = g_strdup(stored);
     c->password = password;
@@ -165,4 +186,5 @@ vl_password_queue_check(VlPasswordQueue *q, const char *stored, char *password, 
     c->user_data = user_data;
     g_queue_push_tail(&q->waiting, c);
     start_next(q);
+    return TRUE;
 }

@@ -357,6 +357,16 @@ parse_stored(const char *stored, Stored *ret, GError **error)
 }
 
 gboolean
+vl_password_hash_is_valid(const char *stored, GError **error)
+{
+    Stored parsed = {0};
+    gboolean ok = parse_stored(stored, &parsed, error);
+
+    OPENSSL_cleanse(&parsed, sizeof(parsed));
+    return ok;
+}
+
+gboolean
 vl_password_verify(const char *stored, const char *password, gsize len, GError **error)
 {
     Stored parsed = {0};

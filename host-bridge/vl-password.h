@@ -78,6 +78,14 @@ char *vl_password_hash_with_cost(const char *password, gsize len, guint log2_n, 
 gboolean vl_password_verify(const char *stored, const char *password, gsize len, GError **error);
 
 /*
+ * Whether stored is a hash in the format above, parsed as strictly as vl_password_verify() does
+ * (cost within the bounds, salt and key lengths, canonical base64), without hashing anything:
+ * for a state file checked when it is read. FALSE with VL_PASSWORD_ERROR_MALFORMED, whose
+ * message never quotes the string.
+ */
+gboolean vl_password_hash_is_valid(const char *stored, GError **error);
+
+/*
  * TRUE when stored is below the current cost (any of N, r, p, or a shorter salt or key) and so
  * should be replaced by vl_password_hash() once the password has been verified. A malformed
  * string also answers TRUE: it can only be replaced.
@@ -118,14 +126,22 @@ void vl_password_queue_free(VlPasswordQueue *queue);
 /* The cost of the new hashes it makes (tests use cheap ones); the current cost by default. */
 void vl_password_queue_set_cost(VlPasswordQueue *queue, guint log2_n, guint r, guint p);
 
+/* Checks that may wait behind the running one: beyond, a burst is refused rather than queued
+ * (each waiting check holds a connection and a password). */
+#define VL_PASSWORD_QUEUE_MAX_WAITING 8
+void vl_password_queue_set_max_waiting(VlPasswordQueue *queue, guint max_waiting);
+/* Whether VL_PASSWORD_QUEUE_MAX_WAITING checks already wait: the next is refused. */
+gboolean vl_password_queue_is_full(const VlPasswordQueue *queue);
+
 /*
  * Verifies password[0..len) against stored and, when it matches and new_password is not NULL,
  * hashes new_password[0..new_len). Takes both buffers, which are wiped and freed once used.
  * done is called on the main context of the calling thread, after the checks queued before.
+ * FALSE, the buffers wiped and done never called, when the queue is full.
  */
-void vl_password_queue_check(VlPasswordQueue *queue, const char *stored, char *password, gsize len,
-                             char *new_password, gsize new_len, VlPasswordChecked done,
-                             gpointer user_data);
+gboolean vl_password_queue_check(VlPasswordQueue *queue, const char *stored, char *password,
+                                 gsize len, char *new_password, gsize new_len,
+                                 VlPasswordChecked done, gpointer user_data);
 /* Checks queued or running. */
 guint vl_password_queue_length(const VlPasswordQueue *queue);
 

@@ -146,6 +146,7 @@ vl_rpc_call_handle_frame(VlRpcConn *conn, VlJson *frame)
     if (kind != VL_RPC_REQUEST && kind != VL_RPC_NOTIFICATION) {
         return; /* a response: the bridge asks the client nothing */
     }
+    vl_rpc_conn_touch(conn);
     call = g_new0(VlCall, 1);
     call->conn = vl_rpc_conn_ref(conn);
     call->id = id ? vl_json_ref(id) : NULL;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <glib-unix.h>
+#include <openssl/crypto.h>
 
 #include "vl-jsonrpc.h"
 
@@ -16,6 +17,17 @@
 /* Chunks read per wakeup: a client that sends without pause must not keep the loop from the
  * others. What is left is read at the next iteration. */
 #define READS_PER_WAKEUP 8
+
+/* Requests carry passwords: read bytes are wiped once fed. */
+static void
+backlog_free(VlRpcConn *conn)
+{
+    if (conn->backlog) {
+        OPENSSL_cleanse(conn->backlog->data, conn->backlog->len);
+        g_clear_pointer(&conn->backlog, g_byte_array_unref);
+    }
+    conn->backlog_offset = 0;
+}
 
 VlRpcConn *
 vl_rpc_conn_ref(VlRpcConn *conn)
@@ -30,11 +42,15 @@ vl_rpc_conn_unref(VlRpcConn *conn)
     if (!g_atomic_int_dec_and_test(&conn->refs)) {
         return;
     }
+    /* A safety net: closing unsubscribed, and a closed connection does not subscribe. */
+    vl_rpc_conn_unsubscribe(conn);
     g_queue_clear_full(&conn->output, (GDestroyNotify)g_bytes_unref);
     vl_frame_reader_free(conn->reader);
+    backlog_free(conn);
     g_strfreev(conn->kinds);
     g_free(conn->peer);
     g_free(conn->peer_address);
+    g_free(conn->source);
     X509_free(conn->peer_cert);
     g_free(conn->peer_fingerprint);
     g_free(conn);
@@ -52,6 +68,7 @@ vl_rpc_conn_new(VlRpcServer *server, int fd, char *peer)
     conn->read_want = G_IO_IN;
     conn->write_want = G_IO_OUT;
     conn->peer = peer;
+    conn->trusted = TRUE; /* the TLS transport makes it a stranger */
     conn->reader = vl_frame_reader_new(server->limits.max_request, VL_FRAME_DEFAULT_MAX_DEPTH);
     g_queue_init(&conn->output);
     server->conns = g_list_prepend(server->conns, conn);
@@ -130,19 +147,35 @@ conn_flush(VlRpcConn *conn)
 static void
 conn_send_bytes(VlRpcConn *conn, GBytes *frame)
 {
+    gsize cap;
+
     if (conn->server == NULL) {
         return;
     }
-    if (conn->output_len + g_bytes_get_size(frame) > conn->server->limits.max_output) {
-        vl_rpc_conn_close(conn, "the client does not read what it is sent (output cap reached)");
+    cap = conn->server->limits.max_output;
+    if (!conn->trusted) {
+        cap = MIN(cap, VL_RPC_STRANGER_MAX_OUTPUT);
+    }
+    if (conn->output_len + g_bytes_get_size(frame) > cap) {
+        vl_rpc_conn_close(conn, conn->trusted ? "the client does not read what it is sent (output "
+                                                "cap reached)"
+                                              : "a stranger does not read what it is sent "
+                                                "(stranger's output cap reached)");
         return;
     }
     conn->output_len += g_bytes_get_size(frame);
     g_queue_push_tail(&conn->output, g_bytes_ref(frame));
-    if (!conn->handshaking) {
-        conn_flush(conn);
+    if (conn->handshaking) {
+        return;
+    }
+    /* A failed write closes the connection, which drops the server's reference: an event's
+     * sender holds none of its own. */
+    vl_rpc_conn_ref(conn);
+    conn_flush(conn);
+    if (conn->server) {
         vl_rpc_conn_update_watch(conn);
     }
+    vl_rpc_conn_unref(conn);
 }
 
 void
@@ -164,41 +197,100 @@ vl_rpc_conn_send_error(VlRpcConn *conn, const VlJson *id, VlRpcCode code, const 
 
 /* Input -------------------------------------------------------------------------------------- */
 
-/* Whether the connection takes more requests now. */
+/* Whether the connection starts more calls now. */
+static gboolean
+conn_dispatching(const VlRpcConn *conn)
+{
+    return conn->server && !conn->handshaking && conn->inflight < conn->server->limits.max_inflight;
+}
+
+static gboolean
+conn_has_backlog(const VlRpcConn *conn)
+{
+    return conn->backlog && conn->backlog_offset < conn->backlog->len;
+}
+
+/* Whether the connection reads from its socket now: what it has read is all fed. */
 static gboolean
 conn_reading(const VlRpcConn *conn)
 {
-    return conn->server && !conn->handshaking && !conn->read_closed &&
-           conn->inflight < conn->server->limits.max_inflight;
+    return conn_dispatching(conn) && !conn->read_closed && !conn_has_backlog(conn);
 }
 
-static void
+/* Whether input waits without the socket's waking the loop: the backlog, once calls may start
+ * again, or plaintext OpenSSL has decrypted and not handed out yet. */
+static gboolean
+conn_input_ready(VlRpcConn *conn)
+{
+    if (conn_has_backlog(conn)) {
+        return conn_dispatching(conn);
+    }
+    return conn_reading(conn) && conn->transport->pending && conn->transport->pending(conn);
+}
+
+/* Feeds data to the frame reader and hands out its frames while calls may start: one chunk may
+ * hold a thousand requests, and max_inflight is the bound however they came. Returns the bytes
+ * taken; fewer than n when that many calls are in flight or the connection closed. */
+static gsize
 conn_feed(VlRpcConn *conn, const char *data, gsize n)
 {
-    while (n > 0 && conn->server) {
+    gsize done = 0;
+
+    while (done < n && conn_dispatching(conn)) {
         g_autoptr(VlJson) frame = NULL;
         g_autoptr(GError) error = NULL;
         gsize used = 0;
 
-        if (!vl_frame_reader_push(conn->reader, data, n, &used, &frame, &error)) {
+        if (!vl_frame_reader_push(conn->reader, data + done, n - done, &used, &frame, &error)) {
             vl_rpc_conn_send_error(conn, NULL, vl_rpc_code_for_frame_error(error), error->message);
         } else if (frame) {
             vl_rpc_call_handle_frame(conn, frame);
         }
-        data += used;
-        n -= used;
+        done += used;
+    }
+    return done;
+}
+
+/* Feeds what was read before calls could start. Only conn_read() replaces the backlog, and
+ * nothing the handler does calls it: the array stays while it is fed. */
+static void
+conn_feed_backlog(VlRpcConn *conn)
+{
+    if (!conn_has_backlog(conn)) {
+        return;
+    }
+    conn->backlog_offset +=
+        conn_feed(conn, (const char *)conn->backlog->data + conn->backlog_offset,
+                  conn->backlog->len - conn->backlog_offset);
+    if (!conn_has_backlog(conn)) {
+        backlog_free(conn);
     }
 }
 
-/* force: read once even with too many calls in flight (the socket hung up: find out how). */
+/* Keeps bytes read that cannot be fed yet; the backlog is empty (reading waits for that). */
+static void
+conn_keep(VlRpcConn *conn, const char *data, gsize n)
+{
+    backlog_free(conn);
+    conn->backlog = g_byte_array_sized_new((guint)n);
+    g_byte_array_append(conn->backlog, (const guint8 *)data, (guint)n);
+}
+
+/* The backlog first, then the socket. force: read once even with too many calls in flight (the
+ * socket hung up: find out how). */
 static void
 conn_read(VlRpcConn *conn, gboolean force)
 {
     char buf[READ_CHUNK];
 
-    for (guint i = 0; i < READS_PER_WAKEUP && (conn_reading(conn) || (force && i == 0)); i++) {
+    conn_feed_backlog(conn);
+    if (conn_has_backlog(conn)) {
+        return; /* max_inflight calls in flight again: the socket waits */
+    }
+    for (guint i = 0;
+         i < READS_PER_WAKEUP && conn->server && (conn_reading(conn) || (force && i == 0)); i++) {
         g_autofree char *why = NULL;
-        gsize n = 0;
+        gsize n = 0, used;
         VlRpcIo r = conn->transport->read(conn, buf, sizeof(buf), &n, &why);
 
         switch (r) {
@@ -213,7 +305,12 @@ conn_read(VlRpcConn *conn, gboolean force)
             return;
         case VL_RPC_IO_DONE:
             conn->read_want = G_IO_IN;
-            conn_feed(conn, buf, n);
+            used = conn_feed(conn, buf, n);
+            if (used < n && conn->server) {
+                conn_keep(conn, buf + used, n - used);
+            }
+            /* Requests carry passwords: no copy stays on the stack. */
+            OPENSSL_cleanse(buf, n);
             break;
         }
     }
@@ -280,13 +377,13 @@ vl_rpc_conn_update_watch(VlRpcConn *conn)
     if (conn->server == NULL) {
         return;
     }
-    if (conn->read_closed && conn->inflight == 0 && g_queue_is_empty(&conn->output)) {
+    if (conn->read_closed && conn->inflight == 0 && g_queue_is_empty(&conn->output) &&
+        !conn_has_backlog(conn)) {
         vl_rpc_conn_close(conn, "closed by the client");
         return;
     }
-    /* Plaintext already decrypted would wait for a socket event that may never come. */
-    if (conn_reading(conn) && conn->transport->pending && conn->transport->pending(conn) &&
-        !conn->pending_id) {
+    /* Input already here would wait for a socket event that may never come. */
+    if (!conn->pending_id && conn_input_ready(conn)) {
         conn->pending_id = g_idle_add(on_pending, conn);
     }
     want = conn_wanted(conn);
@@ -308,7 +405,7 @@ on_event(const VlEvent *event, gpointer user_data)
     VlRpcConn *conn = user_data;
 
     if (conn->kinds == NULL || g_strv_contains((const char *const *)conn->kinds, event->kind)) {
-        conn_send_bytes(conn, event->frame);
+        conn_send_bytes(conn, event->frame); /* holds a reference while it may close conn */
     }
 }
 
@@ -316,6 +413,9 @@ void
 vl_rpc_conn_subscribe(VlRpcConn *conn, VlEvents *events, const char *const *kinds)
 {
     vl_rpc_conn_unsubscribe(conn);
+    if (conn->server == NULL) {
+        return; /* closed (a replay's write failed): nothing would remove the subscription */
+    }
     g_strfreev(conn->kinds);
     conn->kinds = kinds ? g_strdupv((char **)kinds) : NULL;
     conn->events = events;
@@ -334,15 +434,78 @@ vl_rpc_conn_unsubscribe(VlRpcConn *conn)
 gboolean
 vl_rpc_conn_replay(VlRpcConn *conn, VlEvents *events, const char *const *kinds, guint64 seq)
 {
-    g_auto(GStrv) saved = g_steal_pointer(&conn->kinds);
+    g_auto(GStrv) saved = NULL;
     gboolean complete;
 
+    if (conn->server == NULL) {
+        return FALSE;
+    }
+    saved = g_steal_pointer(&conn->kinds);
     /* on_event filters by conn->kinds: lend it these for the replay. */
     conn->kinds = kinds ? g_strdupv((char **)kinds) : NULL;
     complete = vl_events_replay(events, seq, on_event, conn);
     g_strfreev(conn->kinds);
     conn->kinds = g_steal_pointer(&saved);
     return complete;
+}
+
+/* Strangers --------------------------------------------------------------------------------- */
+
+static gboolean on_idle_timeout(gpointer user_data);
+
+static void
+idle_arm(VlRpcConn *conn, gint64 delay_us)
+{
+    guint ms = (guint)MAX(delay_us / 1000, 1);
+
+    conn->idle_timer = g_timeout_add(ms, on_idle_timeout, conn);
+}
+
+/* Looks again when the idle time since the last request is up (one timer per stranger, not one
+ * per request). */
+static gboolean
+on_idle_timeout(gpointer user_data)
+{
+    VlRpcConn *conn = user_data;
+    gint64 idle_us = (gint64)conn->server->stranger_idle_ms * 1000;
+    gint64 left = conn->active_us + idle_us - g_get_monotonic_time();
+
+    conn->idle_timer = 0;
+    if (conn->inflight > 0) {
+        left = idle_us; /* busy, not idle: its answer is still to come */
+    }
+    if (left > 0) {
+        idle_arm(conn, left);
+    } else {
+        vl_rpc_conn_close(conn, "a stranger sent no request in time");
+    }
+    return G_SOURCE_REMOVE;
+}
+
+void
+vl_rpc_conn_touch(VlRpcConn *conn)
+{
+    if (conn->trusted || conn->server == NULL || conn->handshaking) {
+        return;
+    }
+    conn->active_us = g_get_monotonic_time();
+    if (conn->idle_timer == 0) {
+        idle_arm(conn, (gint64)conn->server->stranger_idle_ms * 1000);
+    }
+}
+
+void
+vl_rpc_conn_set_trusted(VlRpcConn *conn, gboolean trusted)
+{
+    if (conn == NULL || conn->transport == &vl_rpc_plain_transport || conn->trusted == trusted) {
+        return; /* gone, local (always trusted), or nothing changes */
+    }
+    conn->trusted = trusted;
+    if (trusted) {
+        g_clear_handle_id(&conn->idle_timer, g_source_remove);
+    } else {
+        vl_rpc_conn_touch(conn);
+    }
 }
 
 /* Closing ------------------------------------------------------------------------------------ */
@@ -359,6 +522,7 @@ vl_rpc_conn_close(VlRpcConn *conn, const char *why)
     vl_rpc_conn_unsubscribe(conn);
     g_clear_handle_id(&conn->source_id, g_source_remove);
     g_clear_handle_id(&conn->pending_id, g_source_remove);
+    g_clear_handle_id(&conn->idle_timer, g_source_remove);
     if (conn->transport->close) {
         conn->transport->close(conn);
     }

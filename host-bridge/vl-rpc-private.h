@@ -19,6 +19,19 @@
 
 G_BEGIN_DECLS
 
+/*
+ * Strangers: a TLS connection nobody has vouched for yet (no call on it has passed the owner's
+ * check; vl_rpc_conn_set_trusted). Anyone who can reach the port gets one, so each must cost
+ * little: a port scanner or a flood from one host must not hold the bridge's memory (the output
+ * cap, which is what a client that does not read makes the bridge keep), its connections
+ * (max_connections is shared with the owner, so one source may not take them all) or its file
+ * descriptors for long (the idle timeout). An IPv6 host usually has a whole /64 to pick
+ * addresses from: its connections count together.
+ */
+#define VL_RPC_STRANGER_MAX_OUTPUT (256 * 1024) /* bytes queued, instead of limits.max_output */
+#define VL_RPC_STRANGER_IDLE_S 30               /* without a request (and none in flight) */
+#define VL_RPC_STRANGER_PER_SOURCE 8            /* stranger connections per address or /64 */
+
 typedef enum {
     VL_RPC_IO_DONE,  /* some bytes moved (or the handshake finished) */
     VL_RPC_IO_AGAIN, /* nothing now: wait for the condition the transport asked for */
@@ -58,6 +71,7 @@ struct _VlRpcServer {
     guint full_count;
     gint64 handshake_logged_us;
     guint handshake_count;
+    guint stranger_idle_ms; /* VL_RPC_STRANGER_IDLE_S; the tests shorten it */
 };
 
 struct _VlRpcConn {
@@ -76,7 +90,14 @@ struct _VlRpcConn {
     gsize output_offset; /* bytes of the head already written */
     gsize output_len;    /* bytes queued */
     guint inflight;
+    /* Bytes read but not yet fed to the reader: max_inflight calls were in flight. Read again
+     * only once they are all fed. */
+    GByteArray *backlog;
+    gsize backlog_offset; /* bytes of backlog already fed */
     gboolean read_closed; /* the client sent EOF: answer what is in flight, then close */
+    gboolean trusted;     /* not a stranger (see VL_RPC_STRANGER_*): local, or vouched for */
+    guint idle_timer;     /* a stranger's idle timeout */
+    gint64 active_us;     /* a stranger's last request (monotonic) */
     VlEvents *events;
     guint subscription;
     GStrv kinds;
@@ -86,6 +107,7 @@ struct _VlRpcConn {
     gboolean tls_failed; /* a fatal TLS error: no close_notify may be sent */
     guint handshake_timer;
     char *peer_address; /* the IP without the port */
+    char *source;       /* what counts against VL_RPC_STRANGER_PER_SOURCE: the IP, or its /64 */
     X509 *peer_cert;
     char *peer_fingerprint;
 };
@@ -109,6 +131,8 @@ void vl_rpc_conn_update_watch(VlRpcConn *conn);
 void vl_rpc_conn_send(VlRpcConn *conn, const VlJson *message);
 void vl_rpc_conn_send_error(VlRpcConn *conn, const VlJson *id, VlRpcCode code, const char *message);
 void vl_rpc_conn_unsubscribe(VlRpcConn *conn);
+/* A request came (or the TLS handshake finished): a stranger's idle timeout starts again. */
+void vl_rpc_conn_touch(VlRpcConn *conn);
 
 /* vl-rpc-call.c: a frame read from conn, answered with an error or handed to the handler. */
 void vl_rpc_call_handle_frame(VlRpcConn *conn, VlJson *frame);
@@ -125,5 +149,8 @@ void vl_rpc_tls_clear(VlRpcConn *conn);
  * IPv4) and "192.0.2.7:51234" or "[2001:db8::7]:51234". */
 void vl_rpc_format_peer(const struct sockaddr *sa, socklen_t len, char **ret_address,
                         char **ret_peer);
+/* What the client's stranger connections are counted by: "192.0.2.7" (IPv4, also mapped) or
+ * "2001:db8:1:2::/64". */
+char *vl_rpc_source_key(const struct sockaddr *sa, socklen_t len);
 
 G_END_DECLS

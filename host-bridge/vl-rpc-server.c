@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -54,6 +55,7 @@ accept_unix(VlRpcServer *server, int cfd)
         close(cfd);
         return;
     }
+    /* Always trusted (root), and a UNIX socket has no Nagle to turn off. */
     conn = vl_rpc_conn_new(server, cfd,
                            g_strdup_printf("uid %d pid %d", (int)cred.uid, (int)cred.pid));
     vl_rpc_conn_update_watch(conn);
@@ -87,6 +89,42 @@ vl_rpc_format_peer(const struct sockaddr *sa, socklen_t len, char **ret_address,
                                   : g_strdup_printf("%s:%u", host, port);
 }
 
+char *
+vl_rpc_source_key(const struct sockaddr *sa, socklen_t len)
+{
+    char *address, *peer;
+
+    if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+        if (!IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            struct in6_addr prefix = in6->sin6_addr;
+            char host[INET6_ADDRSTRLEN];
+
+            memset(&prefix.s6_addr[8], 0, 8);
+            inet_ntop(AF_INET6, &prefix, host, sizeof(host));
+            return g_strdup_printf("%s/64", host);
+        }
+    }
+    vl_rpc_format_peer(sa, len, &address, &peer);
+    g_free(peer);
+    return address;
+}
+
+/* Connections from source nobody has vouched for yet (handshakes included). */
+static guint
+count_strangers(const VlRpcServer *server, const char *source)
+{
+    guint n = 0;
+
+    for (const GList *l = server->conns; l; l = l->next) {
+        const VlRpcConn *conn = l->data;
+
+        n += !conn->trusted && g_strcmp0(conn->source, source) == 0;
+    }
+    return n;
+}
+
 /* Too many connections: scanners or a runaway manager; one line a minute is enough. */
 static void
 log_full(VlRpcServer *server, const char *peer)
@@ -108,8 +146,10 @@ static void
 accept_tls(VlRpcServer *server, int cfd, const struct sockaddr *sa, socklen_t len)
 {
     g_autoptr(GError) error = NULL;
+    g_autofree char *source = vl_rpc_source_key(sa, len);
     char *address, *peer;
     VlRpcConn *conn;
+    int one = 1;
 
     vl_rpc_format_peer(sa, len, &address, &peer);
     if (server->limits.max_connections && server->n_conns >= server->limits.max_connections) {
@@ -119,8 +159,23 @@ accept_tls(VlRpcServer *server, int cfd, const struct sockaddr *sa, socklen_t le
         g_free(peer);
         return;
     }
+    if (count_strangers(server, source) >= VL_RPC_STRANGER_PER_SOURCE) {
+        /* Debug only: whoever floods would otherwise fill the log as well. */
+        g_debug("control plane %s: refused %s: already %u connections from %s not vouched for",
+                server->address, peer, VL_RPC_STRANGER_PER_SOURCE, source);
+        close(cfd);
+        g_free(address);
+        g_free(peer);
+        return;
+    }
+    /* Answers go out at once: with Nagle, the last part of an answer larger than a segment
+     * waited for the client's delayed ACK, some 40 ms a call. */
+    if (setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+        g_debug("control plane %s: %s: TCP_NODELAY: %s", server->address, peer, g_strerror(errno));
+    }
     conn = vl_rpc_conn_new(server, cfd, peer);
     conn->peer_address = address;
+    conn->source = g_steal_pointer(&source);
     if (!vl_rpc_tls_start(conn, server->ctx, &error)) {
         g_warning("control plane %s: %s: %s", server->address, peer, error->message);
         conn->tls_failed = TRUE;
@@ -171,6 +226,7 @@ server_new(int fd, const VlRpcLimits *limits, VlRpcHandler handler, gpointer use
     server->limits = *limits;
     server->handler = handler;
     server->user_data = user_data;
+    server->stranger_idle_ms = VL_RPC_STRANGER_IDLE_S * 1000;
     server->source_id = g_unix_fd_add(fd, G_IO_IN, on_accept, server);
     return server;
 }
@@ -364,6 +420,34 @@ vl_rpc_server_unsubscribe_all(VlRpcServer *server)
     for (GList *l = server->conns; l; l = l->next) {
         vl_rpc_conn_unsubscribe(l->data);
     }
+}
+
+void
+vl_rpc_server_close_unless(VlRpcServer *server, VlRpcKeepFunc keep, gpointer user_data)
+{
+    GList *conns = NULL;
+
+    /* Closing changes server->conns: walk a copy, each connection held. */
+    for (GList *l = server->conns; l; l = l->next) {
+        conns = g_list_prepend(conns, vl_rpc_conn_ref(l->data));
+    }
+    for (GList *l = conns; l; l = l->next) {
+        VlRpcConn *conn = l->data;
+
+        /* A handshake still going on was authorised under nothing; its calls will be checked. */
+        if (conn->server == NULL || conn->transport == &vl_rpc_plain_transport ||
+            conn->handshaking) {
+            continue;
+        }
+        if (!keep(conn->peer_cert, user_data)) {
+            vl_rpc_conn_close(conn, "its certificate is no longer allowed (the pin or the owner "
+                                    "changed)");
+        }
+    }
+    for (GList *l = conns; l; l = l->next) {
+        vl_rpc_conn_unref(l->data);
+    }
+    g_list_free(conns);
 }
 
 void

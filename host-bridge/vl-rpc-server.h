@@ -7,7 +7,8 @@
  * and hands each valid request to the handler as a VlCall, which the handler answers now or
  * later (vl_call_return / vl_call_fail) exactly once. Responses and event notifications queue
  * per connection; a client that lets more than the output cap pile up is cut off, and a
- * connection with too many calls in flight is not read until some finish.
+ * connection with max_inflight calls in flight starts no more until some finish (requests already
+ * read, pipelined in one write, wait their turn) and is not read meanwhile.
  *
  * Two kinds of listener feed the same calls to the same handler: a local UNIX socket that only
  * root may use (peer credentials are checked on accept), and the manager's TLS listener (the
@@ -61,7 +62,8 @@ guint16 vl_rpc_server_port(const VlRpcServer *server); /* TLS; 0 for a UNIX sock
 /* Stops the event notifications of every connection (ownership changed hands). */
 void vl_rpc_server_unsubscribe_all(VlRpcServer *server);
 /* Closes every TLS connection for which keep(its client certificate, may be NULL) is FALSE:
- * after the pin or the owner changed, connections authorised under the old one must go. */
+ * after the pin or the owner changed, connections authorised under the old one must go. Those
+ * still handshaking have presented nothing and are left alone: each of their calls is checked. */
 typedef gboolean (*VlRpcKeepFunc)(X509 *peer_cert, gpointer user_data);
 void vl_rpc_server_close_unless(VlRpcServer *server, VlRpcKeepFunc keep, gpointer user_data);
 
@@ -95,18 +97,20 @@ void vl_call_return(VlCall *call, const VlJson *result);
 /* Answers with error's VL_CALL_ERROR code (others: failed) and message, and frees the call. */
 void vl_call_fail(VlCall *call, const GError *error);
 
-/* Sends this connection every event of the given kinds (NULL: all) from now on. */
+/* Sends this connection every event of the given kinds (NULL: all) from now on; nothing once it
+ * is closed (a replay's write may have closed it). */
 void vl_rpc_conn_subscribe(VlRpcConn *conn, VlEvents *events, const char *const *kinds);
 /*
  * Until a TLS connection is marked trusted (a call on it passed the owner's check), it is a
  * stranger's: a small output cap and an idle timeout, and at most a few such connections per
  * source address (see vl-rpc-private.h). Trusted: the limits of VlRpcLimits, no idle timeout.
- * Local connections are always trusted.
+ * Local connections are always trusted. conn may be NULL (vl_call_conn of a call whose connection
+ * has gone): nothing to do.
  */
 void vl_rpc_conn_set_trusted(VlRpcConn *conn, gboolean trusted);
 
-/* Sends the kept events after seq of those kinds now (see vl_events_replay: FALSE on a gap),
- * before any later event. */
+/* Sends the kept events after seq of those kinds now (see vl_events_replay: FALSE on a gap, or
+ * when the connection is closed, which a failed write does), before any later event. */
 gboolean vl_rpc_conn_replay(VlRpcConn *conn, VlEvents *events, const char *const *kinds,
                             guint64 seq);
 

@@ -87,10 +87,13 @@ tls_write(VlRpcConn *conn, const void *buf, gsize len, gsize *ret_n, char **ret_
     return tls_result(conn, 0, errsv, &conn->write_want, ret_why);
 }
 
+/* Decrypted bytes only. SSL_has_pending() is also true for the start of a record still being
+ * received: the rest comes through the socket, and an idle read for it would spin the loop for
+ * as long as a client stalls in the middle of a record. */
 static gboolean
 tls_pending(VlRpcConn *conn)
 {
-    return SSL_has_pending(conn->ssl);
+    return SSL_pending(conn->ssl) > 0;
 }
 
 static void
@@ -136,6 +139,7 @@ vl_rpc_tls_start(VlRpcConn *conn, SSL_CTX *ctx, GError **error)
     SSL_set_options(conn->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_set_accept_state(conn->ssl);
     conn->transport = &tls_transport;
+    conn->trusted = FALSE; /* until the handler vouches for it */
     conn->handshaking = TRUE;
     conn->read_want = G_IO_IN; /* the ClientHello */
     if (timeout_s) {
@@ -181,6 +185,7 @@ handshake_done(VlRpcConn *conn)
     }
     g_debug("control connection from %s: %s, client certificate %s", conn->peer, description,
             conn->peer_fingerprint ? conn->peer_fingerprint : "none");
+    vl_rpc_conn_touch(conn); /* a stranger's idle time starts */
 }
 
 void

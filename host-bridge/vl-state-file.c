@@ -123,7 +123,7 @@ vl_state_file_write(const char *path, const VlJson *state, GError **error)
         return TRUE;
     }
     if (g_str_equal(step, "flushing its folder")) {
-        g_set_error(error, VL_STATE_FILE_ERROR, VL_STATE_FILE_ERROR_WRITE,
+        g_set_error(error, VL_STATE_FILE_ERROR, VL_STATE_FILE_ERROR_UNFLUSHED,
                     "the state file %s was replaced but its folder could not be flushed to disk "
                     "(%s): the new state may not survive a crash",
                     path, g_strerror(errsv));

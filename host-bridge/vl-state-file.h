@@ -41,12 +41,15 @@ typedef enum {
     VL_STATE_FILE_ERROR_PERMISSIONS, /* open to group or others, or owned by another user */
     VL_STATE_FILE_ERROR_READ,        /* the file or its folder cannot be read */
     VL_STATE_FILE_ERROR_WRITE,       /* the new state could not be written; the old one stays */
+    VL_STATE_FILE_ERROR_UNFLUSHED,   /* the new state is in place, but its folder was not flushed:
+                                        it may not survive a crash. Not a failure to report. */
 } VlStateFileError;
 
 /*
  * Replaces the file at path with state, a JSON object, as described above. On failure (_WRITE,
- * naming the path and the step) the file at path is unchanged and no temporary file is left;
- * the one exception, said in the message, is a failed fsync of the folder after the rename.
+ * naming the path and the step) the file at path is unchanged and no temporary file is left.
+ * The one exception is a failed fsync of the folder after the rename: FALSE with _UNFLUSHED,
+ * and the new state is in place (the caller takes it, and may warn).
  */
 gboolean vl_state_file_write(const char *path, const VlJson *state, GError **error);
 

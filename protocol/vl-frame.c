@@ -9,6 +9,12 @@
 /* Buffers above this are given back after each frame so idle channels stay small. */
 #define KEEP_BUFFER_SIZE (64 * 1024)
 
+/*
+ * Frames carry passwords (host.take_ownership, the agent's channel): bytes the reader is done
+ * with, delivered or dropped, are wiped rather than left in a kept or freed buffer. Only bytes
+ * it held: what it touches anyway.
+ */
+
 struct _VlFrameReader {
     gsize max_size;
     guint max_depth;
@@ -37,6 +43,9 @@ void
 vl_frame_reader_free(VlFrameReader *reader)
 {
     if (reader) {
+        if (reader->buf) {
+            explicit_bzero(reader->buf, reader->len);
+        }
         g_free(reader->buf);
         g_free(reader);
     }
@@ -45,6 +54,9 @@ vl_frame_reader_free(VlFrameReader *reader)
 static void
 release_buffer(VlFrameReader *r)
 {
+    if (r->buf) {
+        explicit_bzero(r->buf, r->len);
+    }
     r->len = 0;
     if (r->allocated > KEEP_BUFFER_SIZE) {
         g_clear_pointer(&r->buf, g_free);
@@ -71,6 +83,12 @@ vl_frame_reader_allocated(const VlFrameReader *reader)
     return reader->allocated;
 }
 
+const char *
+vl_frame_reader_buffer(const VlFrameReader *reader)
+{
+    return reader->buf;
+}
+
 void
 vl_frame_reader_get_stats(const VlFrameReader *reader, VlFrameStats *ret_stats)
 {
@@ -86,11 +104,20 @@ append(VlFrameReader *r, const char *data, gsize n)
     }
     if (r->len + n > r->allocated) {
         gsize want = MAX(r->allocated, 256);
+        char *bigger;
+
         while (want < r->len + n) {
             want *= 2;
         }
         want = MIN(want, r->max_size);
-        r->buf = g_realloc(r->buf, want);
+        /* Not g_realloc(): the old buffer is wiped before it is freed. */
+        bigger = g_malloc(want);
+        if (r->len > 0) {
+            memcpy(bigger, r->buf, r->len);
+            explicit_bzero(r->buf, r->len);
+        }
+        g_free(r->buf);
+        r->buf = bigger;
         r->allocated = want;
     }
     memcpy(r->buf + r->len, data, n);

@@ -58,6 +58,9 @@ void vl_frame_reader_reset(VlFrameReader *reader);
 /* Bytes held for the current partial frame, and the size of the buffer holding them. */
 gsize vl_frame_reader_pending(const VlFrameReader *reader);
 gsize vl_frame_reader_allocated(const VlFrameReader *reader);
+/* That buffer (NULL when none), for tests: the bytes of a frame delivered or dropped are wiped
+ * (frames carry passwords), in a buffer kept for the next frame as in one given back. */
+const char *vl_frame_reader_buffer(const VlFrameReader *reader);
 
 /* Frame statistics since creation. */
 typedef struct {

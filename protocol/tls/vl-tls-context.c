@@ -36,8 +36,10 @@ context_new(const SSL_METHOD *method, const VlTlsIdentity *id, GError **error)
         vl_tls_set_error(error, VL_TLS_ERROR_CRYPTO, NULL, "cannot create a TLS context");
         return NULL;
     }
+    /* CLEANSE_PLAINTEXT: requests carry the agent password; OpenSSL wipes the plaintext it
+     * hands out instead of leaving it in its buffers. */
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
+                                 SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_CLEANSE_PLAINTEXT);
     if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
         !SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) ||
         !SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) || !SSL_CTX_set1_groups_list(ctx, GROUPS)) {

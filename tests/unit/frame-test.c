@@ -1103,6 +1103,48 @@ START_TEST(test_buffer_given_back)
 }
 END_TEST
 
+/* Whether the reader's buffer holds any of the secret: the bytes it is done with are wiped. */
+static gboolean
+buffer_holds(const VlFrameReader *reader, const char *secret)
+{
+    const char *buf = vl_frame_reader_buffer(reader);
+
+    ck_assert_ptr_nonnull(buf); /* kept for the next frame: small */
+    return memmem(buf, vl_frame_reader_allocated(reader), secret, strlen(secret)) != NULL;
+}
+
+/* Frames carry passwords: none stays in the buffer kept for the next frame. */
+START_TEST(test_consumed_bytes_wiped)
+{
+    g_autofree char *filler = g_strnfill(600, 'x');
+    Feed f;
+
+    feed_init(&f, 1024, 8);
+    /* A frame in two pieces (held, then delivered), the buffer grown on the way. */
+    push_str(&f, "{\"password\":\"hunter2-");
+    push_str(&f, filler);
+    ck_assert(buffer_holds(f.reader, "hunter2-"));
+    push_str(&f, "\"}\n");
+    ck_assert_uint_eq(f.frames->len, 1);
+    ck_assert(!buffer_holds(f.reader, "hunter2-"));
+    ck_assert(!buffer_holds(f.reader, "xxxxxxxx"));
+
+    /* A bad frame, reported. */
+    push_str(&f, "{\"password\":\"swordfish\"");
+    push_str(&f, "\n");
+    ck_assert_uint_eq(f.n_errors, 1);
+    ck_assert(!buffer_holds(f.reader, "swordfish"));
+
+    /* An oversized frame, dropped. */
+    push_str(&f, "{\"password\":\"opensesame-");
+    push_str(&f, filler);
+    push_str(&f, filler);
+    ck_assert_int_eq(f.last_error, VL_PROTOCOL_ERROR_FRAME_TOO_LARGE);
+    ck_assert(!buffer_holds(f.reader, "opensesame-"));
+    feed_clear(&f);
+}
+END_TEST
+
 /* Encoding. */
 
 static VlJson *
@@ -1328,6 +1370,7 @@ frame_suite(void)
     tcase_add_test(tc, test_encode_empty_object);
     tcase_add_test(tc, test_encode_every_control_character);
     tcase_add_test(tc, test_encode_read_frames);
+    tcase_add_test(tc, test_consumed_bytes_wiped);
     suite_add_tcase(s, tc);
 
     return s;

@@ -10,59 +10,19 @@
 #include <string.h>
 
 #include "script-server.h"
+#include "test-util.h"
 #include "vl-client.h"
 #include "vl-protocol.h"
 
 #define TIMEOUT_MS 10000 /* long enough never to fire in a test that expects an answer */
 
-#define READ                                                                                       \
-    {                                                                                              \
-        STEP_READ, NULL, 0                                                                         \
-    }
-#define SEND(text)                                                                                 \
-    {                                                                                              \
-        STEP_SEND, (text), 0                                                                       \
-    }
-#define END                                                                                        \
-    {                                                                                              \
-        STEP_END, NULL, 0                                                                          \
-    }
-
 #define VM_LIST_RESULT                                                                             \
     "{\"vms\":[{\"name\":\"web1\",\"uuid\":\"0f5c3d8e-2b7a-4c1e-9d6f-0a2b4c6d8e0f\","              \
     "\"state\":\"running\",\"agent\":\"responsive\",\"memory_kib\":1048576,\"vcpus\":2}]}"
-#define RESPONSE(result) "{\"jsonrpc\":\"2.0\",\"id\":$ID,\"result\":" result "}\n"
 #define EVENT(seq)                                                                                 \
     "{\"jsonrpc\":\"2.0\",\"method\":\"event\",\"params\":{\"seq\":" seq ",\"time\":"              \
     "1763769700123,\"event\":\"agent.state\",\"vm\":\"web1\",\"data\":{\"state\":"                 \
     "\"responsive\"}}}\n"
-
-static VlJson *
-parse(const char *text)
-{
-    g_autoptr(GError) error = NULL;
-    VlJson *node = vl_json_parse(text, strlen(text), &error);
-
-    ck_assert_msg(node != NULL, "cannot parse %s: %s", text, error ? error->message : "?");
-    return node;
-}
-
-/* Compact text of a node, to compare documents. */
-static char *
-compact(const VlJson *node)
-{
-    return vl_json_to_string(node, NULL);
-}
-
-static void
-assert_json_eq(const VlJson *node, const char *expected_text)
-{
-    g_autoptr(VlJson) expected = parse(expected_text);
-    g_autofree char *got = compact(node);
-    g_autofree char *want = compact(expected);
-
-    ck_assert_str_eq(got, want);
-}
 
 static VlClient *
 connect_to(const ScriptServer *server)
@@ -106,13 +66,14 @@ START_TEST(test_call_returns_result)
     GPtrArray *requests;
 
     ck_assert_msg(result != NULL, "%s", error ? error->message : "?");
-    assert_json_eq(result, VM_LIST_RESULT);
+    test_util_assert_json_eq(result, VM_LIST_RESULT);
     ck_assert_str_eq(vl_client_get_address(client), script_server_address(server));
 
     requests = finish(server, &client);
     ck_assert_uint_eq(requests->len, 1);
-    request = parse(g_ptr_array_index(requests, 0));
-    assert_json_eq(request, "{\"jsonrpc\":\"2.0\",\"method\":\"vm.list\",\"params\":{},\"id\":1}");
+    request = test_util_parse(g_ptr_array_index(requests, 0));
+    test_util_assert_json_eq(request,
+                             "{\"jsonrpc\":\"2.0\",\"method\":\"vm.list\",\"params\":{},\"id\":1}");
 }
 END_TEST
 
@@ -122,7 +83,7 @@ START_TEST(test_ids_increase)
                                 SEND(RESPONSE("{\"seq\":7}")), END};
     g_autoptr(ScriptServer) server = script_server_start(steps);
     VlClient *client = connect_to(server);
-    g_autoptr(VlJson) params = parse("{\"events\":[\"vm.lifecycle\"]}");
+    g_autoptr(VlJson) params = test_util_parse("{\"events\":[\"vm.lifecycle\"]}");
     g_autoptr(VlJson) first = vl_client_call(client, "events.subscribe", params, TIMEOUT_MS, NULL);
     g_autoptr(VlJson) second = vl_client_call(client, "events.subscribe", NULL, TIMEOUT_MS, NULL);
     g_autoptr(VlJson) r1 = NULL;
@@ -133,11 +94,11 @@ START_TEST(test_ids_increase)
     ck_assert_int_eq(vl_json_get_int(vl_json_object_get(second, "seq")), 7);
     requests = finish(server, &client);
     ck_assert_uint_eq(requests->len, 2);
-    r1 = parse(g_ptr_array_index(requests, 0));
-    r2 = parse(g_ptr_array_index(requests, 1));
+    r1 = test_util_parse(g_ptr_array_index(requests, 0));
+    r2 = test_util_parse(g_ptr_array_index(requests, 1));
     ck_assert_int_eq(vl_json_get_int(vl_json_object_get(r1, "id")), 1);
     ck_assert_int_eq(vl_json_get_int(vl_json_object_get(r2, "id")), 2);
-    assert_json_eq(vl_json_object_get(r1, "params"), "{\"events\":[\"vm.lifecycle\"]}");
+    test_util_assert_json_eq(vl_json_object_get(r1, "params"), "{\"events\":[\"vm.lifecycle\"]}");
 }
 END_TEST
 
@@ -151,7 +112,7 @@ START_TEST(test_response_split_across_writes)
     g_autoptr(VlJson) result = vl_client_call(client, "vm.list", NULL, TIMEOUT_MS, &error);
 
     ck_assert_msg(result != NULL, "%s", error ? error->message : "?");
-    assert_json_eq(result, VM_LIST_RESULT);
+    test_util_assert_json_eq(result, VM_LIST_RESULT);
     finish(server, &client);
 }
 END_TEST
@@ -162,7 +123,7 @@ START_TEST(test_big_result)
     const ScriptStep steps[] = {READ, {STEP_STRING, NULL, size}, END};
     g_autoptr(ScriptServer) server = script_server_start(steps);
     VlClient *client = connect_to(server);
-    g_autoptr(VlJson) params = parse("{\"vm\":\"web1\",\"command\":{\"execute\":\"x\"}}");
+    g_autoptr(VlJson) params = test_util_parse("{\"vm\":\"web1\",\"command\":{\"execute\":\"x\"}}");
     g_autoptr(GError) error = NULL;
     g_autoptr(VlJson) result = vl_client_call(client, "vm.qmp", params, TIMEOUT_MS, &error);
     const char *value;
@@ -264,7 +225,7 @@ START_TEST(test_error_response)
     };
     g_autoptr(ScriptServer) server = script_server_start(steps);
     VlClient *client = connect_to(server);
-    g_autoptr(VlJson) params = parse("{\"vm\":\"web9\"}");
+    g_autoptr(VlJson) params = test_util_parse("{\"vm\":\"web9\"}");
     g_autoptr(GError) error = NULL;
     g_autoptr(VlJson) result = vl_client_call(client, "vm.start", params, TIMEOUT_MS, &error);
 
@@ -336,7 +297,7 @@ START_TEST(test_late_answer_dropped)
 
     second = vl_client_call(client, "vm.list", NULL, TIMEOUT_MS, &error);
     ck_assert_msg(second != NULL, "%s", error ? error->message : "?");
-    assert_json_eq(second, VM_LIST_RESULT);
+    test_util_assert_json_eq(second, VM_LIST_RESULT);
     ck_assert_uint_eq(finish(server, &client)->len, 2);
 }
 END_TEST
@@ -362,7 +323,7 @@ START_TEST(test_frame_past_cap)
     const ScriptStep steps[] = {READ, {STEP_STRING, NULL, VL_CLIENT_MAX_FRAME_SIZE}, END};
     g_autoptr(ScriptServer) server = script_server_start(steps);
     VlClient *client = connect_to(server);
-    g_autoptr(VlJson) params = parse("{\"vm\":\"web1\",\"command\":{\"execute\":\"x\"}}");
+    g_autoptr(VlJson) params = test_util_parse("{\"vm\":\"web1\",\"command\":{\"execute\":\"x\"}}");
     g_autoptr(GError) error = NULL;
     g_autoptr(VlJson) result = vl_client_call(client, "vm.qmp", params, TIMEOUT_MS, &error);
     g_autofree char *cap = g_strdup_printf("frame longer than %d bytes", VL_CLIENT_MAX_FRAME_SIZE);
@@ -475,8 +436,8 @@ START_TEST(test_params_checked_before_sending)
     const ScriptStep steps[] = {READ, SEND(RESPONSE(VM_LIST_RESULT)), END};
     g_autoptr(ScriptServer) server = script_server_start(steps);
     VlClient *client = connect_to(server);
-    g_autoptr(VlJson) no_vm = parse("{}");
-    g_autoptr(VlJson) bad_via = parse("{\"vm\":\"web1\",\"via\":\"smoke-signals\"}");
+    g_autoptr(VlJson) no_vm = test_util_parse("{}");
+    g_autoptr(VlJson) bad_via = test_util_parse("{\"vm\":\"web1\",\"via\":\"smoke-signals\"}");
     g_autoptr(GError) error = NULL;
     g_autoptr(VlJson) result = NULL;
     g_autoptr(VlJson) request = NULL;
@@ -510,7 +471,7 @@ START_TEST(test_params_checked_before_sending)
     ck_assert_msg(result != NULL, "%s", error ? error->message : "?");
     requests = finish(server, &client);
     ck_assert_uint_eq(requests->len, 1);
-    request = parse(g_ptr_array_index(requests, 0));
+    request = test_util_parse(g_ptr_array_index(requests, 0));
     ck_assert_str_eq(vl_json_get_string(vl_json_object_get(request, "method")), "vm.list");
     ck_assert_int_eq(vl_json_get_int(vl_json_object_get(request, "id")), 1);
 }
@@ -532,6 +493,38 @@ START_TEST(test_server_request_refused)
     ck_assert_ptr_null(result);
     assert_error(error, VL_CLIENT_ERROR, VL_CLIENT_ERROR_PROTOCOL, "sent a request (event");
     finish(server, &client);
+}
+END_TEST
+
+/* Passwords ---------------------------------------------------------------------------------- */
+
+START_TEST(test_password_params_wiped_by_caller)
+{
+    const ScriptStep steps[] = {READ, SEND(RESPONSE("{}")), END};
+    g_autoptr(ScriptServer) server = script_server_start(steps);
+    VlClient *client = connect_to(server);
+    g_autoptr(VlJson) params =
+        test_util_parse("{\"password\":\"old-secret\",\"new_password\":\"new-secret\",\"n\":1}");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlJson) result = NULL;
+    g_autoptr(VlJson) request = NULL;
+    GPtrArray *requests;
+
+    result = vl_client_call(client, "host.change_password", params, TIMEOUT_MS, &error);
+    ck_assert_msg(result != NULL, "%s", error ? error->message : "?");
+    /* Sent as it was (the frame is wiped only once written), and the caller's params kept. */
+    requests = finish(server, &client);
+    request = test_util_parse(g_ptr_array_index(requests, 0));
+    test_util_assert_json_eq(
+        vl_json_object_get(request, "params"),
+        "{\"password\":\"old-secret\",\"new_password\":\"new-secret\",\"n\":1}");
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(params, "password")), "old-secret");
+
+    vl_client_wipe_member(params, "password");
+    vl_client_wipe_member(params, "new_password");
+    vl_client_wipe_member(params, "n");       /* not a string: left alone */
+    vl_client_wipe_member(params, "missing"); /* absent: nothing happens */
+    test_util_assert_json_eq(params, "{\"password\":\"\",\"new_password\":\"\",\"n\":1}");
 }
 END_TEST
 
@@ -599,6 +592,7 @@ client_suite(void)
     tcase_add_test(results, test_ids_increase);
     tcase_add_test(results, test_response_split_across_writes);
     tcase_add_test(results, test_big_result);
+    tcase_add_test(results, test_password_params_wiped_by_caller);
     suite_add_tcase(s, results);
 
     tcase_add_test(events, test_events_queued_during_call);
@@ -629,11 +623,5 @@ client_suite(void)
 int
 main(void)
 {
-    SRunner *runner = srunner_create(client_suite());
-    int failed;
-
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return test_util_run(client_suite());
 }

@@ -5,31 +5,23 @@
  * certificate seen by the server, a pin that does not match refused before anything is sent, a
  * renewed certificate accepted and reported, and a server of TLS 1.1 refused.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "script-server.h"
+#include "test-util.h"
 #include "vl-client.h"
 #include "vl-protocol.h"
 #include "vl-tls-context.h"
 
 #define TIMEOUT_MS 10000
 
-#define READ                                                                                       \
-    {                                                                                              \
-        STEP_READ, NULL, 0                                                                         \
-    }
-#define SEND(text)                                                                                 \
-    {                                                                                              \
-        STEP_SEND, (text), 0                                                                       \
-    }
-#define END                                                                                        \
-    {                                                                                              \
-        STEP_END, NULL, 0                                                                          \
-    }
 #define VM_LIST_RESULT "{\"vms\":[]}"
-#define RESPONSE(result) "{\"jsonrpc\":\"2.0\",\"id\":$ID,\"result\":" result "}\n"
 
 /* A fresh identity in a temporary folder; the folder is removed with rm_identity(). */
 static VlTlsIdentity *
@@ -56,6 +48,25 @@ rm_identity(VlTlsIdentity *id)
     g_rmdir(dir);
 }
 
+/* TCP_NODELAY of this process's socket connected to port on the loopback; -1 when none is. */
+static int
+nodelay_of_socket_to(guint port)
+{
+    for (int fd = 0; fd < 1024; fd++) {
+        struct sockaddr_in peer;
+        socklen_t len = sizeof(peer);
+        int nodelay = 0;
+        socklen_t nodelay_len = sizeof(nodelay);
+
+        if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0 && peer.sin_family == AF_INET &&
+            ntohs(peer.sin_port) == port &&
+            getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &nodelay_len) == 0) {
+            return nodelay;
+        }
+    }
+    return -1;
+}
+
 START_TEST(test_round_trip_with_client_certificate)
 {
     VlTlsIdentity *bridge = new_identity("test bridge");
@@ -73,6 +84,8 @@ START_TEST(test_round_trip_with_client_certificate)
     ck_assert_str_eq(vl_client_peer_fingerprint(client), vl_tls_identity_fingerprint(bridge));
     ck_assert_ptr_nonnull(vl_client_peer_cert(client));
     ck_assert(!vl_client_pin_renewed(client));
+    /* Requests go out at once, not after the server's delayed ACK. */
+    ck_assert_int_eq(nodelay_of_socket_to(script_server_port(server)), 1);
     result = vl_client_call(client, "vm.list", NULL, TIMEOUT_MS, &error);
     ck_assert_msg(result != NULL, "%s", error ? error->message : "?");
     ck_assert_uint_eq(vl_json_array_length(vl_json_object_get(result, "vms")), 0);
@@ -278,11 +291,5 @@ client_tls_suite(void)
 int
 main(void)
 {
-    SRunner *runner = srunner_create(client_tls_suite());
-    int failed;
-
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return test_util_run(client_tls_suite());
 }

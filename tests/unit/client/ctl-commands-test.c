@@ -9,18 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "vl-ctl.h"
 #include "vl-protocol.h"
-
-static VlJson *
-parse(const char *text)
-{
-    g_autoptr(GError) error = NULL;
-    VlJson *node = vl_json_parse(text, strlen(text), &error);
-
-    ck_assert_msg(node != NULL, "cannot parse %s: %s", text, error ? error->message : "?");
-    return node;
-}
 
 /* Parses a command line written as a shell would split it. */
 static VlCtlArgs *
@@ -69,7 +60,7 @@ expect_params(const char *line, const char *expected)
     g_autoptr(VlCtlArgs) args = parse_ok(line);
     g_autoptr(GError) error = NULL;
     g_autoptr(VlJson) params = vl_ctl_command_params(args, &error);
-    g_autoptr(VlJson) want = parse(expected);
+    g_autoptr(VlJson) want = test_util_parse(expected);
     g_autofree char *got_text = NULL;
     g_autofree char *want_text = vl_json_to_string(want, NULL);
 
@@ -167,7 +158,7 @@ START_TEST(test_examples_build_valid_params)
     g_autofree char *old_dir = g_get_current_dir();
     const VlEntry *define =
         vl_catalogue_lookup(&vl_control_catalogue, "vm.define", VL_SENDER_CLIENT);
-    g_autoptr(VlJson) example = parse(define->example);
+    g_autoptr(VlJson) example = test_util_parse(define->example);
     g_autofree char *spec =
         vl_json_to_string(vl_json_object_get(vl_json_object_get(example, "params"), "spec"), NULL);
     g_autofree char *spec_path = g_build_filename(dir, "web1.json", NULL);
@@ -390,12 +381,6 @@ help_for(const char *line)
     return g_string_free(out, FALSE);
 }
 
-static void
-assert_contains(const char *text, const char *part)
-{
-    ck_assert_msg(strstr(text, part) != NULL, "\"%s\" not in:\n%s", part, text);
-}
-
 START_TEST(test_help_texts)
 {
     g_autofree char *top = help_for("--help");
@@ -404,10 +389,11 @@ START_TEST(test_help_texts)
     g_autofree char *info = help_for("guest info --help");
     g_autofree char *nic = help_for("vm attach-nic --help");
 
-    assert_contains(top, "Usage: vmlinkctl [--connect ADDRESS] [--json] [--timeout SECONDS] "
-                         "COMMAND ...\n");
-    assert_contains(top, "Exit status:\n  0  success\n");
-    assert_contains(top, "  3  cannot connect to vmlinkd, or the connection was lost;");
+    test_util_assert_contains(top,
+                              "Usage: vmlinkctl [--connect ADDRESS] [--json] [--timeout SECONDS] "
+                              "COMMAND ...\n");
+    test_util_assert_contains(top, "Exit status:\n  0  success\n");
+    test_util_assert_contains(top, "  3  cannot connect to vmlinkd, or the connection was lost;");
     for (const VlCtlCommand *c = vl_ctl_commands; c->name; c++) {
         g_autofree char *words = vl_ctl_command_words(c);
         g_autofree char *listed = g_strdup_printf("  %s ", words);
@@ -415,22 +401,23 @@ START_TEST(test_help_texts)
         g_autofree char *text = help_for(line);
         g_autofree char *example = g_strdup_printf("Example:\n  vmlinkctl %s\n", c->example);
 
-        assert_contains(top, listed);
-        assert_contains(top, c->summary);
+        test_util_assert_contains(top, listed);
+        test_util_assert_contains(top, c->summary);
         /* Each command's help has an example and names the method. */
-        assert_contains(text, example);
+        test_util_assert_contains(text, example);
         if (c->method) {
-            assert_contains(text, c->method);
+            test_util_assert_contains(text, c->method);
         }
     }
-    assert_contains(vm, "Usage: vmlinkctl vm COMMAND ...\n");
-    assert_contains(vm, "  vm attach-disk  ");
+    test_util_assert_contains(vm, "Usage: vmlinkctl vm COMMAND ...\n");
+    test_util_assert_contains(vm, "  vm attach-disk  ");
     ck_assert_ptr_null(strstr(vm, "guest info"));
-    assert_contains(shutdown, "Usage: vmlinkctl vm shutdown NAME [--via WAY]\n");
-    assert_contains(shutdown, "  --via WAY  agent: ask the vmlink agent");
-    assert_contains(info, "Usage: vmlinkctl guest info NAME [--section SECTION]...\n");
-    assert_contains(nic, "Usage: vmlinkctl vm attach-nic NAME (--network NAME | --bridge NAME) "
-                         "[--mac MAC] [--model MODEL]\n");
+    test_util_assert_contains(shutdown, "Usage: vmlinkctl vm shutdown NAME [--via WAY]\n");
+    test_util_assert_contains(shutdown, "  --via WAY  agent: ask the vmlink agent");
+    test_util_assert_contains(info, "Usage: vmlinkctl guest info NAME [--section SECTION]...\n");
+    test_util_assert_contains(
+        nic, "Usage: vmlinkctl vm attach-nic NAME (--network NAME | --bridge NAME) "
+             "[--mac MAC] [--model MODEL]\n");
 }
 END_TEST
 
@@ -461,11 +448,5 @@ commands_suite(void)
 int
 main(void)
 {
-    SRunner *runner = srunner_create(commands_suite());
-    int failed;
-
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return test_util_run(commands_suite());
 }

@@ -9,21 +9,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "test-util.h"
 #include "vl-ctl-format.h"
 #include "vl-ctl-show.h"
 #include "vl-protocol.h"
 
 #define UUID "0f5c3d8e-2b7a-4c1e-9d6f-0a2b4c6d8e0f"
-
-static VlJson *
-parse(const char *text)
-{
-    g_autoptr(GError) error = NULL;
-    VlJson *node = vl_json_parse(text, strlen(text), &error);
-
-    ck_assert_msg(node != NULL, "cannot parse %s: %s", text, error ? error->message : "?");
-    return node;
-}
 
 /* A result must follow the catalogue before a formatter sees it, as vl_client_call ensures. */
 static VlJson *
@@ -31,7 +22,7 @@ result_of(const char *method, const char *text)
 {
     const VlEntry *entry = vl_catalogue_lookup(&vl_control_catalogue, method, VL_SENDER_CLIENT);
     g_autoptr(GError) error = NULL;
-    VlJson *result = parse(text);
+    VlJson *result = test_util_parse(text);
 
     ck_assert_ptr_nonnull(entry);
     ck_assert_msg(vl_fields_validate(entry->result, result, "result", &error), "%s: %s", method,
@@ -44,18 +35,12 @@ typedef void (*ShowFunc)(const VlJson *params, const VlJson *result, GString *ou
 static char *
 show(ShowFunc func, const char *method, const char *params_text, const char *result_text)
 {
-    g_autoptr(VlJson) params = parse(params_text);
+    g_autoptr(VlJson) params = test_util_parse(params_text);
     g_autoptr(VlJson) result = result_of(method, result_text);
     GString *out = g_string_new(NULL);
 
     func(params, result, out);
     return g_string_free(out, FALSE);
-}
-
-static void
-assert_contains(const char *text, const char *part)
-{
-    ck_assert_msg(strstr(text, part) != NULL, "\"%s\" not in:\n%s", part, text);
 }
 
 static void
@@ -367,9 +352,9 @@ START_TEST(test_show_guest_info)
                      "alice  3        -     tty1  -     2025-11-22 00:00:00  -\n");
     /* Asked for by name, applications are listed, and what a guest wrote is made harmless. */
     assert_lacks(apps, "Applications:");
-    assert_contains(apps, "APPLICATION   VERSION\n"
-                          "bash          5.2.15-2\n"
-                          "\\x1b[31mevil  -\n");
+    test_util_assert_contains(apps, "APPLICATION   VERSION\n"
+                                    "bash          5.2.15-2\n"
+                                    "\\x1b[31mevil  -\n");
     assert_lacks(apps, "\x1b");
 }
 END_TEST
@@ -382,8 +367,8 @@ START_TEST(test_show_guest_info_without_report)
              "\"sections\":{},\"updated\":{},\"counters\":{\"frames\":0,\"invalid\":0,"
              "\"rate_limited\":0,\"dropped_bytes\":0,\"connects\":0}}");
 
-    assert_contains(text, "Agent:    absent\n");
-    assert_contains(text, "No report from the guest yet");
+    test_util_assert_contains(text, "Agent:    absent\n");
+    test_util_assert_contains(text, "No report from the guest yet");
 }
 END_TEST
 
@@ -392,7 +377,7 @@ END_TEST
 static char *
 event_line(const char *params_text)
 {
-    g_autoptr(VlJson) params = parse(params_text);
+    g_autoptr(VlJson) params = test_util_parse(params_text);
     g_autoptr(GError) error = NULL;
     const VlEntry *entry = vl_catalogue_lookup(&vl_control_catalogue, "event", VL_SENDER_SERVER);
 
@@ -465,15 +450,8 @@ format_suite(void)
 int
 main(void)
 {
-    SRunner *runner;
-    int failed;
-
     /* Local time is shown: make it the same everywhere. */
     g_setenv("TZ", "UTC", TRUE);
     tzset();
-    runner = srunner_create(format_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return test_util_run(format_suite());
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "test-util.h"
 #include "vl-manager.h"
 #include "vl-openssl.h"
 #include "vl-tls-context.h"
@@ -225,11 +226,5 @@ manager_suite(void)
 int
 main(void)
 {
-    SRunner *runner = srunner_create(manager_suite());
-    int failed;
-
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return test_util_run(manager_suite());
 }

@@ -2,16 +2,24 @@
 /*
  * `vmlinkctl receive-events` run as a process, posted to with libcurl as a bridge would: what
  * it answers (204, or 400/403/405/411 with a reason), what it prints (--json lines, a batch
- * sent twice printed once, a line when "dropped" grows) and that --count ends it. Its manager
- * folder is a temporary $XDG_CONFIG_HOME.
+ * sent twice printed once, a line when "dropped" grows) and that --count ends it; and, with a
+ * TLS client of its own, that a client that is not an owned bridge is refused before it sends
+ * anything, and that a client that sends its request a byte at a time is cut off while other
+ * bridges are served. Its manager folder is a temporary $XDG_CONFIG_HOME.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <curl/curl.h>
 #include <glib/gstdio.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "test-util.h"
 #include "vl-manager.h"
+#include "vl-tls-context.h"
 #include "vl-tls-identity.h"
 
 #define EVENT(seq)                                                                                 \
@@ -36,24 +44,6 @@ typedef struct {
     guint port;
     GString *err; /* stderr read so far */
 } Receiver;
-
-static void
-remove_tree(const char *dir)
-{
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d)) != NULL) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-
-        if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-            remove_tree(path);
-        } else {
-            g_unlink(path);
-        }
-    }
-    g_rmdir(dir);
-}
 
 static void
 setup_dirs(Receiver *r)
@@ -109,18 +99,6 @@ start(Receiver *r, const char *const *extra)
     read_port(r);
 }
 
-/* Waits for the process; its exit status. */
-static int
-wait_exit(Receiver *r)
-{
-    int status = 0;
-
-    ck_assert_int_eq(waitpid(r->pid, &status, 0), r->pid);
-    g_spawn_close_pid(r->pid);
-    r->pid = 0;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static char *
 read_all(int fd)
 {
@@ -134,19 +112,108 @@ read_all(int fd)
     return g_string_free(s, FALSE);
 }
 
+/* Waits for the process to exit with status 0 (what --count ends with). */
+static void
+expect_exit_0(Receiver *r)
+{
+    int status = 0;
+
+    ck_assert_int_eq(waitpid(r->pid, &status, 0), r->pid);
+    g_spawn_close_pid(r->pid);
+    r->pid = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        g_autofree char *err = read_all(r->err_fd);
+
+        ck_abort_msg("vmlinkctl ended with wait status %d: %s%s", status, r->err->str, err);
+    }
+}
+
 static void
 finish(Receiver *r)
 {
     if (r->pid) {
         kill(r->pid, SIGTERM);
-        wait_exit(r);
+        waitpid(r->pid, NULL, 0);
+        g_spawn_close_pid(r->pid);
     }
-    close(r->out_fd);
-    close(r->err_fd);
+    if (r->out_fd >= 0) {
+        close(r->out_fd);
+        close(r->err_fd);
+    }
     vl_tls_identity_free(r->bridge);
     g_string_free(r->err, TRUE);
-    remove_tree(r->dir);
+    test_util_remove_tree(r->dir);
     g_free(r->dir);
+}
+
+/* A TLS client of the test's own, to do what libcurl will not: send nothing, or dribble. */
+typedef struct {
+    int fd;
+    SSL_CTX *ctx;
+    SSL *ssl;
+} Raw;
+
+static int
+tcp_connect(const Receiver *r)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)r->port)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ck_assert_int_ge(fd, 0);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+/* Connects and completes the handshake, presenting id (NULL: no certificate). */
+static void
+raw_connect(Raw *c, const Receiver *r, const VlTlsIdentity *id)
+{
+    g_autoptr(GError) error = NULL;
+
+    c->fd = tcp_connect(r);
+    c->ctx = vl_tls_context_new_client(id, &error);
+    ck_assert_msg(c->ctx != NULL, "%s", error ? error->message : "");
+    c->ssl = SSL_new(c->ctx);
+    ck_assert_int_eq(SSL_set_fd(c->ssl, c->fd), 1);
+    ck_assert_int_eq(SSL_connect(c->ssl), 1);
+}
+
+static void
+raw_close(Raw *c)
+{
+    SSL_free(c->ssl);
+    SSL_CTX_free(c->ctx);
+    close(c->fd);
+}
+
+/* What the receiver sends until it closes the connection. */
+static char *
+raw_read_all(Raw *c)
+{
+    GString *s = g_string_new(NULL);
+    char buf[4096];
+    int n;
+
+    while ((n = SSL_read(c->ssl, buf, sizeof(buf))) > 0) {
+        g_string_append_len(s, buf, n);
+    }
+    return g_string_free(s, FALSE);
+}
+
+static void
+raw_send(Raw *c, const char *text)
+{
+    ck_assert_int_eq(SSL_write(c->ssl, text, (int)strlen(text)), (int)strlen(text));
+}
+
+/* Whether the receiver has something to say (an answer, or the end) within timeout_ms. */
+static gboolean
+readable(int fd, int timeout_ms)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+    return poll(&pfd, 1, timeout_ms) > 0;
 }
 
 /* The answers' reasons are not looked at here. */
@@ -221,7 +288,7 @@ START_TEST(test_answers_and_prints)
     ck_assert_int_eq(post(&r, BATCH(0, EVENT(1) "," EVENT(2)), NULL, TRUE, FALSE), 204);
     ck_assert_int_eq(post(&r, STATS, NULL, TRUE, FALSE), 204);
     ck_assert_int_eq(post(&r, BATCH(4, EVENT(7) "," EVENT(8)), NULL, TRUE, FALSE), 204);
-    ck_assert_int_eq(wait_exit(&r), 0); /* --count 3 reached */
+    expect_exit_0(&r); /* --count 3 reached */
 
     out = read_all(r.out_fd);
     err = read_all(r.err_fd);
@@ -257,10 +324,117 @@ START_TEST(test_only_owned_bridges)
     ck_assert_msg(manager != NULL, "%s", error ? error->message : "");
     ck_assert(vl_manager_pin(manager, "kvm1", 8899, vl_tls_identity_cert_pem(r.bridge), &error));
     ck_assert_int_eq(post(&r, BATCH(0, EVENT(1)), NULL, TRUE, FALSE), 204);
-    ck_assert_int_eq(wait_exit(&r), 0);
+    expect_exit_0(&r);
     out = read_all(r.out_fd);
     ck_assert_ptr_nonnull(strstr(out, "#1 "));
     ck_assert_ptr_nonnull(strstr(out, "vm.lifecycle"));
+    finish(&r);
+}
+END_TEST
+
+/* Refused right after the handshake: the client has sent nothing, and is answered anyway. */
+START_TEST(test_refused_before_reading)
+{
+    Receiver r = {0};
+    const char *const extra[] = {NULL};
+    Raw none = {0};
+    Raw unknown = {0};
+    g_autofree char *answer_none = NULL;
+    g_autofree char *answer_unknown = NULL;
+
+    setup_dirs(&r);
+    start(&r, extra);
+
+    raw_connect(&none, &r, NULL);
+    answer_none = raw_read_all(&none);
+    ck_assert_msg(g_str_has_prefix(answer_none, "HTTP/1.1 403 "), "%s", answer_none);
+    ck_assert_ptr_nonnull(strstr(answer_none, "no client certificate"));
+
+    raw_connect(&unknown, &r, r.bridge); /* a bridge this manager does not own */
+    answer_unknown = raw_read_all(&unknown);
+    ck_assert_msg(g_str_has_prefix(answer_unknown, "HTTP/1.1 403 "), "%s", answer_unknown);
+    ck_assert_ptr_nonnull(strstr(answer_unknown, vl_tls_identity_fingerprint(r.bridge)));
+
+    raw_close(&none);
+    raw_close(&unknown);
+    finish(&r);
+}
+END_TEST
+
+/* The time the test waits at most for the receiver to cut a connection: far beyond --timeout. */
+#define CUT_OFF_WAIT_MS (90 * 1000)
+
+START_TEST(test_slow_clients_cut_off)
+{
+    Receiver r = {0};
+    const char *const extra[] = {"--accept-any-bridge", "--json", "--count", "2",
+                                 "--timeout",           "3",      NULL};
+    Raw slow = {0};
+    int silent;
+    char byte;
+    gboolean cut = FALSE;
+    g_autofree char *answer = NULL;
+    g_autofree char *out = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    setup_dirs(&r);
+    start(&r, extra);
+
+    /* One client that never starts its handshake, one that sends its request a byte at a time. */
+    silent = tcp_connect(&r);
+    raw_connect(&slow, &r, r.bridge);
+    raw_send(&slow, "POST /events HTTP/1.1\r\nHost: x\r\n");
+
+    /* Meanwhile, a bridge is served. */
+    ck_assert_int_eq(post(&r, BATCH(0, EVENT(1)), NULL, TRUE, FALSE), 204);
+
+    for (int waited = 0; waited < CUT_OFF_WAIT_MS && !cut; waited += 200) {
+        cut = readable(slow.fd, 200);
+        if (!cut) {
+            raw_send(&slow, "X");
+        }
+    }
+    ck_assert_msg(cut, "a client sending a byte every 200 ms was not cut off");
+    answer = raw_read_all(&slow);
+    ck_assert_msg(g_str_has_prefix(answer, "HTTP/1.1 408 "), "%s", answer);
+
+    ck_assert(readable(silent, CUT_OFF_WAIT_MS));
+    ck_assert_int_eq(read(silent, &byte, 1), 0);
+
+    /* And a bridge posting afterwards is served too. */
+    ck_assert_int_eq(post(&r, BATCH(0, EVENT(2)), NULL, TRUE, FALSE), 204);
+
+    expect_exit_0(&r); /* --count 2 reached */
+    out = read_all(r.out_fd);
+    lines = g_strsplit(out, "\n", -1);
+    ck_assert_msg(g_strv_length(lines) == 3, "%s", out);
+    ck_assert_ptr_nonnull(strstr(lines[0], "\"seq\":1"));
+    ck_assert_ptr_nonnull(strstr(lines[1], "\"seq\":2"));
+    raw_close(&slow);
+    close(silent);
+    finish(&r);
+}
+END_TEST
+
+START_TEST(test_timeout_zero_refused)
+{
+    Receiver r = {0};
+    g_autofree char *err = NULL;
+    g_autoptr(GError) error = NULL;
+    const char *argv[] = {VMLINKCTL_PATH, "--timeout",   "0", "receive-events",
+                          "--listen",     "127.0.0.1:0", NULL};
+    int status = 0;
+
+    setup_dirs(&r);
+    {
+        g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "XDG_CONFIG_HOME", r.dir, TRUE);
+
+        ck_assert(g_spawn_sync(NULL, (char **)argv, env, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err,
+                               &status, &error));
+    }
+    ck_assert(g_spawn_check_wait_status(status, NULL) == FALSE);
+    ck_assert_msg(strstr(err, "--timeout 0") != NULL, "%s", err);
+    r.out_fd = r.err_fd = -1;
     finish(&r);
 }
 END_TEST
@@ -270,18 +444,19 @@ main(void)
 {
     Suite *s = suite_create("receive");
     TCase *tc = tcase_create("receive");
-    SRunner *sr;
-    int failed;
+    int status;
 
+    /* Writing to a connection the receiver cut is a failed write here, not the test's end. */
+    signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_answers_and_prints);
     tcase_add_test(tc, test_only_owned_bridges);
+    tcase_add_test(tc, test_refused_before_reading);
+    tcase_add_test(tc, test_slow_clients_cut_off);
+    tcase_add_test(tc, test_timeout_zero_refused);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    status = test_util_run(s);
     curl_global_cleanup();
-    return failed == 0 ? 0 : 1;
+    return status;
 }

@@ -34,6 +34,15 @@ typedef struct {
     gsize size;
 } ScriptStep;
 
+/* The steps most scripts are made of, and the answer a server sends to the last request. */
+/* clang-format off */
+#define READ {STEP_READ, NULL, 0}
+#define SEND(text) {STEP_SEND, (text), 0}
+#define CLOSE {STEP_CLOSE, NULL, 0}
+#define END {STEP_END, NULL, 0}
+/* clang-format on */
+#define RESPONSE(result) "{\"jsonrpc\":\"2.0\",\"id\":$ID,\"result\":" result "}\n"
+
 typedef struct _ScriptServer ScriptServer;
 
 /* Listens and plays steps (ended by STEP_END) on the first connection. */

@@ -5,29 +5,13 @@
  * failed call (1), a usage error (2) and a connection that cannot be made or is lost (3).
  */
 #include <check.h>
-#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "ctl-process.h"
 #include "script-server.h"
+#include "test-util.h"
 #include "vl-protocol.h"
-
-#define READ                                                                                       \
-    {                                                                                              \
-        STEP_READ, NULL, 0                                                                         \
-    }
-#define SEND(text)                                                                                 \
-    {                                                                                              \
-        STEP_SEND, (text), 0                                                                       \
-    }
-#define CLOSE                                                                                      \
-    {                                                                                              \
-        STEP_CLOSE, NULL, 0                                                                        \
-    }
-#define END                                                                                        \
-    {                                                                                              \
-        STEP_END, NULL, 0                                                                          \
-    }
 
 #define UUID "0f5c3d8e-2b7a-4c1e-9d6f-0a2b4c6d8e0f"
 #define VM_LIST_RESULT                                                                             \
@@ -35,7 +19,6 @@
     "\"agent\":\"responsive\",\"memory_kib\":1048576,\"vcpus\":2},{\"name\":\"db\",\"uuid\":"      \
     "\"" UUID                                                                                      \
     "\",\"state\":\"shutoff\",\"agent\":\"absent\",\"memory_kib\":4194304,\"vcpus\":4}]}"
-#define RESPONSE(result) "{\"jsonrpc\":\"2.0\",\"id\":$ID,\"result\":" result "}\n"
 #define EVENT_PARAMS(seq, kind, data)                                                              \
     "{\"seq\":" seq ",\"time\":1763769700123,\"event\":\"" kind                                    \
     "\",\"vm\":\"web1\",\"data\":" data "}"
@@ -49,86 +32,6 @@
  * home of whoever runs the tests. */
 static char *config_home;
 
-typedef struct {
-    int status; /* exit code */
-    char *out;
-    char *err;
-} Run;
-
-static void
-run_clear(Run *run)
-{
-    g_free(run->out);
-    g_free(run->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Run, run_clear)
-
-/* Runs vmlinkctl with args (NULL-terminated), stdin_text on its standard input, in UTC and
- * with VMLINK_CONNECT set to connect_env (or unset when NULL). */
-static void
-run_ctl(Run *run, const char *stdin_text, const char *connect_env, ...)
-{
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                  G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_autoptr(GSubprocess) process = NULL;
-    g_autoptr(GError) error = NULL;
-    va_list ap;
-
-    g_ptr_array_add(argv, (gpointer)VMLINKCTL_PATH);
-    va_start(ap, connect_env);
-    for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *)) {
-        g_ptr_array_add(argv, (gpointer)a);
-    }
-    va_end(ap);
-    g_ptr_array_add(argv, NULL);
-
-    g_subprocess_launcher_setenv(launcher, "TZ", "UTC", TRUE);
-    g_subprocess_launcher_setenv(launcher, "LC_ALL", "C", TRUE);
-    g_subprocess_launcher_setenv(launcher, "XDG_CONFIG_HOME", config_home, TRUE);
-    if (connect_env) {
-        g_subprocess_launcher_setenv(launcher, "VMLINK_CONNECT", connect_env, TRUE);
-    } else {
-        g_subprocess_launcher_unsetenv(launcher, "VMLINK_CONNECT");
-    }
-    process = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, &error);
-    ck_assert_msg(process != NULL, "%s: %s", VMLINKCTL_PATH, error ? error->message : "?");
-    ck_assert_msg(g_subprocess_communicate_utf8(process, stdin_text ? stdin_text : "", NULL,
-                                                &run->out, &run->err, &error),
-                  "%s", error ? error->message : "?");
-    ck_assert_msg(g_subprocess_get_if_exited(process), "vmlinkctl did not exit: stderr %s",
-                  run->err);
-    run->status = g_subprocess_get_exit_status(process);
-}
-
-static VlJson *
-parse(const char *text)
-{
-    g_autoptr(GError) error = NULL;
-    VlJson *node = vl_json_parse(text, strlen(text), &error);
-
-    ck_assert_msg(node != NULL, "cannot parse %s: %s", text, error ? error->message : "?");
-    return node;
-}
-
-static void
-assert_json_eq(const VlJson *node, const char *expected_text)
-{
-    g_autoptr(VlJson) expected = parse(expected_text);
-    g_autofree char *got = vl_json_to_string(node, NULL);
-    g_autofree char *want = vl_json_to_string(expected, NULL);
-
-    ck_assert_str_eq(got, want);
-}
-
-static void
-assert_ran(const Run *run, int status)
-{
-    ck_assert_msg(run->status == status, "exit %d, expected %d; stdout:\n%s\nstderr:\n%s",
-                  run->status, status, run->out, run->err);
-}
-
 /* The one request the server read, parsed; its method must be method. */
 static VlJson *
 only_request(ScriptServer *server, const char *method)
@@ -137,7 +40,7 @@ only_request(ScriptServer *server, const char *method)
     VlJson *request;
 
     ck_assert_uint_eq(requests->len, 1);
-    request = parse(g_ptr_array_index(requests, 0));
+    request = test_util_parse(g_ptr_array_index(requests, 0));
     ck_assert_str_eq(vl_json_get_string(vl_json_object_get(request, "method")), method);
     return request;
 }
@@ -154,10 +57,11 @@ START_TEST(test_vm_list_table)
 {
     const ScriptStep steps[] = {READ, SEND(RESPONSE(VM_LIST_RESULT)), END};
     g_autoptr(ScriptServer) server = script_server_start(steps);
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
 
-    run_ctl(&run, NULL, NULL, "--connect", script_server_address(server), "vm", "list", NULL);
-    assert_ran(&run, 0);
+    ctl_run(&run, config_home, NULL, NULL, "--connect", script_server_address(server), "vm", "list",
+            NULL);
+    ctl_assert_ran(&run, 0);
     ck_assert_str_eq(run.out, "NAME  STATE    AGENT       MEMORY  VCPUS\n"
                               "web1  running  responsive   1 GiB      2\n"
                               "db    shutoff  absent       4 GiB      4\n");
@@ -170,14 +74,14 @@ START_TEST(test_json_output_is_the_result)
 {
     const ScriptStep steps[] = {READ, SEND(RESPONSE(VM_LIST_RESULT)), END};
     g_autoptr(ScriptServer) server = script_server_start(steps);
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
     g_autoptr(VlJson) printed = NULL;
 
     /* The address from the environment, --json after the command. */
-    run_ctl(&run, NULL, script_server_address(server), "vm", "list", "--json", NULL);
-    assert_ran(&run, 0);
-    printed = parse(run.out);
-    assert_json_eq(printed, VM_LIST_RESULT);
+    ctl_run(&run, config_home, script_server_address(server), NULL, "vm", "list", "--json", NULL);
+    ctl_assert_ran(&run, 0);
+    printed = test_util_parse(run.out);
+    test_util_assert_json_eq(printed, VM_LIST_RESULT);
     ck_assert(g_str_has_prefix(run.out, "{\n  \"vms\"")); /* pretty, for one result */
     ck_assert(g_str_has_suffix(run.out, "}\n"));
     expect_one_request(server, "vm.list");
@@ -191,15 +95,16 @@ START_TEST(test_define_from_stdin)
         READ, SEND(RESPONSE("{\"name\":\"web1\",\"uuid\":\"" UUID "\",\"state\":\"shutoff\"}")),
         END};
     g_autoptr(ScriptServer) server = script_server_start(steps);
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
     g_autoptr(VlJson) request = NULL;
 
-    run_ctl(&run, spec, NULL, "--connect", script_server_address(server), "vm", "define", "-",
-            NULL);
-    assert_ran(&run, 0);
+    ctl_run(&run, config_home, NULL, spec, "--connect", script_server_address(server), "vm",
+            "define", "-", NULL);
+    ctl_assert_ran(&run, 0);
     ck_assert_str_eq(run.out, "web1: shutoff\n");
     request = only_request(server, "vm.define");
-    assert_json_eq(vl_json_object_get(vl_json_object_get(request, "params"), "spec"), spec);
+    test_util_assert_json_eq(vl_json_object_get(vl_json_object_get(request, "params"), "spec"),
+                             spec);
 }
 END_TEST
 
@@ -214,19 +119,19 @@ START_TEST(test_events_count)
         END,
     };
     g_autoptr(ScriptServer) server = script_server_start(steps);
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
     g_autoptr(VlJson) request = NULL;
 
-    run_ctl(&run, NULL, NULL, "--connect", script_server_address(server), "events", "--count", "2",
-            NULL);
-    assert_ran(&run, 0);
+    ctl_run(&run, config_home, NULL, NULL, "--connect", script_server_address(server), "events",
+            "--count", "2", NULL);
+    ctl_assert_ran(&run, 0);
     /* Two events, one line each; the third is not waited for. */
     ck_assert_str_eq(run.out, "2025-11-22 00:01:40.123  #6      vm.lifecycle  web1              "
                               "running (booted)\n"
                               "2025-11-22 00:01:40.123  #7      agent.state   web1              "
                               "responsive\n");
     request = only_request(server, "events.subscribe");
-    assert_json_eq(vl_json_object_get(request, "params"), "{}");
+    test_util_assert_json_eq(vl_json_object_get(request, "params"), "{}");
 }
 END_TEST
 
@@ -237,52 +142,52 @@ START_TEST(test_events_json_lines)
         READ, SEND(NOTIFY(EVENT_6)), SEND(RESPONSE("{\"seq\":5}")), SEND(NOTIFY(EVENT_7)), END,
     };
     g_autoptr(ScriptServer) server = script_server_start(steps);
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
     g_autoptr(VlJson) request = NULL;
     g_auto(GStrv) lines = NULL;
 
-    run_ctl(&run, NULL, NULL, "--json", "--connect", script_server_address(server), "events",
-            "--count", "2", "--kind", "vm.lifecycle", "--kind", "agent.state", NULL);
-    assert_ran(&run, 0);
+    ctl_run(&run, config_home, NULL, NULL, "--json", "--connect", script_server_address(server),
+            "events", "--count", "2", "--kind", "vm.lifecycle", "--kind", "agent.state", NULL);
+    ctl_assert_ran(&run, 0);
     lines = g_strsplit(run.out, "\n", -1);
     ck_assert_uint_eq(g_strv_length(lines), 3); /* two lines and the empty rest */
     ck_assert_str_eq(lines[2], "");
     for (int i = 0; i < 2; i++) {
-        g_autoptr(VlJson) event = parse(lines[i]);
+        g_autoptr(VlJson) event = test_util_parse(lines[i]);
 
         ck_assert_ptr_null(strchr(lines[i], ' ')); /* compact */
-        assert_json_eq(event, i == 0 ? EVENT_6 : EVENT_7);
+        test_util_assert_json_eq(event, i == 0 ? EVENT_6 : EVENT_7);
     }
     request = only_request(server, "events.subscribe");
-    assert_json_eq(vl_json_object_get(request, "params"),
-                   "{\"events\":[\"vm.lifecycle\",\"agent.state\"]}");
+    test_util_assert_json_eq(vl_json_object_get(request, "params"),
+                             "{\"events\":[\"vm.lifecycle\",\"agent.state\"]}");
 }
 END_TEST
 
 START_TEST(test_help_and_version)
 {
-    g_auto(Run) top = {0};
-    g_auto(Run) command = {0};
-    g_auto(Run) version = {0};
-    g_auto(Run) nothing = {0};
+    g_auto(CtlRun) top = {0};
+    g_auto(CtlRun) command = {0};
+    g_auto(CtlRun) version = {0};
+    g_auto(CtlRun) nothing = {0};
 
-    run_ctl(&top, NULL, NULL, "--help", NULL);
-    assert_ran(&top, 0);
+    ctl_run(&top, config_home, NULL, NULL, "--help", NULL);
+    ctl_assert_ran(&top, 0);
     ck_assert(g_str_has_prefix(top.out, "Usage: vmlinkctl [--connect ADDRESS] [--json]"));
     ck_assert_ptr_nonnull(strstr(top.out, "Exit status:"));
 
-    run_ctl(&command, NULL, NULL, "guest", "shutdown", "--help", NULL);
-    assert_ran(&command, 0);
+    ctl_run(&command, config_home, NULL, NULL, "guest", "shutdown", "--help", NULL);
+    ctl_assert_ran(&command, 0);
     ck_assert(g_str_has_prefix(command.out, "Usage: vmlinkctl guest shutdown NAME [--reboot] "
                                             "[--delay SECONDS] [--message TEXT]\n"));
     ck_assert_ptr_nonnull(strstr(command.out, "Example:\n  vmlinkctl guest shutdown web1"));
 
-    run_ctl(&version, NULL, NULL, "--version", NULL);
-    assert_ran(&version, 0);
+    ctl_run(&version, config_home, NULL, NULL, "--version", NULL);
+    ctl_assert_ran(&version, 0);
     ck_assert_str_eq(version.out, "vmlinkctl " VL_VERSION " (control protocol 1)\n");
 
-    run_ctl(&nothing, NULL, NULL, NULL);
-    assert_ran(&nothing, 2);
+    ctl_run(&nothing, config_home, NULL, NULL, NULL);
+    ctl_assert_ran(&nothing, 2);
     ck_assert_str_eq(nothing.err, "vmlinkctl: no command given (see vmlinkctl --help)\n");
 }
 END_TEST
@@ -298,16 +203,16 @@ START_TEST(test_server_error_exits_1)
         END,
     };
     g_autoptr(ScriptServer) server = script_server_start(steps);
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
     g_autoptr(VlJson) request = NULL;
 
-    run_ctl(&run, NULL, NULL, "--connect", script_server_address(server), "vm", "start", "web9",
-            NULL);
-    assert_ran(&run, 1);
+    ctl_run(&run, config_home, NULL, NULL, "--connect", script_server_address(server), "vm",
+            "start", "web9", NULL);
+    ctl_assert_ran(&run, 1);
     ck_assert_str_eq(run.out, "");
     ck_assert_str_eq(run.err, "vmlinkctl: vm start: no VM named web9 (not_found)\n");
     request = only_request(server, "vm.start");
-    assert_json_eq(vl_json_object_get(request, "params"), "{\"vm\":\"web9\"}");
+    test_util_assert_json_eq(vl_json_object_get(request, "params"), "{\"vm\":\"web9\"}");
 }
 END_TEST
 
@@ -316,14 +221,15 @@ START_TEST(test_bad_answer_exits_1)
     const ScriptStep steps[] = {
         READ, SEND("{\"jsonrpc\":\"2.0\",\"id\":999,\"result\":" VM_LIST_RESULT "}\n"), END};
     g_autoptr(ScriptServer) server = script_server_start(steps);
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
     g_autofree char *expected = g_strdup_printf(
         "vmlinkctl: %s answered request id 999, but the request waiting has id 1 (are vmlinkctl "
         "and vmlinkd the same version? vmlinkctl --version)\n",
         script_server_address(server));
 
-    run_ctl(&run, NULL, NULL, "--connect", script_server_address(server), "vm", "list", NULL);
-    assert_ran(&run, 1);
+    ctl_run(&run, config_home, NULL, NULL, "--connect", script_server_address(server), "vm", "list",
+            NULL);
+    ctl_assert_ran(&run, 1);
     ck_assert_str_eq(run.err, expected);
     expect_one_request(server, "vm.list");
 }
@@ -333,14 +239,14 @@ START_TEST(test_timeout_exits_1)
 {
     const ScriptStep steps[] = {READ, END};
     g_autoptr(ScriptServer) server = script_server_start(steps);
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
     g_autofree char *expected = g_strdup_printf(
         "vmlinkctl: host info: no answer to host.info from %s within 0.2 s (timeout)\n",
         script_server_address(server));
 
-    run_ctl(&run, NULL, NULL, "--connect", script_server_address(server), "--timeout", "0.2",
-            "host", "info", NULL);
-    assert_ran(&run, 1);
+    ctl_run(&run, config_home, NULL, NULL, "--connect", script_server_address(server), "--timeout",
+            "0.2", "host", "info", NULL);
+    ctl_assert_ran(&run, 1);
     ck_assert_str_eq(run.err, expected);
     expect_one_request(server, "host.info");
 }
@@ -348,24 +254,25 @@ END_TEST
 
 START_TEST(test_usage_error_exits_2)
 {
-    g_auto(Run) missing = {0};
-    g_auto(Run) unknown = {0};
-    g_auto(Run) bad_address = {0};
+    g_auto(CtlRun) missing = {0};
+    g_auto(CtlRun) unknown = {0};
+    g_auto(CtlRun) bad_address = {0};
 
     /* Nothing listens at the address: a usage error must be told without trying to connect. */
-    run_ctl(&missing, NULL, "unix:/nonexistent/vmlinkd.sock", "vm", "start", NULL);
-    assert_ran(&missing, 2);
+    ctl_run(&missing, config_home, "unix:/nonexistent/vmlinkd.sock", NULL, "vm", "start", NULL);
+    ctl_assert_ran(&missing, 2);
     ck_assert_str_eq(missing.err, "vmlinkctl: vm start: NAME is missing (see vmlinkctl vm start "
                                   "--help)\n");
     ck_assert_str_eq(missing.out, "");
 
-    run_ctl(&unknown, NULL, "unix:/nonexistent/vmlinkd.sock", "vm", "strat", "web1", NULL);
-    assert_ran(&unknown, 2);
+    ctl_run(&unknown, config_home, "unix:/nonexistent/vmlinkd.sock", NULL, "vm", "strat", "web1",
+            NULL);
+    ctl_assert_ran(&unknown, 2);
     ck_assert_str_eq(unknown.err, "vmlinkctl: unknown command \"vm strat\" (see vmlinkctl vm "
                                   "--help)\n");
 
-    run_ctl(&bad_address, NULL, NULL, "--connect", "kvm1:8899", "vm", "list", NULL);
-    assert_ran(&bad_address, 2);
+    ctl_run(&bad_address, config_home, NULL, NULL, "--connect", "kvm1:8899", "vm", "list", NULL);
+    ctl_assert_ran(&bad_address, 2);
     ck_assert_str_eq(bad_address.err,
                      "vmlinkctl: \"kvm1:8899\" is not an address vmlinkd listens on: give "
                      "unix:PATH, an absolute PATH or tls://HOST[:PORT] (the address comes from "
@@ -381,17 +288,17 @@ START_TEST(test_connect_failure_exits_3)
         "vmlinkctl: cannot connect to %s: No such file or directory (is vmlinkd running? "
         "systemctl status vmlinkd)\n",
         address);
-    g_auto(Run) run = {0};
-    g_auto(Run) tls = {0};
+    g_auto(CtlRun) run = {0};
+    g_auto(CtlRun) tls = {0};
 
-    run_ctl(&run, NULL, address, "vm", "list", NULL);
-    assert_ran(&run, 3);
+    ctl_run(&run, config_home, address, NULL, "vm", "list", NULL);
+    ctl_assert_ran(&run, 3);
     ck_assert_str_eq(run.err, expected);
     ck_assert_str_eq(run.out, "");
 
     /* A bridge this manager does not know: refused before connecting, with the fix. */
-    run_ctl(&tls, NULL, NULL, "--connect", "tls:kvm1", "vm", "list", NULL);
-    assert_ran(&tls, 3);
+    ctl_run(&tls, config_home, NULL, NULL, "--connect", "tls:kvm1", "vm", "list", NULL);
+    ctl_assert_ran(&tls, 3);
     ck_assert_msg(g_str_has_suffix(tls.err, "vmlinkctl: kvm1:8899 is not known to this manager: "
                                             "take ownership first (vmlinkctl --connect "
                                             "tls://kvm1 host take-ownership)\n"),
@@ -404,15 +311,15 @@ START_TEST(test_connection_lost_exits_3)
 {
     const ScriptStep steps[] = {READ, CLOSE, END};
     g_autoptr(ScriptServer) server = script_server_start(steps);
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
     g_autofree char *expected = g_strdup_printf(
         "vmlinkctl: %s closed the connection while we waited for the answer to guest.info "
         "(vmlinkd's log may say why: journalctl -u vmlinkd)\n",
         script_server_address(server));
 
-    run_ctl(&run, NULL, NULL, "--connect", script_server_address(server), "guest", "info", "web1",
-            NULL);
-    assert_ran(&run, 3);
+    ctl_run(&run, config_home, NULL, NULL, "--connect", script_server_address(server), "guest",
+            "info", "web1", NULL);
+    ctl_assert_ran(&run, 3);
     ck_assert_str_eq(run.err, expected);
     expect_one_request(server, "guest.info");
 }
@@ -446,18 +353,10 @@ vmlinkctl_suite(void)
 int
 main(void)
 {
-    SRunner *runner = srunner_create(vmlinkctl_suite());
-    int failed;
+    int status;
 
     config_home = g_dir_make_tmp("vl-ctl-config-XXXXXX", NULL);
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    {
-        g_autofree char *quoted = g_shell_quote(config_home);
-        g_autofree char *rm = g_strdup_printf("rm -rf %s", quoted);
-
-        g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
-    }
-    return failed == 0 ? 0 : 1;
+    status = test_util_run(vmlinkctl_suite());
+    test_util_remove_tree(config_home);
+    return status;
 }

@@ -7,42 +7,15 @@
  * forgetting the pin; and events --since. Each test has its own $XDG_CONFIG_HOME.
  */
 #include <check.h>
-#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "ctl-process.h"
 #include "script-server.h"
+#include "test-util.h"
 #include "vl-protocol.h"
 #include "vl-tls-context.h"
 #include "vl-tls-identity.h"
-
-#define READ                                                                                       \
-    {                                                                                              \
-        STEP_READ, NULL, 0                                                                         \
-    }
-#define SEND(text)                                                                                 \
-    {                                                                                              \
-        STEP_SEND, (text), 0                                                                       \
-    }
-#define END                                                                                        \
-    {                                                                                              \
-        STEP_END, NULL, 0                                                                          \
-    }
-#define RESPONSE(result) "{\"jsonrpc\":\"2.0\",\"id\":$ID,\"result\":" result "}\n"
-
-typedef struct {
-    int status;
-    char *out;
-    char *err;
-} Run;
-
-static void
-run_clear(Run *run)
-{
-    g_free(run->out);
-    g_free(run->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Run, run_clear)
 
 /* A test's world: its config home (the manager) and a bridge identity. */
 typedef struct {
@@ -70,71 +43,13 @@ world_init(World *w)
 static void
 world_clear(World *w)
 {
-    g_autofree char *quoted = g_shell_quote(w->root);
-    g_autofree char *rm = g_strdup_printf("rm -rf %s", quoted);
-
     vl_tls_identity_free(w->bridge);
-    g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
+    test_util_remove_tree(w->root);
     g_free(w->root);
     g_free(w->config_home);
     g_free(w->manager_dir);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(World, world_clear)
-
-static void
-run_ctl(Run *run, const World *w, const char *stdin_text, ...)
-{
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                  G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_autoptr(GSubprocess) process = NULL;
-    g_autoptr(GError) error = NULL;
-    va_list ap;
-
-    g_ptr_array_add(argv, (gpointer)VMLINKCTL_PATH);
-    va_start(ap, stdin_text);
-    for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *)) {
-        g_ptr_array_add(argv, (gpointer)a);
-    }
-    va_end(ap);
-    g_ptr_array_add(argv, NULL);
-
-    g_subprocess_launcher_setenv(launcher, "TZ", "UTC", TRUE);
-    g_subprocess_launcher_setenv(launcher, "LC_ALL", "C", TRUE);
-    g_subprocess_launcher_setenv(launcher, "XDG_CONFIG_HOME", w->config_home, TRUE);
-    g_subprocess_launcher_unsetenv(launcher, "VMLINK_CONNECT");
-    process = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, &error);
-    ck_assert_msg(process != NULL, "%s", error ? error->message : "?");
-    ck_assert_msg(g_subprocess_communicate_utf8(process, stdin_text ? stdin_text : "", NULL,
-                                                &run->out, &run->err, &error),
-                  "%s", error ? error->message : "?");
-    ck_assert(g_subprocess_get_if_exited(process));
-    run->status = g_subprocess_get_exit_status(process);
-}
-
-static void
-assert_ran(const Run *run, int status)
-{
-    ck_assert_msg(run->status == status, "exit %d, expected %d; stdout:\n%s\nstderr:\n%s",
-                  run->status, status, run->out, run->err);
-}
-
-static void
-assert_contains(const char *text, const char *part)
-{
-    ck_assert_msg(strstr(text, part) != NULL, "\"%s\" does not contain \"%s\"", text, part);
-}
-
-static VlJson *
-parse(const char *text)
-{
-    g_autoptr(GError) error = NULL;
-    VlJson *node = vl_json_parse(text, strlen(text), &error);
-
-    ck_assert_msg(node != NULL, "cannot parse %s: %s", text, error ? error->message : "?");
-    return node;
-}
 
 static char *
 pin_path(const World *w, const ScriptServer *server)
@@ -175,17 +90,17 @@ START_TEST(test_take_needs_fingerprint_without_terminal)
     const ScriptStep steps[] = {READ, END};
     ScriptServer *server;
     ScriptTls tls;
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
 
     world_init(&w);
     tls = (ScriptTls){.identity = w.bridge};
     server = script_server_start_tls(steps, &tls);
-    run_ctl(&run, &w, "s3cret\n", "--connect", script_server_address(server), "host",
-            "take-ownership", NULL);
-    assert_ran(&run, 2);
-    assert_contains(run.err, "made this manager's identity in ");
-    assert_contains(run.err, vl_tls_identity_fingerprint(w.bridge));
-    assert_contains(run.err, "give it with --fingerprint");
+    ctl_run(&run, w.config_home, NULL, "s3cret\n", "--connect", script_server_address(server),
+            "host", "take-ownership", NULL);
+    ctl_assert_ran(&run, 2);
+    test_util_assert_contains(run.err, "made this manager's identity in ");
+    test_util_assert_contains(run.err, vl_tls_identity_fingerprint(w.bridge));
+    test_util_assert_contains(run.err, "give it with --fingerprint");
     ck_assert_str_eq(run.out, "");
     ck_assert_uint_eq(script_server_finish(server)->len, 0);
     script_server_free(server);
@@ -198,16 +113,16 @@ START_TEST(test_take_wrong_fingerprint_refused)
     const ScriptStep steps[] = {READ, END};
     ScriptServer *server;
     ScriptTls tls;
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
 
     world_init(&w);
     tls = (ScriptTls){.identity = w.bridge};
     server = script_server_start_tls(steps, &tls);
-    run_ctl(&run, &w, "s3cret\n", "--connect", script_server_address(server), "host",
-            "take-ownership", "--fingerprint", "00:11:22", "--password-stdin", NULL);
-    assert_ran(&run, 1);
-    assert_contains(run.err, "refused");
-    assert_contains(run.err, vl_tls_identity_fingerprint(w.bridge));
+    ctl_run(&run, w.config_home, NULL, "s3cret\n", "--connect", script_server_address(server),
+            "host", "take-ownership", "--fingerprint", "00:11:22", "--password-stdin", NULL);
+    ctl_assert_ran(&run, 1);
+    test_util_assert_contains(run.err, "refused");
+    test_util_assert_contains(run.err, vl_tls_identity_fingerprint(w.bridge));
     ck_assert_uint_eq(script_server_finish(server)->len, 0);
     script_server_free(server);
 }
@@ -219,8 +134,8 @@ START_TEST(test_take_ownership_pins_the_bridge)
     g_autofree char *response = NULL;
     ScriptServer *server;
     ScriptTls tls;
-    g_auto(Run) run = {0};
-    g_auto(Run) list = {0};
+    g_auto(CtlRun) run = {0};
+    g_auto(CtlRun) list = {0};
     g_autofree char *pin = NULL;
     g_autofree char *path = NULL;
     g_autofree char *fp = NULL;
@@ -246,20 +161,20 @@ START_TEST(test_take_ownership_pins_the_bridge)
             g_free(fp);
             fp = g_strjoinv("", parts);
         }
-        run_ctl(&run, &w, "s3cret\nnot read\n", "--connect", script_server_address(server), "host",
-                "take-ownership", "--fingerprint", fp, "--password-stdin", "--event-url",
-                "https://m1:7002/events", NULL);
-        assert_ran(&run, 0);
+        ctl_run(&run, w.config_home, NULL, "s3cret\nnot read\n", "--connect",
+                script_server_address(server), "host", "take-ownership", "--fingerprint", fp,
+                "--password-stdin", "--event-url", "https://m1:7002/events", NULL);
+        ctl_assert_ran(&run, 0);
         requests = script_server_finish(server);
     }
     expected =
         g_strdup_printf("Took ownership of 127.0.0.1:%u: owner m1\n", script_server_port(server));
     ck_assert_msg(g_str_has_prefix(run.out, expected), "%s", run.out);
-    assert_contains(run.out, vl_tls_identity_fingerprint(w.bridge));
+    test_util_assert_contains(run.out, vl_tls_identity_fingerprint(w.bridge));
 
     /* What was sent: the password, this manager's id and the certificate it presented. */
     ck_assert_uint_eq(requests->len, 1);
-    request = parse(g_ptr_array_index(requests, 0));
+    request = test_util_parse(g_ptr_array_index(requests, 0));
     ck_assert_str_eq(vl_json_get_string(vl_json_object_get(request, "method")),
                      "host.take_ownership");
     params = vl_json_object_get(request, "params");
@@ -289,8 +204,9 @@ START_TEST(test_take_ownership_pins_the_bridge)
 
         server = script_server_start_tls(steps, &tls);
         write_pin(&w, server, vl_tls_identity_cert_pem(w.bridge));
-        run_ctl(&list, &w, NULL, "--connect", script_server_address(server), "vm", "list", NULL);
-        assert_ran(&list, 0);
+        ctl_run(&list, w.config_home, NULL, NULL, "--connect", script_server_address(server), "vm",
+                "list", NULL);
+        ctl_assert_ran(&list, 0);
         ck_assert_str_eq(list.err, "");
         ck_assert_uint_eq(script_server_finish(server)->len, 1);
         script_server_free(server);
@@ -306,7 +222,7 @@ START_TEST(test_take_answer_must_match_handshake)
     g_autofree char *response = NULL;
     ScriptServer *server;
     ScriptTls tls;
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
     g_autofree char *path = NULL;
 
     world_init(&w);
@@ -318,12 +234,13 @@ START_TEST(test_take_answer_must_match_handshake)
 
         tls = (ScriptTls){.identity = w.bridge};
         server = script_server_start_tls(steps, &tls);
-        run_ctl(&run, &w, "s3cret\n", "--connect", script_server_address(server), "host",
-                "take-ownership", "--fingerprint", vl_tls_identity_fingerprint(w.bridge), NULL);
+        ctl_run(&run, w.config_home, NULL, "s3cret\n", "--connect", script_server_address(server),
+                "host", "take-ownership", "--fingerprint", vl_tls_identity_fingerprint(w.bridge),
+                NULL);
         script_server_finish(server);
     }
-    assert_ran(&run, 1);
-    assert_contains(run.err, "not pinned");
+    ctl_assert_ran(&run, 1);
+    test_util_assert_contains(run.err, "not pinned");
     path = pin_path(&w, server);
     ck_assert(!g_file_test(path, G_FILE_TEST_EXISTS));
     script_server_free(server);
@@ -338,14 +255,15 @@ START_TEST(test_unknown_bridge_refused_before_connecting)
     const ScriptStep steps[] = {READ, END};
     ScriptServer *server;
     ScriptTls tls;
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
     g_autofree char *expected = NULL;
 
     world_init(&w);
     tls = (ScriptTls){.identity = w.bridge};
     server = script_server_start_tls(steps, &tls);
-    run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "vm", "list", NULL);
-    assert_ran(&run, 3);
+    ctl_run(&run, w.config_home, NULL, NULL, "--connect", script_server_address(server), "vm",
+            "list", NULL);
+    ctl_assert_ran(&run, 3);
     expected = g_strdup_printf("vmlinkctl: 127.0.0.1:%u is not known to this manager: take "
                                "ownership first (vmlinkctl --connect tls://127.0.0.1:%u host "
                                "take-ownership)\n",
@@ -363,7 +281,7 @@ START_TEST(test_pin_mismatch_exits_3)
     const ScriptStep steps[] = {READ, SEND(RESPONSE("{\"vms\":[]}")), END};
     ScriptServer *server;
     ScriptTls tls;
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
 
     world_init(&w);
     other_dir = g_build_filename(w.root, "other", NULL);
@@ -371,12 +289,13 @@ START_TEST(test_pin_mismatch_exits_3)
     tls = (ScriptTls){.identity = w.bridge};
     server = script_server_start_tls(steps, &tls);
     write_pin(&w, server, vl_tls_identity_cert_pem(other));
-    run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "vm", "list", NULL);
-    assert_ran(&run, 3);
-    assert_contains(run.err, "is not the bridge pinned for it");
-    assert_contains(run.err, vl_tls_identity_fingerprint(w.bridge));
-    assert_contains(run.err, vl_tls_identity_fingerprint(other));
-    assert_contains(run.err, "(the pin: ");
+    ctl_run(&run, w.config_home, NULL, NULL, "--connect", script_server_address(server), "vm",
+            "list", NULL);
+    ctl_assert_ran(&run, 3);
+    test_util_assert_contains(run.err, "is not the bridge pinned for it");
+    test_util_assert_contains(run.err, vl_tls_identity_fingerprint(w.bridge));
+    test_util_assert_contains(run.err, vl_tls_identity_fingerprint(other));
+    test_util_assert_contains(run.err, "(the pin: ");
     ck_assert_uint_eq(script_server_finish(server)->len, 0);
     script_server_free(server);
 }
@@ -391,7 +310,7 @@ START_TEST(test_renewed_bridge_repinned)
     g_autofree char *path = NULL;
     ScriptServer *server;
     ScriptTls tls;
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
 
     world_init(&w);
     old_pem = g_strdup(vl_tls_identity_cert_pem(w.bridge));
@@ -399,8 +318,9 @@ START_TEST(test_renewed_bridge_repinned)
     tls = (ScriptTls){.identity = w.bridge};
     server = script_server_start_tls(steps, &tls);
     write_pin(&w, server, old_pem);
-    run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "vm", "list", NULL);
-    assert_ran(&run, 0);
+    ctl_run(&run, w.config_home, NULL, NULL, "--connect", script_server_address(server), "vm",
+            "list", NULL);
+    ctl_assert_ran(&run, 0);
     path = pin_path(&w, server);
     ck_assert(g_file_get_contents(path, &pin, NULL, NULL));
     ck_assert_str_eq(pin, vl_tls_identity_cert_pem(w.bridge));
@@ -420,17 +340,18 @@ START_TEST(test_host_info_before_ownership)
         END};
     ScriptServer *server;
     ScriptTls tls;
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
 
     world_init(&w);
     tls = (ScriptTls){.identity = w.bridge};
     server = script_server_start_tls(steps, &tls);
-    run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "host", "info", NULL);
-    assert_ran(&run, 0);
-    assert_contains(run.out, vl_tls_identity_fingerprint(w.bridge));
-    assert_contains(run.out, "bridge not known");
-    assert_contains(run.out, "Owner:");
-    assert_contains(run.out, "m9");
+    ctl_run(&run, w.config_home, NULL, NULL, "--connect", script_server_address(server), "host",
+            "info", NULL);
+    ctl_assert_ran(&run, 0);
+    test_util_assert_contains(run.out, vl_tls_identity_fingerprint(w.bridge));
+    test_util_assert_contains(run.out, "bridge not known");
+    test_util_assert_contains(run.out, "Owner:");
+    test_util_assert_contains(run.out, "m9");
     ck_assert_uint_eq(script_server_finish(server)->len, 1);
     script_server_free(server);
 }
@@ -443,16 +364,16 @@ START_TEST(test_release_forgets_pin)
     g_autofree char *path = NULL;
     ScriptServer *server;
     ScriptTls tls;
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
 
     world_init(&w);
     tls = (ScriptTls){.identity = w.bridge};
     server = script_server_start_tls(steps, &tls);
     write_pin(&w, server, vl_tls_identity_cert_pem(w.bridge));
-    run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "host", "release-ownership",
-            NULL);
-    assert_ran(&run, 0);
-    assert_contains(run.out, "forgot its pin");
+    ctl_run(&run, w.config_home, NULL, NULL, "--connect", script_server_address(server), "host",
+            "release-ownership", NULL);
+    ctl_assert_ran(&run, 0);
+    test_util_assert_contains(run.out, "forgot its pin");
     path = pin_path(&w, server);
     ck_assert(!g_file_test(path, G_FILE_TEST_EXISTS));
     script_server_finish(server);
@@ -466,7 +387,7 @@ START_TEST(test_change_password_two_lines)
     const ScriptStep steps[] = {READ, SEND(RESPONSE("{}")), END};
     ScriptServer *server;
     ScriptTls tls;
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
     g_autoptr(VlJson) request = NULL;
     const VlJson *params;
 
@@ -474,11 +395,11 @@ START_TEST(test_change_password_two_lines)
     tls = (ScriptTls){.identity = w.bridge};
     server = script_server_start_tls(steps, &tls);
     write_pin(&w, server, vl_tls_identity_cert_pem(w.bridge));
-    run_ctl(&run, &w, "old-one\nnew-password\n", "--connect", script_server_address(server), "host",
-            "change-password", NULL);
-    assert_ran(&run, 0);
+    ctl_run(&run, w.config_home, NULL, "old-one\nnew-password\n", "--connect",
+            script_server_address(server), "host", "change-password", NULL);
+    ctl_assert_ran(&run, 0);
     ck_assert_str_eq(run.out, "Agent password changed.\n");
-    request = parse(g_ptr_array_index(script_server_finish(server), 0));
+    request = test_util_parse(g_ptr_array_index(script_server_finish(server), 0));
     params = vl_json_object_get(request, "params");
     ck_assert_str_eq(vl_json_get_string(vl_json_object_get(params, "password")), "old-one");
     ck_assert_str_eq(vl_json_get_string(vl_json_object_get(params, "new_password")),
@@ -497,7 +418,7 @@ START_TEST(test_rotate_bridge_repins)
     g_autofree char *path = NULL;
     ScriptServer *server;
     ScriptTls tls;
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
     g_autoptr(VlJson) request = NULL;
 
     world_init(&w);
@@ -510,10 +431,10 @@ START_TEST(test_rotate_bridge_repins)
         tls = (ScriptTls){.identity = w.bridge};
         server = script_server_start_tls(steps, &tls);
         write_pin(&w, server, vl_tls_identity_cert_pem(w.bridge));
-        run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "host",
+        ctl_run(&run, w.config_home, NULL, NULL, "--connect", script_server_address(server), "host",
                 "rotate-certificate", "--bridge", "--manager", NULL);
-        assert_ran(&run, 0);
-        request = parse(g_ptr_array_index(script_server_finish(server), 0));
+        ctl_assert_ran(&run, 0);
+        request = test_util_parse(g_ptr_array_index(script_server_finish(server), 0));
     }
     ck_assert(
         vl_json_get_bool(vl_json_object_get(vl_json_object_get(request, "params"), "bridge")));
@@ -522,7 +443,7 @@ START_TEST(test_rotate_bridge_repins)
     path = pin_path(&w, server);
     ck_assert(g_file_get_contents(path, &pin, NULL, NULL));
     ck_assert_str_eq(pin, vl_tls_identity_cert_pem(fresh));
-    assert_contains(run.out, "This manager's certificate: ");
+    test_util_assert_contains(run.out, "This manager's certificate: ");
     script_server_free(server);
 }
 END_TEST
@@ -540,20 +461,20 @@ START_TEST(test_events_since)
                       "{\"state\":\"responsive\"}}],\"seq\":7,\"gap\":true}")),
         END};
     g_autoptr(ScriptServer) server = script_server_start(steps);
-    g_auto(Run) run = {0};
+    g_auto(CtlRun) run = {0};
     g_autoptr(VlJson) request = NULL;
     g_auto(GStrv) lines = NULL;
 
     world_init(&w);
-    run_ctl(&run, &w, NULL, "--connect", script_server_address(server), "events", "--since", "5",
-            "--kind", "host.ownership", "--kind", "agent.state", "--json", NULL);
-    assert_ran(&run, 0);
+    ctl_run(&run, w.config_home, NULL, NULL, "--connect", script_server_address(server), "events",
+            "--since", "5", "--kind", "host.ownership", "--kind", "agent.state", "--json", NULL);
+    ctl_assert_ran(&run, 0);
     lines = g_strsplit(run.out, "\n", -1);
     ck_assert_uint_eq(g_strv_length(lines), 3);
-    assert_contains(lines[0], "\"seq\":6");
-    assert_contains(lines[1], "\"seq\":7");
-    assert_contains(run.err, "events after #5 have already left the bridge's ring");
-    request = parse(g_ptr_array_index(script_server_finish(server), 0));
+    test_util_assert_contains(lines[0], "\"seq\":6");
+    test_util_assert_contains(lines[1], "\"seq\":7");
+    test_util_assert_contains(run.err, "events after #5 have already left the bridge's ring");
+    request = test_util_parse(g_ptr_array_index(script_server_finish(server), 0));
     ck_assert_str_eq(vl_json_get_string(vl_json_object_get(request, "method")), "events.since");
     {
         g_autofree char *p = vl_json_to_string(vl_json_object_get(request, "params"), NULL);
@@ -595,11 +516,5 @@ vmlinkctl_tls_suite(void)
 int
 main(void)
 {
-    SRunner *runner = srunner_create(vmlinkctl_tls_suite());
-    int failed;
-
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return test_util_run(vmlinkctl_tls_suite());
 }

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The audit log: the record's shape, the file (modes, appending, reopening after logrotate),
- * journal-only mode, the journal's structured field, and rate-limited refusals.
+ * The audit log: the record's shape, the file (modes, appending, reopening after logrotate, an
+ * existing file too open or not vmlinkd's), journal-only mode, the journal's structured field,
+ * and rate-limited refusals.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 
@@ -15,8 +17,9 @@
 #include "vl-json.h"
 #include "vl-jsonrpc.h"
 
-/* What the log writer saw: every VMLINK_AUDIT field, one per line. */
+/* What the log writer saw: every VMLINK_AUDIT field, one per line; and every warning. */
 static GString *journal;
+static GString *warnings;
 
 static GLogWriterOutput
 capture(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
@@ -24,6 +27,8 @@ capture(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer 
     for (gsize i = 0; i < n_fields; i++) {
         if (g_str_equal(fields[i].key, "VMLINK_AUDIT")) {
             g_string_append_printf(journal, "%s\n", (const char *)fields[i].value);
+        } else if ((level & G_LOG_LEVEL_WARNING) && g_str_equal(fields[i].key, "MESSAGE")) {
+            g_string_append_printf(warnings, "%s\n", (const char *)fields[i].value);
         }
     }
     return G_LOG_WRITER_HANDLED;
@@ -33,6 +38,7 @@ static void
 setup(void)
 {
     journal = g_string_new(NULL);
+    warnings = g_string_new(NULL);
     g_log_set_writer_func(capture, NULL, NULL);
 }
 
@@ -218,12 +224,68 @@ START_TEST(test_refusals_rate_limited)
 }
 END_TEST
 
+START_TEST(test_existing_file_too_open)
+{
+    g_autofree char *dir = tmp_dir();
+    g_autofree char *path = g_build_filename(dir, "audit.log", NULL);
+    g_autoptr(VlAudit) audit = NULL;
+    VlAuditWho who = {.address = "192.0.2.7", .uid = -1};
+    g_auto(GStrv) lines = NULL;
+    struct stat st;
+
+    /* Left readable by all (an old install, a careless copy): narrowed, and said. */
+    ck_assert(
+        g_file_set_contents_full(path, "{\"old\":1}\n", -1, G_FILE_SET_CONTENTS_NONE, 0644, NULL));
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    audit = vl_audit_new(path, NULL);
+    ck_assert_ptr_nonnull(audit);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0600);
+    ck_assert_ptr_nonnull(strstr(warnings->str, "made it 0600"));
+    vl_audit_record(audit, &who, "vm.start", "web1", NULL);
+    lines = read_lines(path);
+    ck_assert_uint_eq(g_strv_length(lines), 2);
+    ck_assert_ptr_nonnull(strstr(lines[1], "\"what\":\"vm.start\""));
+}
+END_TEST
+
+START_TEST(test_existing_file_of_another_user)
+{
+    g_autofree char *dir = tmp_dir();
+    g_autofree char *path = g_build_filename(dir, "audit.log", NULL);
+    g_autofree char *text = NULL;
+    g_autoptr(VlAudit) audit = NULL;
+    VlAuditWho who = {.address = "192.0.2.7", .uid = -1};
+    uid_t other = geteuid() == 0 ? 65534 : geteuid() + 1;
+
+    ck_assert(g_file_set_contents_full(path, "", -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+    if (chown(path, other, (gid_t)-1) < 0) {
+        return; /* not root: no file of another user can be made here */
+    }
+    /* Whoever owns it could rewrite the records: refused, said, and the journal still gets
+     * every record. */
+    audit = vl_audit_new(path, NULL);
+    ck_assert_ptr_nonnull(audit);
+    ck_assert_ptr_nonnull(strstr(warnings->str, "belongs to uid 65534"));
+    vl_audit_record(audit, &who, "vm.start", "web1", NULL);
+    ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+    ck_assert_str_eq(text, "");
+    ck_assert_ptr_nonnull(strstr(journal->str, "\"what\":\"vm.start\""));
+}
+END_TEST
+
 int
 main(void)
 {
     const TTest *const tests[] = {
-        test_format,       test_file_and_journal,      test_reopen_after_rotation,
-        test_journal_only, test_refusals_rate_limited, NULL,
+        test_format,
+        test_file_and_journal,
+        test_reopen_after_rotation,
+        test_journal_only,
+        test_refusals_rate_limited,
+        test_existing_file_too_open,
+        test_existing_file_of_another_user,
+        NULL,
     };
     /* Each test runs in a child of this process (libcheck forks): they inherit the capture. */
     setup();

@@ -4,9 +4,10 @@
  * the local socket (root, the administrator) takes through the host.* and events.* methods,
  * driven through a real local socket: ownership released and certificates rotated by root,
  * password changes through the hashing queue and the throttle, host.take_ownership refused
- * without a TLS certificate, events.since, and the audit log (which, like every log, never
- * holds a password). TLS calls are covered by ownership-test (the access rule) and the
- * integration tests.
+ * without a TLS certificate (its password wiped all the same), events.since in bounded answers,
+ * the push following every change of owner (also one found in the state file), and the audit
+ * log (which, like every log, never holds a password). TLS calls are covered by ownership-test
+ * (the access rule, who may take, what may be rotated) and the integration tests.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,10 +16,12 @@
 #include <unistd.h>
 
 #include "vl-check.h"
+#include "vl-dispatch-private.h"
 #include "vl-dispatch.h"
 #include "vl-jsonrpc.h"
 #include "vl-ownership.h"
 #include "vl-protocol.h"
+#include "vl-push.h"
 #include "vl-rpc-server.h"
 #include "vl-tls-identity.h"
 
@@ -38,6 +41,7 @@ typedef struct {
     GString *input;
     GPtrArray *events; /* VlJson: the params of event notifications received */
     gint64 next_id;
+    VlJson *last_params; /* of the last call dispatched, kept after it is gone */
 } T;
 
 static T t;
@@ -54,6 +58,15 @@ capture(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer 
         }
     }
     return G_LOG_WRITER_HANDLED;
+}
+
+/* The dispatcher, keeping each call's params: what it left in them after the call is gone. */
+static void
+spy_dispatch(VlCall *call, gpointer user_data)
+{
+    g_clear_pointer(&t.last_params, vl_json_unref);
+    t.last_params = vl_json_ref((VlJson *)vl_call_params(call));
+    vl_dispatch(call, user_data);
 }
 
 static VlTlsIdentity *
@@ -92,7 +105,7 @@ setup(void)
     t.manager = make_identity("engine1");
     t.bridge->identity = t.identity;
     t.server =
-        vl_rpc_server_new_unix(t.config->local_socket, &limits, vl_dispatch, t.bridge, &error);
+        vl_rpc_server_new_unix(t.config->local_socket, &limits, spy_dispatch, t.bridge, &error);
     ck_assert_msg(t.server != NULL, "%s", error ? error->message : "");
     strcpy(addr.sun_path, t.config->local_socket);
     t.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -108,6 +121,8 @@ teardown(void)
 
     close(t.fd);
     vl_rpc_server_free(t.server);
+    g_clear_pointer(&t.bridge->push, vl_push_free);
+    g_clear_pointer(&t.last_params, vl_json_unref);
     vl_bridge_free(t.bridge);
     vl_bridge_config_free(t.config);
     vl_tls_identity_free(t.identity);
@@ -271,6 +286,10 @@ START_TEST(test_take_needs_tls)
     response = call("host.take_ownership", params);
     assert_error(response, VL_RPC_UNAUTHORIZED, "TLS client certificate");
     ck_assert_int_eq(vl_ownership_state(t.bridge->ownership), VL_OWNERSHIP_UNOWNED);
+    /* Refused before any handler: the password in the parsed request was wiped all the same. */
+    ck_assert_ptr_nonnull(t.last_params);
+    ck_assert_str_eq(str(t.last_params, "manager_id"), "engine1");
+    ck_assert_str_eq(str(t.last_params, "password"), "");
 }
 END_TEST
 
@@ -338,6 +357,42 @@ START_TEST(test_rotate_by_root)
                      vl_tls_identity_fingerprint(next));
     ck_assert(vl_ownership_is_owner(t.bridge->ownership, vl_tls_identity_cert(next)));
     ck_assert(!vl_ownership_is_owner(t.bridge->ownership, vl_tls_identity_cert(t.manager)));
+}
+END_TEST
+
+START_TEST(test_rotate_failure_announces_only_what_rotated)
+{
+    g_autoptr(VlTlsIdentity) next = make_identity("engine1-next");
+    g_autofree char *escaped = g_strescape(vl_tls_identity_cert_pem(next), NULL);
+    g_autofree char *both =
+        g_strdup_printf("{\"manager_certificate\":\"%s\",\"bridge\":true}", escaped);
+    g_autofree char *identity_dir = g_build_filename(t.dir, "bridge", NULL);
+    g_autofree char *rm = g_strdup_printf("rm -rf %s", identity_dir);
+    g_autoptr(VlJson) subscribed = NULL;
+    g_autoptr(VlJson) failed = NULL;
+    g_autoptr(VlJson) info = NULL;
+    g_autoptr(VlJson) half = NULL;
+    const VlJson *data;
+
+    take_as_engine1();
+    subscribed = call("events.subscribe", "{\"events\":[\"host.ownership\"]}");
+    result_of(subscribed);
+    /* The bridge's key cannot be written: nothing rotated, so nothing is announced. */
+    ck_assert_int_eq(system(rm), 0);
+    failed = call("host.rotate_certificate", "{\"bridge\":true}");
+    assert_error(failed, VL_RPC_FAILED, NULL);
+    info = call("host.info", NULL);
+    ck_assert_uint_eq(t.events->len, 0);
+
+    /* The manager's certificate pinned, the bridge's not: announced, for the pin that did. */
+    half = call("host.rotate_certificate", both);
+    assert_error(half, VL_RPC_FAILED, "was pinned, but the bridge's was not rotated");
+    g_clear_pointer(&info, vl_json_unref);
+    info = call("host.info", NULL);
+    ck_assert_uint_eq(t.events->len, 1);
+    data = vl_json_object_get(g_ptr_array_index(t.events, 0), "data");
+    ck_assert_str_eq(str(data, "action"), "certificate_rotated");
+    ck_assert(vl_ownership_is_owner(t.bridge->ownership, vl_tls_identity_cert(next)));
 }
 END_TEST
 
@@ -471,6 +526,141 @@ START_TEST(test_subscribe_since)
 }
 END_TEST
 
+START_TEST(test_events_since_bounded)
+{
+    g_autofree char *pad = g_strnfill(1000, 'x');
+    g_autofree char *text = g_strdup_printf("{\"pad\":\"%s\"}", pad);
+    g_autoptr(VlJson) data = vl_json_parse(text, strlen(text), NULL);
+    g_autoptr(VlJson) first = NULL;
+    g_autoptr(VlJson) rest = NULL;
+    g_autofree char *params = NULL;
+    const VlJson *r, *events;
+    gint64 last;
+    guint n;
+
+    /* About 1.6 MiB of kept events: more than one answer may hold. */
+    for (guint i = 0; i < 1500; i++) {
+        vl_events_emit(t.bridge->events, "vm.lifecycle", "a", NULL, data);
+    }
+    first = call("events.since", "{\"seq\":0}");
+    r = result_of(first);
+    events = vl_json_object_get(r, "events");
+    n = vl_json_array_length(events);
+    ck_assert_uint_gt(n, 500);
+    ck_assert_uint_lt(n, 1500);
+    ck_assert(vl_json_get_bool(vl_json_object_get(r, "more")));
+    ck_assert(!vl_json_get_bool(vl_json_object_get(r, "gap")));
+    ck_assert_int_eq(vl_json_get_int(vl_json_object_get(r, "seq")), 1500);
+    last = vl_json_get_int(vl_json_object_get(vl_json_array_get(events, n - 1), "seq"));
+    ck_assert_int_eq(last, n);
+
+    /* From the last one received: the rest, and no more. */
+    params = g_strdup_printf("{\"seq\":%" G_GINT64_FORMAT "}", last);
+    rest = call("events.since", params);
+    r = result_of(rest);
+    events = vl_json_object_get(r, "events");
+    ck_assert_uint_eq(vl_json_array_length(events), 1500 - n);
+    ck_assert_int_eq(vl_json_get_int(vl_json_object_get(vl_json_array_get(events, 0), "seq")),
+                     last + 1);
+    ck_assert_ptr_null(vl_json_object_get(r, "more"));
+}
+END_TEST
+
+/* The push follows the owner ------------------------------------------------------------------ */
+
+/* host.info's push object, as root sees it. */
+static VlJson *
+push_info(void)
+{
+    g_autoptr(VlJson) info = call("host.info", NULL);
+
+    return vl_json_ref((VlJson *)vl_json_object_get(result_of(info), "push"));
+}
+
+static gint64
+queued(const VlJson *push)
+{
+    return vl_json_get_int(vl_json_object_get(push, "queued"));
+}
+
+START_TEST(test_push_follows_owner)
+{
+    g_autoptr(VlTlsIdentity) engine2 = make_identity("engine2");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlOwner) first =
+        vl_owner_new("engine1", vl_tls_identity_cert_pem(t.manager),
+                     vl_tls_identity_cert(t.manager), "https://127.0.0.1:1/engine1", "", &error);
+    g_autoptr(VlOwner) second =
+        vl_owner_new("engine2", vl_tls_identity_cert_pem(engine2), vl_tls_identity_cert(engine2),
+                     "https://127.0.0.1:1/engine2", "", &error);
+    g_autoptr(VlJson) push = NULL;
+    g_autoptr(VlJson) released = NULL;
+
+    ck_assert(first && second);
+    t.bridge->push = vl_push_new(t.bridge);
+    /* Taken behind vmlinkd's back (the state file changed): the next call finds it and points
+     * the push at the owner. */
+    {
+        g_autoptr(VlOwnership) outside = vl_ownership_new(t.dir, 300);
+
+        ck_assert(vl_ownership_take(outside, first, &error));
+    }
+    push = push_info();
+    ck_assert_str_eq(str(push, "event_url"), "https://127.0.0.1:1/engine1");
+    g_clear_pointer(&push, vl_json_unref);
+    emit("vm.lifecycle", "a");
+    push = push_info();
+    ck_assert_int_eq(queued(push), 1);
+    g_clear_pointer(&push, vl_json_unref);
+
+    /* Another manager takes it: the push goes to it before the event about it is emitted (as
+     * host.take_ownership does), so the new owner gets that event and not the old owner's. */
+    ck_assert(vl_ownership_take(t.bridge->ownership, second, &error));
+    vl_dispatch_sync_ownership(t.bridge);
+    vl_events_emit(t.bridge->events, "host.ownership", NULL, NULL, NULL);
+    push = push_info();
+    ck_assert_str_eq(str(push, "event_url"), "https://127.0.0.1:1/engine2");
+    ck_assert_int_eq(queued(push), 1);
+    g_clear_pointer(&push, vl_json_unref);
+
+    /* Released by root: no target, nothing queued. */
+    released = call("host.release_ownership", NULL);
+    ck_assert_str_eq(str(result_of(released), "released_by"), "engine2");
+    push = push_info();
+    ck_assert_ptr_null(vl_json_object_get(push, "event_url"));
+    ck_assert_int_eq(queued(push), 0);
+}
+END_TEST
+
+START_TEST(test_password_checks_bounded)
+{
+    g_autofree char *first = g_strdup_printf(
+        "{\"jsonrpc\":\"2.0\",\"id\":900,\"method\":\"host.change_password\",\"params\":"
+        "{\"password\":\"nope\",\"new_password\":\"%s\"}}\n",
+        NEW_PASSWORD);
+    g_autofree char *right =
+        g_strdup_printf("{\"password\":\"%s\",\"new_password\":\"%s\"}", PASSWORD, NEW_PASSWORD);
+    VlPasswordQueue *q = vl_ownership_hashing(t.bridge->ownership);
+    g_autoptr(VlJson) refused = NULL;
+
+    set_password(PASSWORD);
+    vl_password_queue_set_max_waiting(q, 0);
+    ck_assert_int_eq(send(t.fd, first, strlen(first), MSG_NOSIGNAL), (ssize_t)strlen(first));
+    while (vl_password_queue_length(q) == 0) {
+        g_main_context_iteration(NULL, TRUE);
+    }
+    /* One check running and no room to wait: refused before the throttle or any hashing, and
+     * its secrets wiped. */
+    refused = call("host.change_password", right);
+    assert_error(refused, VL_RPC_RATE_LIMITED, "too many password checks waiting");
+    ck_assert_str_eq(str(t.last_params, "password"), "");
+    ck_assert_str_eq(str(t.last_params, "new_password"), "");
+    while (vl_password_queue_length(q) > 0) {
+        g_main_context_iteration(NULL, TRUE);
+    }
+}
+END_TEST
+
 int
 main(void)
 {
@@ -480,10 +670,14 @@ main(void)
         test_take_needs_tls,
         test_release_by_root,
         test_rotate_by_root,
+        test_rotate_failure_announces_only_what_rotated,
         test_change_password,
         test_checks_queue_one_at_a_time,
         test_events_since,
         test_subscribe_since,
+        test_events_since_bounded,
+        test_push_follows_owner,
+        test_password_checks_bounded,
         NULL,
     };
     Suite *s = suite_create("dispatch");

@@ -3,16 +3,22 @@
  * Ownership: the state file (taken, released, re-read after a restart or an outside change,
  * members it does not know kept), a damaged state never half-trusted, what a manager sends
  * checked, and the access rule for TLS calls against certificates made here: the pinned one, a
- * renewal with the same key, an expired one, another manager's, none.
+ * renewal with the same key, an expired one, another manager's, none. Who may take an owned
+ * bridge, which certificate may be rotated in, the generation that tells callers to cut old
+ * authorisations, and a write whose only fault is an unflushed folder.
  */
+#include <errno.h>
 #include <openssl/pem.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "vl-check.h"
 #include "vl-jsonrpc.h"
 #include "vl-openssl.h"
+#include "vl-ownership-private.h"
 #include "vl-ownership.h"
 #include "vl-state-file.h"
 #include "vl-tls-context.h"
@@ -27,6 +33,40 @@ typedef struct {
 } T;
 
 static T t;
+
+/* Folder fsyncs fail while set: vl_file_replace's last step, after the rename. */
+static gboolean fail_folder_fsync;
+
+int
+fsync(int fd)
+{
+    struct stat st;
+
+    if (fail_folder_fsync && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        errno = EIO;
+        return -1;
+    }
+    return (int)syscall(SYS_fsync, fd);
+}
+
+/* A real hash at a cheap cost: the state file checks hashes when it is read. */
+static char *
+cheap_hash(const char *password)
+{
+    g_autoptr(GError) error = NULL;
+    char *hash = vl_password_hash_with_cost(password, strlen(password), 10, 8, 1, &error);
+
+    ck_assert_msg(hash != NULL, "%s", error ? error->message : "");
+    return hash;
+}
+
+static VlJson *
+state_with_hash(const char *hash, const char *more)
+{
+    g_autofree char *text = g_strdup_printf("{\"password_hash\":\"%s\"%s}", hash, more);
+
+    return vl_json_parse(text, strlen(text), NULL);
+}
 
 static VlTlsIdentity *
 make_identity(const char *name)
@@ -133,8 +173,8 @@ END_TEST
 START_TEST(test_take_survives_restart_and_keeps_unknown_members)
 {
     g_autoptr(GError) error = NULL;
-    const char *text = "{\"password_hash\":\"$scrypt$x\",\"future\":{\"a\":1}}";
-    g_autoptr(VlJson) before = vl_json_parse(text, strlen(text), NULL);
+    g_autofree char *hash = cheap_hash("x");
+    g_autoptr(VlJson) before = state_with_hash(hash, ",\"future\":{\"a\":1}");
     g_autoptr(VlOwnership) o = NULL;
     g_autoptr(VlOwnership) again = NULL;
     g_autoptr(VlJson) data = NULL;
@@ -144,7 +184,7 @@ START_TEST(test_take_survives_restart_and_keeps_unknown_members)
     ck_assert(vl_state_file_write(t.state, before, NULL));
     o = owned_by_engine1();
     ck_assert_int_eq(vl_ownership_state(o), VL_OWNERSHIP_OWNED);
-    ck_assert_str_eq(vl_ownership_password_hash(o), "$scrypt$x");
+    ck_assert_str_eq(vl_ownership_password_hash(o), hash);
 
     /* A restart reads the same owner back. */
     again = vl_ownership_new(t.dir, 300);
@@ -164,7 +204,7 @@ START_TEST(test_take_survives_restart_and_keeps_unknown_members)
     data = vl_state_file_read(t.state, &error);
     ck_assert_ptr_nonnull(data);
     ck_assert_ptr_null(vl_json_object_get(data, "owner"));
-    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(data, "password_hash")), "$scrypt$x");
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(data, "password_hash")), hash);
     ck_assert_int_eq(vl_json_get_int(vl_json_object_get(vl_json_object_get(data, "future"), "a")),
                      1);
 
@@ -177,20 +217,21 @@ END_TEST
 START_TEST(test_outside_changes_are_seen)
 {
     g_autoptr(VlOwnership) o = vl_ownership_new(t.dir, 300);
-    const char *text = "{\"password_hash\":\"$scrypt$y\"}";
-    g_autoptr(VlJson) with_hash = vl_json_parse(text, strlen(text), NULL);
+    g_autofree char *y = cheap_hash("y");
+    g_autofree char *z = cheap_hash("z");
+    g_autoptr(VlJson) with_hash = state_with_hash(y, "");
     g_autoptr(GError) error = NULL;
 
     /* `vmlinkd --set-password` while vmlinkd runs. */
     ck_assert(vl_state_file_write(t.state, with_hash, NULL));
     vl_ownership_refresh(o);
-    ck_assert_str_eq(vl_ownership_password_hash(o), "$scrypt$y");
+    ck_assert_str_eq(vl_ownership_password_hash(o), y);
     /* Writes go over the file as it is now, not as it was read at start. */
-    ck_assert(vl_ownership_set_password_hash(o, "$scrypt$z", &error));
+    ck_assert(vl_ownership_set_password_hash(o, z, &error));
     {
         g_autoptr(VlOwnership) again = vl_ownership_new(t.dir, 300);
 
-        ck_assert_str_eq(vl_ownership_password_hash(again), "$scrypt$z");
+        ck_assert_str_eq(vl_ownership_password_hash(again), z);
     }
 }
 END_TEST
@@ -247,6 +288,11 @@ START_TEST(test_nonsense_owner_is_damage)
         "{\"owner\":{\"manager_id\":\"engine 1\",\"certificate\":\"x\",\"since\":1}}",
         "{\"owner\":{\"manager_id\":\"engine1\",\"certificate\":\"not a cert\",\"since\":1}}",
         "{\"password_hash\":7}",
+        "{\"password_hash\":\"$scrypt$x\"}",
+        "{\"password_hash\":\"$scrypt$ln=17,r=8,p=1$AAAA$AAAA\"}",
+        /* A cost far beyond the bounds, with a well-formed salt and key. */
+        ("{\"password_hash\":\"$scrypt$ln=60,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA==$"
+         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}"),
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -348,8 +394,9 @@ END_TEST
 START_TEST(test_renewed_and_expired_owner_certificates)
 {
     g_autoptr(VlOwnership) o = owned_by_engine1();
-    g_autoptr(X509) renewal = redated(t.manager, -3600, 60 * DAY);
+    g_autoptr(X509) renewal = redated(t.manager, -3600, 400 * DAY);
     g_autoptr(X509) expired = redated(t.manager, -30 * DAY, -DAY);
+    g_autofree char *expired_pem = vl_tls_x509_pem(expired);
     g_autofree char *renewal_pem = vl_tls_x509_pem(renewal);
     g_autofree char *renewal_fingerprint = vl_tls_x509_fingerprint(renewal);
     g_autoptr(GError) error = NULL;
@@ -363,16 +410,152 @@ START_TEST(test_renewed_and_expired_owner_certificates)
     ck_assert(vl_ownership_allows(o, "vm.list", renewal, &renewed, NULL));
     ck_assert(!renewed);
 
-    /* Expired: told to take ownership again with the password, not "owned by". */
+    /* The older certificate of the key (a connection from before the renewal): the owner's,
+     * but it does not take the pin back, and is remembered for its next calls. */
+    ck_assert(vl_ownership_allows(o, "vm.list", vl_tls_identity_cert(t.manager), &renewed, NULL));
+    ck_assert(!renewed);
+    ck_assert(vl_ownership_verified(o, vl_tls_identity_cert(t.manager)));
+
+    /* Expired while the pin is valid: present the renewed one, not "owned by". */
     ck_assert(!vl_ownership_allows(o, "vm.list", expired, NULL, &error));
-    assert_call_error(error, VL_RPC_UNAUTHORIZED, "take ownership again with the agent password");
+    assert_call_error(error, VL_RPC_UNAUTHORIZED, "present its renewed one");
     ck_assert(!vl_ownership_is_owner(o, expired));
+    g_clear_error(&error);
 
     /* The pin survives a restart. */
     {
         g_autoptr(VlOwnership) again = vl_ownership_new(t.dir, 300);
 
         ck_assert_str_eq(vl_ownership_owner(again)->certificate, renewal_pem);
+    }
+
+    /* The pin itself expired: the owner is told to take ownership again with the password. A
+     * new pin forgets what was verified under the old one. */
+    ck_assert(vl_ownership_set_pin(o, expired_pem, &error));
+    ck_assert(!vl_ownership_verified(o, vl_tls_identity_cert(t.manager)));
+    ck_assert(!vl_ownership_allows(o, "vm.list", expired, NULL, &error));
+    assert_call_error(error, VL_RPC_UNAUTHORIZED, "take ownership again with the agent password");
+}
+END_TEST
+
+/* Seizure, rotation, generations ------------------------------------------------------------- */
+
+START_TEST(test_who_may_take_an_owned_bridge)
+{
+    g_autoptr(VlOwnership) unowned = vl_ownership_new(t.dir, 300);
+    g_autoptr(VlOwnership) o = NULL;
+    g_autoptr(X509) expired = redated(t.manager, -30 * DAY, -DAY);
+    g_autofree char *expired_pem = vl_tls_x509_pem(expired);
+    g_autoptr(GError) error = NULL;
+
+    ck_assert(vl_ownership_may_take(unowned, "engine2", vl_tls_identity_cert(t.other), NULL));
+    o = owned_by_engine1();
+    /* The owner itself, changing its URLs (or even its id). */
+    ck_assert(vl_ownership_may_take(o, "engine1", vl_tls_identity_cert(t.manager), NULL));
+    ck_assert(vl_ownership_may_take(o, "engine1-new", vl_tls_identity_cert(t.manager), NULL));
+    /* Claiming the owner's id (host.info shows it) with another key, the pin still valid:
+     * a seizure, refused. */
+    ck_assert(!vl_ownership_may_take(o, "engine1", vl_tls_identity_cert(t.other), &error));
+    assert_call_error(error, VL_RPC_OWNED, "engine1 must release it, or the host's root");
+    g_clear_error(&error);
+    ck_assert(!vl_ownership_may_take(o, "engine1", NULL, &error));
+    assert_call_error(error, VL_RPC_OWNED, "vmlinkctl host release-ownership");
+    g_clear_error(&error);
+    ck_assert(!vl_ownership_may_take(o, "engine2", vl_tls_identity_cert(t.other), &error));
+    assert_call_error(error, VL_RPC_OWNED, "owned by manager engine1");
+    g_clear_error(&error);
+
+    /* The pinned certificate expired: the owner's id recovers (with the password, checked by
+     * the caller); any other id still cannot. */
+    ck_assert(vl_ownership_set_pin(o, expired_pem, &error));
+    ck_assert(vl_ownership_may_take(o, "engine1", vl_tls_identity_cert(t.other), NULL));
+    ck_assert(!vl_ownership_may_take(o, "engine2", vl_tls_identity_cert(t.other), &error));
+    assert_call_error(error, VL_RPC_OWNED, "engine1 must release it");
+}
+END_TEST
+
+START_TEST(test_rotation_needs_the_same_key)
+{
+    g_autoptr(X509) reissued = redated(t.manager, -3600, 400 * DAY);
+    g_autofree char *reissued_pem = vl_tls_x509_pem(reissued);
+    g_autoptr(GError) error = NULL;
+    X509 *presented = vl_tls_identity_cert(t.manager);
+
+    ck_assert(vl_ownership_check_rotation(presented, reissued_pem, NULL));
+    ck_assert(vl_ownership_check_rotation(presented, vl_tls_identity_cert_pem(t.manager), NULL));
+    /* Another key: the caller proves nothing about it. */
+    ck_assert(!vl_ownership_check_rotation(presented, vl_tls_identity_cert_pem(t.other), &error));
+    assert_call_error(error, VL_RPC_INVALID_PARAMS, "public key");
+    g_clear_error(&error);
+    ck_assert(!vl_ownership_check_rotation(presented, "garbage", &error));
+    assert_call_error(error, VL_RPC_INVALID_PARAMS, "manager_certificate");
+    /* Root on the local socket presents none and may pin any. */
+    ck_assert(vl_ownership_check_rotation(NULL, vl_tls_identity_cert_pem(t.other), NULL));
+}
+END_TEST
+
+START_TEST(test_generation_follows_authorisation)
+{
+    g_autoptr(VlOwnership) o = vl_ownership_new(t.dir, 300);
+    g_autoptr(VlOwner) owner = owner_of(t.manager, "engine1");
+    g_autoptr(VlOwner) gone = NULL;
+    g_autoptr(X509) renewal = redated(t.manager, -3600, 400 * DAY);
+    g_autofree char *renewal_pem = vl_tls_x509_pem(renewal);
+    g_autofree char *hash = cheap_hash("pw");
+    g_autoptr(GError) error = NULL;
+    guint64 g = vl_ownership_generation(o);
+
+    /* The password is no authorisation of a connection: no new generation. */
+    ck_assert(vl_ownership_set_password_hash(o, hash, &error));
+    ck_assert(vl_ownership_generation(o) == g);
+    ck_assert(!vl_ownership_set_password_hash(o, "$scrypt$nonsense", &error));
+    ck_assert(g_error_matches(error, VL_PASSWORD_ERROR, VL_PASSWORD_ERROR_MALFORMED));
+    g_clear_error(&error);
+    ck_assert_str_eq(vl_ownership_password_hash(o), hash);
+
+    ck_assert(vl_ownership_take(o, owner, &error));
+    ck_assert(vl_ownership_generation(o) > g);
+    g = vl_ownership_generation(o);
+    ck_assert(vl_ownership_set_pin(o, renewal_pem, &error));
+    ck_assert(vl_ownership_generation(o) > g);
+    g = vl_ownership_generation(o);
+
+    /* Released behind its back (another vmlinkd process, root's tools): seen by a poll, at
+     * most one look per second. */
+    vl_ownership_poll(o, 1000 * G_USEC_PER_SEC);
+    {
+        g_autoptr(VlOwnership) other = vl_ownership_new(t.dir, 300);
+
+        gone = vl_ownership_release(other, &error);
+        ck_assert_ptr_nonnull(gone);
+    }
+    vl_ownership_poll(o, 1000 * G_USEC_PER_SEC + G_USEC_PER_SEC / 2);
+    ck_assert_int_eq(vl_ownership_state(o), VL_OWNERSHIP_OWNED);
+    ck_assert(vl_ownership_generation(o) == g);
+    vl_ownership_poll(o, 1001 * G_USEC_PER_SEC);
+    ck_assert_int_eq(vl_ownership_state(o), VL_OWNERSHIP_UNOWNED);
+    ck_assert(vl_ownership_generation(o) > g);
+}
+END_TEST
+
+START_TEST(test_unflushed_write_counts_as_done)
+{
+    g_autoptr(VlOwnership) o = vl_ownership_new(t.dir, 300);
+    g_autoptr(VlOwner) owner = owner_of(t.manager, "engine1");
+    g_autoptr(GError) error = NULL;
+    gboolean taken;
+
+    /* The rename happened, only the folder's fsync failed: the new state is in place, so the
+     * take must not answer an error while the ownership is on disk. */
+    fail_folder_fsync = TRUE;
+    taken = vl_ownership_take(o, owner, &error);
+    fail_folder_fsync = FALSE;
+    ck_assert_msg(taken, "%s", error ? error->message : "");
+    ck_assert_int_eq(vl_ownership_state(o), VL_OWNERSHIP_OWNED);
+    {
+        g_autoptr(VlOwnership) again = vl_ownership_new(t.dir, 300);
+
+        ck_assert_str_eq(vl_ownership_owner(again)->manager_id, "engine1");
     }
 }
 END_TEST
@@ -391,6 +574,10 @@ main(void)
         test_unowned_access,
         test_owned_access,
         test_renewed_and_expired_owner_certificates,
+        test_who_may_take_an_owned_bridge,
+        test_rotation_needs_the_same_key,
+        test_generation_follows_authorisation,
+        test_unflushed_write_counts_as_done,
         NULL,
     };
     Suite *s = suite_create("ownership");

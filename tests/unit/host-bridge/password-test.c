@@ -233,12 +233,21 @@ START_TEST(test_malformed)
 
     /* The valid string they are built around verifies as a mismatch, not a fault. */
     assert_verify_error(good, "password", 8, VL_PASSWORD_ERROR_MISMATCH);
+    ck_assert(vl_password_hash_is_valid(good, NULL));
 
     start = g_get_monotonic_time();
     for (guint i = 0; i < cases->len; i++) {
         assert_verify_error(cases->pdata[i], "password", 8, VL_PASSWORD_ERROR_MALFORMED);
         ck_assert(vl_password_needs_rehash(cases->pdata[i]));
+        /* The state file's check at load agrees with verify, without computing anything. */
+        {
+            g_autoptr(GError) error = NULL;
+
+            ck_assert_msg(!vl_password_hash_is_valid(cases->pdata[i], &error), "valid: case %u", i);
+            ck_assert(g_error_matches(error, VL_PASSWORD_ERROR, VL_PASSWORD_ERROR_MALFORMED));
+        }
     }
+    ck_assert(!vl_password_hash_is_valid(NULL, NULL));
     assert_verify_error(NULL, "password", 8, VL_PASSWORD_ERROR_MALFORMED);
     /* Refused before any scrypt: all of them together take less than one cheap hash would. */
     ck_assert_msg(g_get_monotonic_time() - start < 200 * 1000,
@@ -524,6 +533,33 @@ START_TEST(test_queue_freed_with_checks_waiting)
 }
 END_TEST
 
+START_TEST(test_queue_bounded)
+{
+    VlPasswordQueue *q = vl_password_queue_new();
+    g_autofree char *stored = cheap_hash("right");
+    Checked c[4] = {{0}};
+
+    vl_password_queue_set_cost(q, CHEAP_LN, 8, 1);
+    vl_password_queue_set_max_waiting(q, 2);
+    ck_assert(!vl_password_queue_is_full(q));
+    /* One runs, two wait: full. The next is refused, its buffers taken and never answered. */
+    ck_assert(vl_password_queue_check(q, stored, secret("right"), 5, NULL, 0, on_checked, &c[0]));
+    ck_assert(vl_password_queue_check(q, stored, secret("right"), 5, NULL, 0, on_checked, &c[1]));
+    ck_assert(!vl_password_queue_is_full(q));
+    ck_assert(vl_password_queue_check(q, stored, secret("right"), 5, NULL, 0, on_checked, &c[2]));
+    ck_assert(vl_password_queue_is_full(q));
+    ck_assert(!vl_password_queue_check(q, stored, secret("right"), 5, secret("new"), 3, on_checked,
+                                       &c[3]));
+    ck_assert_uint_eq(vl_password_queue_length(q), 3);
+    while (!c[2].done) {
+        g_main_context_iteration(NULL, TRUE);
+    }
+    ck_assert(!c[3].done);
+    ck_assert(!vl_password_queue_is_full(q));
+    vl_password_queue_free(q);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -543,6 +579,7 @@ main(void)
         test_wipe,
         test_queue,
         test_queue_freed_with_checks_waiting,
+        test_queue_bounded,
         NULL,
     };
 

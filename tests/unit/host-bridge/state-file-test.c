@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "vl-check.h"
@@ -19,6 +20,21 @@ typedef struct {
     char *dir;
     char *path;
 } Fixture;
+
+/* Folder fsyncs fail while set: the last step of a write, after the rename. */
+static gboolean fail_folder_fsync;
+
+int
+fsync(int fd)
+{
+    struct stat st;
+
+    if (fail_folder_fsync && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        errno = EIO;
+        return -1;
+    }
+    return (int)syscall(SYS_fsync, fd);
+}
 
 static void
 remove_tree(const char *path)
@@ -261,6 +277,30 @@ START_TEST(test_write_fails_disk_full)
     signal(SIGXFSZ, SIG_DFL);
 
     assert_state(f.path, old);
+    assert_no_other_files(&f);
+    fixture_clear(&f);
+}
+END_TEST
+
+START_TEST(test_write_unflushed_folder)
+{
+    Fixture f;
+    g_autoptr(VlJson) old = make_state("old", 0);
+    g_autoptr(VlJson) next = make_state("new", 0);
+    g_autoptr(GError) error = NULL;
+    gboolean ok;
+
+    fixture_init(&f);
+    write_ok(f.path, old);
+    fail_folder_fsync = TRUE;
+    ok = vl_state_file_write(f.path, next, &error);
+    fail_folder_fsync = FALSE;
+    /* Not _WRITE ("it was not changed"): the new state is in place, and the caller may say so. */
+    ck_assert(!ok);
+    ck_assert_msg(g_error_matches(error, VL_STATE_FILE_ERROR, VL_STATE_FILE_ERROR_UNFLUSHED), "%s",
+                  error ? error->message : "no error");
+    ck_assert_ptr_nonnull(strstr(error->message, "was replaced"));
+    assert_state(f.path, next);
     assert_no_other_files(&f);
     fixture_clear(&f);
 }
@@ -733,6 +773,7 @@ main(void)
         test_round_trip,
         test_mode_despite_umask,
         test_write_fails_disk_full,
+        test_write_unflushed_folder,
         test_write_fails_path_is_folder,
         test_write_fails_read_only_folder,
         test_write_too_large,
