@@ -5,6 +5,8 @@
 #include <poll.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "vl-protocol.h"
 #include "vl-tls-context.h"
 #include "vl-transport.h"
@@ -438,6 +440,7 @@ vl_client_call(VlClient *client, const char *method, const VlJson *params, int t
     const VlEntry *entry = NULL;
     VlRpcCode code = VL_RPC_INVALID_REQUEST;
     gint64 wanted;
+    gboolean sent;
 
     g_return_val_if_fail(client != NULL, NULL);
     g_return_val_if_fail(method != NULL, NULL);
@@ -459,7 +462,10 @@ vl_client_call(VlClient *client, const char *method, const VlJson *params, int t
 
     client->last_id = wanted;
     frame = vl_frame_encode(request);
-    if (!send_all(client, frame, method, timeout_ms, deadline, error)) {
+    sent = send_all(client, frame, method, timeout_ms, deadline, error);
+    /* It may carry a password; which requests do is the catalogue's business: wipe them all. */
+    OPENSSL_cleanse(frame->str, frame->len);
+    if (!sent) {
         return NULL;
     }
 
@@ -496,4 +502,15 @@ vl_client_next_event(VlClient *client, int timeout_ms, GError **error)
         }
     }
     return g_queue_pop_head(&client->events);
+}
+
+void
+vl_client_wipe_member(VlJson *object, const char *member)
+{
+    /* The tree's own copy of the string: the const of the getter is for readers. */
+    char *value = (char *)vl_json_get_string(vl_json_object_get(object, member));
+
+    if (value) {
+        OPENSSL_cleanse(value, strlen(value));
+    }
 }

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Just enough HTTP/1.1 for a bridge's POSTs: a request line, headers within a bound, and a body
- * of a declared Content-Length within a bound. Anything else is answered with the status that
- * says what to change, and the connection is closed after every answer.
+ * The push receiver's connections: TLS on a non-blocking socket where every wait ends at the
+ * connection's one deadline (a peer that sends a byte now and then cannot stretch it), and just
+ * enough HTTP/1.1 for a bridge's POSTs: a request line, headers within a bound, and a body of a
+ * declared Content-Length within a bound. Anything else is answered with the status that says
+ * what to change, and the connection is closed after every answer.
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
+
+#include <openssl/err.h>
 
 #include "vl-ctl-receive-private.h"
 #include "vl-ctl-receive.h"
@@ -26,49 +32,150 @@ fail(GError **error, int status, const char *format, ...)
     return status;
 }
 
-/* Bytes read (> 0), or 0 when the peer closed, timed out or broke the TLS session. */
-static int
-read_some(SSL *ssl, char *buf, int len, gboolean *ret_timeout)
-{
-    int n = SSL_read(ssl, buf, len);
+/* Connections ------------------------------------------------------------------------------ */
 
-    *ret_timeout = FALSE;
-    if (n > 0) {
-        return n;
+/* How long, and how much, a closing connection is read on to deliver its answer. */
+#define LINGER_US (2 * G_USEC_PER_SEC)
+#define LINGER_MAX_BYTES (1024 * 1024)
+
+/* Waits for events on conn's socket until its deadline; FALSE when that passed. */
+static gboolean
+wait_fd(VlReceiveConn *conn, short events, gint64 deadline)
+{
+    for (;;) {
+        struct pollfd pfd = {.fd = conn->fd, .events = events};
+        gint64 left = deadline - g_get_monotonic_time();
+        int n;
+
+        if (left <= 0) {
+            return FALSE;
+        }
+        n = poll(&pfd, 1, (int)MIN((left + 999) / 1000, G_MAXINT));
+        if (n > 0 || (n < 0 && errno != EINTR)) {
+            return TRUE; /* the next operation tells what happened */
+        }
     }
-    *ret_timeout =
-        SSL_get_error(ssl, n) == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK);
-    /* Only the socket's own timeout makes a blocking read fail with EAGAIN. */
-    if (SSL_get_error(ssl, n) == SSL_ERROR_WANT_READ) {
-        *ret_timeout = TRUE;
-    }
-    return 0;
 }
 
-static int
-ended_early(GError **error, gboolean timeout)
+/* After an SSL call returned ret: TRUE once the socket is ready for what it wants, to call it
+ * again; FALSE when it failed or the deadline passed (conn->timed_out). */
+static gboolean
+retry_ssl(VlReceiveConn *conn, int ret)
 {
-    return timeout ? fail(error, 408, "the request did not arrive in time")
-                   : fail(error, 400, "the connection ended before the request did");
+    int err = SSL_get_error(conn->ssl, ret);
+
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+        return FALSE;
+    }
+    if (!wait_fd(conn, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, conn->deadline)) {
+        conn->timed_out = TRUE;
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vl_receive_conn_handshake(VlReceiveConn *conn)
+{
+    for (;;) {
+        int ret;
+
+        ERR_clear_error();
+        ret = SSL_accept(conn->ssl);
+        if (ret == 1) {
+            return TRUE;
+        }
+        if (!retry_ssl(conn, ret)) {
+            return FALSE;
+        }
+    }
+}
+
+/* Bytes read (> 0), or 0 when the peer closed, broke the TLS session or the deadline passed. */
+static int
+read_some(VlReceiveConn *conn, char *buf, int len)
+{
+    for (;;) {
+        int n;
+
+        ERR_clear_error();
+        n = SSL_read(conn->ssl, buf, len);
+        if (n > 0) {
+            return n;
+        }
+        if (!retry_ssl(conn, n)) {
+            return 0;
+        }
+    }
+}
+
+static void
+write_all(VlReceiveConn *conn, const char *data, gsize len)
+{
+    gsize done = 0;
+
+    /* Partial writes are on in the shared TLS policy: write until all is out. */
+    while (done < len) {
+        int n;
+
+        ERR_clear_error();
+        n = SSL_write(conn->ssl, data + done, (int)(len - done));
+        if (n > 0) {
+            done += (gsize)n;
+        } else if (!retry_ssl(conn, n)) {
+            return; /* the bridge went away, or its time is up: nothing to tell it any more */
+        }
+    }
+}
+
+void
+vl_receive_conn_close(VlReceiveConn *conn)
+{
+    gint64 until = MIN(conn->deadline, g_get_monotonic_time() + LINGER_US);
+    gsize drained = 0;
+    char buf[16384];
+
+    ERR_clear_error();
+    if (SSL_is_init_finished(conn->ssl)) {
+        SSL_shutdown(conn->ssl); /* once, without waiting for the peer's */
+    }
+    ERR_clear_error();
+    shutdown(conn->fd, SHUT_WR);
+    while (drained < LINGER_MAX_BYTES && wait_fd(conn, POLLIN, until)) {
+        ssize_t n = recv(conn->fd, buf, sizeof(buf), 0);
+
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            break;
+        }
+        drained += n > 0 ? (gsize)n : 0;
+    }
+}
+
+/* Requests --------------------------------------------------------------------------------- */
+
+static int
+ended_early(VlReceiveConn *conn, GError **error)
+{
+    return conn->timed_out ? fail(error, 408, "the request did not arrive in time")
+                           : fail(error, 400, "the connection ended before the request did");
 }
 
 /* Reads until the end of the headers; their length (end included) or a status. */
 static int
-read_head(SSL *ssl, GString *in, gsize *ret_head_len, GError **error)
+read_head(VlReceiveConn *conn, GString *in, gsize *ret_head_len, GError **error)
 {
     char buf[16384];
     const char *end;
 
     while ((end = g_strstr_len(in->str, (gssize)in->len, HEAD_END)) == NULL) {
-        gboolean timeout;
         int n;
 
         if (in->len > VL_RECEIVER_MAX_HEADER) {
             return fail(error, 431, "the headers are longer than %d bytes", VL_RECEIVER_MAX_HEADER);
         }
-        n = read_some(ssl, buf, sizeof(buf), &timeout);
+        n = read_some(conn, buf, sizeof(buf));
         if (n == 0) {
-            return ended_early(error, timeout);
+            return ended_early(conn, error);
         }
         g_string_append_len(in, buf, n);
     }
@@ -132,7 +239,7 @@ read_length(char **lines, gint64 *ret_length, GError **error)
 }
 
 int
-vl_receive_http_read(SSL *ssl, GString *body, GError **error)
+vl_receive_http_read(VlReceiveConn *conn, GString *body, GError **error)
 {
     g_autoptr(GString) in = g_string_new(NULL);
     g_auto(GStrv) lines = NULL;
@@ -142,7 +249,7 @@ vl_receive_http_read(SSL *ssl, GString *body, GError **error)
     char buf[65536];
     int status;
 
-    status = read_head(ssl, in, &head_len, error);
+    status = read_head(conn, in, &head_len, error);
     if (status != 0) {
         return status;
     }
@@ -158,11 +265,10 @@ vl_receive_http_read(SSL *ssl, GString *body, GError **error)
     g_string_truncate(body, 0);
     g_string_append_len(body, in->str + head_len, (gssize)MIN(in->len - head_len, (gsize)length));
     while (body->len < (gsize)length) {
-        gboolean timeout;
-        int n = read_some(ssl, buf, (int)MIN(sizeof(buf), (gsize)length - body->len), &timeout);
+        int n = read_some(conn, buf, (int)MIN(sizeof(buf), (gsize)length - body->len));
 
         if (n == 0) {
-            return ended_early(error, timeout);
+            return ended_early(conn, error);
         }
         g_string_append_len(body, buf, n);
     }
@@ -195,10 +301,9 @@ status_text(int status)
 }
 
 void
-vl_receive_http_answer(SSL *ssl, int status, const char *reason)
+vl_receive_http_answer(VlReceiveConn *conn, int status, const char *reason)
 {
     g_autoptr(GString) s = g_string_new(NULL);
-    gsize done = 0;
 
     g_string_append_printf(s, "HTTP/1.1 %d %s\r\nConnection: close\r\n", status,
                            status_text(status));
@@ -212,13 +317,5 @@ vl_receive_http_answer(SSL *ssl, int status, const char *reason)
                                "%" G_GSIZE_FORMAT "\r\n\r\n%s",
                                strlen(text), text);
     }
-    /* Partial writes are on in the shared TLS policy: write until all is out. */
-    while (done < s->len) {
-        int n = SSL_write(ssl, s->str + done, (int)(s->len - done));
-
-        if (n <= 0) {
-            return; /* the bridge went away: nothing to tell it any more */
-        }
-        done += (gsize)n;
-    }
+    write_all(conn, s->str, s->len);
 }

@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <netdb.h>
+#include <openssl/err.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,7 +27,7 @@
 #include "vl-openssl.h"
 #include "vl-tls-context.h"
 
-#define DEFAULT_READ_TIMEOUT_S 10
+#define DEFAULT_DEADLINE_MS (30 * 1000)
 
 /* What was printed of one bridge's events, to skip a batch sent again after a lost answer. */
 typedef struct {
@@ -34,110 +36,6 @@ typedef struct {
     gint64 dropped;
 } Seen;
 
-struct _VlReceiver {
-    VlReceiverOptions options;
-    int listen_fd;
-    int stop_pipe[2];
-    guint16 port;
-    SSL_CTX *ctx;
-    GHashTable *seen; /* bridge fingerprint → Seen */
-    guint64 printed;
-};
-
-/* Listening -------------------------------------------------------------------------------- */
-
-static gboolean
-split_listen(const char *text, char **ret_address, char **ret_port, GError **error)
-{
-    const char *colon;
-
-    if (text[0] == '[') {
-        const char *end = strchr(text, ']');
-
-        if (end == NULL || end[1] != ':') {
-            goto bad;
-        }
-        *ret_address = g_strndup(text + 1, (gsize)(end - text - 1));
-        colon = end + 1;
-    } else {
-        colon = strrchr(text, ':');
-        if (colon == NULL) {
-            goto bad;
-        }
-        *ret_address = colon > text ? g_strndup(text, (gsize)(colon - text)) : NULL;
-    }
-    if (colon[1] == '\0' || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-        g_ascii_strtoull(colon + 1, NULL, 10) > 65535) {
-        g_clear_pointer(ret_address, g_free);
-        goto bad;
-    }
-    *ret_port = g_strdup(colon + 1);
-    return TRUE;
-bad:
-    g_set_error(error, VL_CTL_ERROR, VL_CTL_ERROR_USAGE,
-                "--listen %s: give ADDR:PORT, [IPV6]:PORT or :PORT (every address)", text);
-    return FALSE;
-}
-
-static int
-bind_first(struct addrinfo *list, GError **error)
-{
-    int saved = 0;
-
-    for (struct addrinfo *ai = list; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        int one = 1;
-
-        if (fd < 0) {
-            saved = errno;
-            continue;
-        }
-        /* Restarted on the same port right away (tests, a person retrying). */
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 16) == 0) {
-            return fd;
-        }
-        saved = errno;
-        close(fd);
-    }
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "cannot listen: %s",
-                g_strerror(saved));
-    return -1;
-}
-
-static int
-listen_on(const char *text, guint16 *ret_port, GError **error)
-{
-    g_autofree char *address = NULL;
-    g_autofree char *port = NULL;
-    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM};
-    struct addrinfo *list = NULL;
-    struct sockaddr_storage bound;
-    socklen_t len = sizeof(bound);
-    int rc;
-    int fd;
-
-    if (!split_listen(text, &address, &port, error)) {
-        return -1;
-    }
-    rc = getaddrinfo(address, port, &hints, &list);
-    if (rc != 0) {
-        g_set_error(error, VL_CTL_ERROR, VL_CTL_ERROR_USAGE, "--listen %s: %s", text,
-                    gai_strerror(rc));
-        return -1;
-    }
-    fd = bind_first(list, error);
-    freeaddrinfo(list);
-    if (fd < 0) {
-        g_prefix_error(error, "--listen %s: ", text);
-        return -1;
-    }
-    getsockname(fd, (struct sockaddr *)&bound, &len);
-    *ret_port = g_ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                    : ((struct sockaddr_in *)&bound)->sin_port);
-    return fd;
-}
-
 VlReceiver *
 vl_receiver_new(const char *listen, const VlReceiverOptions *options, GError **error)
 {
@@ -145,19 +43,25 @@ vl_receiver_new(const char *listen, const VlReceiverOptions *options, GError **e
 
     r->options = *options;
     r->listen_fd = -1;
-    r->stop_pipe[0] = r->stop_pipe[1] = -1;
+    r->wake_pipe[0] = r->wake_pipe[1] = -1;
+    g_mutex_init(&r->lock);
+    g_cond_init(&r->ended);
+    r->active = g_hash_table_new(g_direct_hash, g_direct_equal);
+    r->ended_threads = g_ptr_array_new();
     r->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    if (r->options.read_timeout_s == 0) {
-        r->options.read_timeout_s = DEFAULT_READ_TIMEOUT_S;
+    if (r->options.deadline_ms == 0) {
+        r->options.deadline_ms = DEFAULT_DEADLINE_MS;
     }
     r->ctx = vl_tls_context_new_server(options->identity, error);
     if (r->ctx == NULL) {
         return NULL;
     }
-    if (!g_unix_open_pipe(r->stop_pipe, FD_CLOEXEC, error)) {
+    if (!g_unix_open_pipe(r->wake_pipe, FD_CLOEXEC, error) ||
+        !g_unix_set_fd_nonblocking(r->wake_pipe[0], TRUE, error) ||
+        !g_unix_set_fd_nonblocking(r->wake_pipe[1], TRUE, error)) {
         return NULL;
     }
-    r->listen_fd = listen_on(listen, &r->port, error);
+    r->listen_fd = vl_receive_listen(listen, &r->port, error);
     return r->listen_fd < 0 ? NULL : g_steal_pointer(&r);
 }
 
@@ -168,15 +72,20 @@ vl_receiver_free(VlReceiver *r)
         return;
     }
     for (int i = 0; i < 2; i++) {
-        if (r->stop_pipe[i] >= 0) {
-            close(r->stop_pipe[i]);
+        if (r->wake_pipe[i] >= 0) {
+            close(r->wake_pipe[i]);
         }
     }
     if (r->listen_fd >= 0) {
         close(r->listen_fd);
     }
     g_clear_pointer(&r->ctx, SSL_CTX_free);
+    g_hash_table_unref(r->active);
+    g_ptr_array_unref(r->ended_threads); /* empty: vl_receiver_run() joined them */
     g_hash_table_unref(r->seen);
+    g_clear_error(&r->error);
+    g_mutex_clear(&r->lock);
+    g_cond_clear(&r->ended);
     g_free(r);
 }
 
@@ -184,15 +93,6 @@ guint16
 vl_receiver_port(const VlReceiver *r)
 {
     return r->port;
-}
-
-void
-vl_receiver_stop(VlReceiver *r)
-{
-    char c = 0;
-
-    while (write(r->stop_pipe[1], &c, 1) < 0 && errno == EINTR) {
-    }
 }
 
 /* Output ----------------------------------------------------------------------------------- */
@@ -328,7 +228,7 @@ check_body(const GString *body, const char **ret_method, GError **error)
     return g_steal_pointer(&message);
 }
 
-/* Whether the peer may push; the reason when not. */
+/* Whether the peer may push; the reason when not. Called with the lock held. */
 static gboolean
 accept_peer(VlReceiver *r, X509 *cert, char **ret_who, char **ret_reason)
 {
@@ -349,11 +249,46 @@ accept_peer(VlReceiver *r, X509 *cert, char **ret_who, char **ret_reason)
     return TRUE;
 }
 
-/* Serves one request on an established TLS connection. */
-static gboolean
-serve_request(VlReceiver *r, SSL *ssl, const char *peer_addr, GError **error)
+void
+vl_receive_say(VlReceiver *r, const char *format, ...)
 {
-    g_autoptr(X509) cert = vl_tls_peer_cert(ssl);
+    g_autofree char *text = NULL;
+    va_list ap;
+
+    va_start(ap, format);
+    text = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_mutex_lock(&r->lock);
+    if (!r->stopping) {
+        g_printerr("vmlinkctl: %s\n", text);
+    }
+    g_mutex_unlock(&r->lock);
+}
+
+/* Shows a valid post and hands it to on_post; FALSE only when the output cannot be written. */
+static gboolean
+take_post(VlReceiver *r, const char *peer_fp, const char *method, const VlJson *params,
+          GError **error)
+{
+    gboolean ok;
+
+    g_mutex_lock(&r->lock);
+    ok = show_post(r, peer_fp, method, params, error);
+    if (ok && r->options.on_post) {
+        r->options.on_post(method, params, r->options.post_data);
+    }
+    g_mutex_unlock(&r->lock);
+    return ok;
+}
+
+/*
+ * The peer's certificate is checked before anything is read: a client that is not an owned bridge
+ * is answered at once, and cannot make the receiver read (or hold on to) anything.
+ */
+gboolean
+vl_receive_serve(VlReceiver *r, VlReceiveConn *conn, const char *peer_addr, GError **error)
+{
+    g_autoptr(X509) cert = vl_tls_peer_cert(conn->ssl);
     g_autofree char *who = NULL;
     g_autofree char *reason = NULL;
     g_autofree char *peer_fp = cert ? vl_tls_x509_fingerprint(cert) : NULL;
@@ -361,114 +296,31 @@ serve_request(VlReceiver *r, SSL *ssl, const char *peer_addr, GError **error)
     g_autoptr(GError) local_error = NULL;
     g_autoptr(VlJson) message = NULL;
     const char *method = NULL;
+    gboolean accepted;
     int status;
 
-    status = vl_receive_http_read(ssl, body, &local_error);
-    if (status != 0) {
-        vl_receive_http_answer(ssl, status, local_error->message);
-        g_printerr("vmlinkctl: %s: %s\n", peer_addr, local_error->message);
+    g_mutex_lock(&r->lock);
+    accepted = accept_peer(r, cert, &who, &reason);
+    g_mutex_unlock(&r->lock);
+    if (!accepted) {
+        vl_receive_http_answer(conn, 403, reason);
+        vl_receive_say(r, "refused a push from %s: %s", peer_addr, reason);
         return TRUE;
     }
-    if (!accept_peer(r, cert, &who, &reason)) {
-        vl_receive_http_answer(ssl, 403, reason);
-        g_printerr("vmlinkctl: refused a push from %s: %s\n", peer_addr, reason);
+    status = vl_receive_http_read(conn, body, &local_error);
+    if (status != 0) {
+        vl_receive_http_answer(conn, status, local_error->message);
+        vl_receive_say(r, "%s (%s): %s", peer_addr, who, local_error->message);
         return TRUE;
     }
     message = check_body(body, &method, &local_error);
     if (message == NULL) {
-        vl_receive_http_answer(ssl, 400, local_error->message);
-        g_printerr("vmlinkctl: a bad push from %s: %s\n", who, local_error->message);
+        vl_receive_http_answer(conn, 400, local_error->message);
+        vl_receive_say(r, "a bad push from %s: %s", who, local_error->message);
         return TRUE;
     }
-    vl_receive_http_answer(ssl, 204, NULL);
-    if (!show_post(r, peer_fp, method, vl_json_object_get(message, "params"), error)) {
-        return FALSE;
-    }
-    if (r->options.on_post) {
-        r->options.on_post(method, vl_json_object_get(message, "params"), r->options.post_data);
-    }
-    return TRUE;
-}
-
-static char *
-describe_peer(int fd)
-{
-    struct sockaddr_storage sa;
-    socklen_t len = sizeof(sa);
-    char host[NI_MAXHOST];
-    char port[NI_MAXSERV];
-
-    if (getpeername(fd, (struct sockaddr *)&sa, &len) < 0 ||
-        getnameinfo((struct sockaddr *)&sa, len, host, sizeof(host), port, sizeof(port),
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-        return g_strdup("?");
-    }
-    return g_strdup_printf(sa.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
-}
-
-static gboolean
-serve_connection(VlReceiver *r, int fd, GError **error)
-{
-    struct timeval tv = {.tv_sec = r->options.read_timeout_s};
-    g_autofree char *peer_addr = describe_peer(fd);
-    g_autoptr(SSL) ssl = SSL_new(r->ctx);
-    gboolean ok = TRUE;
-
-    /* A bridge that stops halfway cannot hold the receiver longer than this. */
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    if (ssl == NULL || SSL_set_fd(ssl, fd) != 1) {
-        close(fd);
-        return TRUE;
-    }
-    if (SSL_accept(ssl) == 1) {
-        ok = serve_request(r, ssl, peer_addr, error);
-        SSL_shutdown(ssl);
-    } else {
-        g_autofree char *why = vl_tls_error_string();
-
-        g_printerr("vmlinkctl: TLS handshake with %s failed%s%s\n", peer_addr, why[0] ? ": " : "",
-                   why);
-    }
-    g_clear_pointer(&ssl, SSL_free);
-    close(fd);
-    return ok;
-}
-
-gboolean
-vl_receiver_run(VlReceiver *r, GError **error)
-{
-    while (r->options.count == 0 || r->printed < r->options.count) {
-        struct pollfd fds[2] = {{.fd = r->listen_fd, .events = POLLIN},
-                                {.fd = r->stop_pipe[0], .events = POLLIN}};
-        int fd;
-
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            break;
-        }
-        if (fds[1].revents) {
-            return TRUE;
-        }
-        fd = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN) {
-                continue;
-            }
-            break;
-        }
-        if (!serve_connection(r, fd, error)) {
-            return FALSE;
-        }
-    }
-    if (r->options.count && r->printed >= r->options.count) {
-        return TRUE;
-    }
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
-                "cannot accept connections: %s", g_strerror(errno));
-    return FALSE;
+    vl_receive_http_answer(conn, 204, NULL);
+    return take_post(r, peer_fp, method, vl_json_object_get(message, "params"), error);
 }
 
 /* The command ------------------------------------------------------------------------------ */
@@ -501,6 +353,16 @@ vl_ctl_receive_events(const VlCtlArgs *args, FILE *out, GError **error)
     }
     options.identity = vl_manager_identity(manager);
     options.count = count ? g_ascii_strtoull(count, NULL, 10) : 0;
+    if (args->timeout_s == 0) {
+        g_set_error(error, VL_CTL_ERROR, VL_CTL_ERROR_USAGE,
+                    "receive-events: --timeout 0 would let any client hold a connection forever: "
+                    "give the seconds a bridge has to send its POST (default %d)",
+                    DEFAULT_DEADLINE_MS / 1000);
+        return FALSE;
+    }
+    if (args->timeout_s > 0) {
+        options.deadline_ms = (guint)vl_ctl_args_timeout_ms(args);
+    }
     if (!any) {
         options.accept = manager_knows;
         options.accept_data = manager;
@@ -509,8 +371,6 @@ vl_ctl_receive_events(const VlCtlArgs *args, FILE *out, GError **error)
     if (r == NULL) {
         return FALSE;
     }
-    /* A bridge that goes away mid-answer must not end the receiver. */
-    signal(SIGPIPE, SIG_IGN);
     if (any) {
         g_printerr("vmlinkctl: WARNING: --accept-any-bridge: any bridge (any TLS client with a "
                    "certificate) may push here; for trying out only\n");

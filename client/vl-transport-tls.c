@@ -3,15 +3,18 @@
  * The TLS transport: vmlinkd's control port on another host. Connecting, the handshake and
  * every read and write are non-blocking, so that each keeps its deadline; the policy (versions,
  * ciphers, this side's certificate) is vl_tls_context_new_client()'s, and the pin is checked by
- * vl-client.c once the handshake is over, before anything is sent.
+ * vl-client.c once the handshake is over, before anything is sent. SIGPIPE is blocked around
+ * every OpenSSL call (vl_tls_sigpipe_block): a library must not kill its program for a server
+ * that went away.
  */
 #include "vl-transport.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -28,45 +31,6 @@ typedef struct {
     SSL_CTX *ctx;
     SSL *ssl;
 } TlsTransport;
-
-/*
- * OpenSSL writes to the socket with write(), which raises SIGPIPE when the server has gone; a
- * library must not kill its caller for that, nor change its signal handlers. So SIGPIPE is
- * blocked in this thread around each OpenSSL call, and one it raised is taken before
- * unblocking (the usual way of libraries that cannot pass MSG_NOSIGNAL).
- */
-typedef struct {
-    sigset_t old;
-    gboolean was_blocked;
-} SigpipeGuard;
-
-static void
-sigpipe_block(SigpipeGuard *guard)
-{
-    sigset_t pipe_set;
-
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &guard->old);
-    guard->was_blocked = sigismember(&guard->old, SIGPIPE);
-}
-
-static void
-sigpipe_restore(SigpipeGuard *guard)
-{
-    if (!guard->was_blocked) {
-        sigset_t pending, pipe_set;
-        const struct timespec zero = {0, 0};
-
-        sigemptyset(&pipe_set);
-        sigaddset(&pipe_set, SIGPIPE);
-        if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
-            while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
-            }
-        }
-        pthread_sigmask(SIG_SETMASK, &guard->old, NULL);
-    }
-}
 
 static gssize
 lost(VlTransport *t, const char *what, GError **error)
@@ -106,15 +70,15 @@ static gssize
 tls_read(VlTransport *base, void *buf, gsize len, GIOCondition *ret_wait, GError **error)
 {
     TlsTransport *t = (TlsTransport *)base;
-    SigpipeGuard guard;
+    VlTlsSigpipeGuard guard;
     size_t n = 0;
     int ret;
 
     ERR_clear_error();
     errno = 0;
-    sigpipe_block(&guard);
+    vl_tls_sigpipe_block(&guard);
     ret = SSL_read_ex(t->ssl, buf, len, &n);
-    sigpipe_restore(&guard);
+    vl_tls_sigpipe_restore(&guard);
     return ret == 1 ? (gssize)n : ssl_failure(t, ret, ret_wait, error);
 }
 
@@ -122,15 +86,15 @@ static gssize
 tls_write(VlTransport *base, const void *buf, gsize len, GIOCondition *ret_wait, GError **error)
 {
     TlsTransport *t = (TlsTransport *)base;
-    SigpipeGuard guard;
+    VlTlsSigpipeGuard guard;
     size_t n = 0;
     int ret;
 
     ERR_clear_error();
     errno = 0;
-    sigpipe_block(&guard);
+    vl_tls_sigpipe_block(&guard);
     ret = SSL_write_ex(t->ssl, buf, len, &n);
-    sigpipe_restore(&guard);
+    vl_tls_sigpipe_restore(&guard);
     if (ret == 1) {
         return (gssize)n;
     }
@@ -148,14 +112,14 @@ tls_close(VlTransport *base)
     TlsTransport *t = (TlsTransport *)base;
 
     if (t->ssl) {
-        SigpipeGuard guard;
+        VlTlsSigpipeGuard guard;
 
         /* Says goodbye when the socket takes it at once; never waits for the answer. */
-        sigpipe_block(&guard);
+        vl_tls_sigpipe_block(&guard);
         if (SSL_is_init_finished(t->ssl)) {
             SSL_shutdown(t->ssl);
         }
-        sigpipe_restore(&guard);
+        vl_tls_sigpipe_restore(&guard);
         SSL_free(g_steal_pointer(&t->ssl));
     }
     SSL_CTX_free(g_steal_pointer(&t->ctx));
@@ -289,16 +253,16 @@ static gboolean
 handshake(TlsTransport *t, gint64 deadline, double timeout_s, GError **error)
 {
     for (;;) {
-        SigpipeGuard guard;
+        VlTlsSigpipeGuard guard;
         int ret, err, errsv;
         short events;
 
         ERR_clear_error();
         errno = 0;
-        sigpipe_block(&guard);
+        vl_tls_sigpipe_block(&guard);
         ret = SSL_connect(t->ssl);
         errsv = errno;
-        sigpipe_restore(&guard);
+        vl_tls_sigpipe_restore(&guard);
         if (ret == 1) {
             return TRUE;
         }
@@ -359,6 +323,13 @@ vl_transport_tls_open(const char *host, guint16 port, const char *address,
         return NULL;
     }
     t->base.fd = fd;
+    /*
+     * A call is a small request and a small answer: Nagle would hold back the tail of a request
+     * (or of a TLS flight) until the server's delayed ACK, 40 ms and more for nothing.
+     */
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int)) < 0) {
+        g_debug("%s: cannot set TCP_NODELAY: %s", address, g_strerror(errno));
+    }
     t->ssl = SSL_new(t->ctx);
     if (t->ssl == NULL || SSL_set_fd(t->ssl, fd) != 1 ||
         (!is_ip_literal(host) && SSL_set_tlsext_host_name(t->ssl, host) != 1)) {

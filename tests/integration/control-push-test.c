@@ -127,7 +127,6 @@ last_seq(void)
 {
     g_autofree char *out = NULL;
     g_autofree char *err = NULL;
-    g_autoptr(VlJson) json = NULL;
     g_autofree char *local = g_strconcat("unix:", b.local, NULL);
     g_auto(GStrv) lines = NULL;
     gint64 seq = 0;

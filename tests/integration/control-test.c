@@ -299,55 +299,157 @@ START_TEST(test_rotation)
 }
 END_TEST
 
-/* A certificate for key that expired yesterday. */
-static char *
-write_expired_cert(const char *key_path)
+/* A self-signed certificate for key, valid from a minute ago until not_after_s from now. */
+static X509 *
+make_cert(EVP_PKEY *key, long not_after_s)
 {
-    g_autofree char *path = g_build_filename(b.work, "expired.pem", NULL);
-    g_autoptr(BIO) in = BIO_new_file(key_path, "r");
-    g_autoptr(EVP_PKEY) key = in ? PEM_read_bio_PrivateKey(in, NULL, NULL, NULL) : NULL;
-    g_autoptr(X509) cert = X509_new();
-    g_autoptr(BIO) out = NULL;
+    X509 *cert = X509_new();
 
-    ck_assert(key != NULL && cert != NULL);
+    ck_assert(cert != NULL);
     X509_set_version(cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), 7);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), g_random_int_range(1, G_MAXINT32));
     X509_gmtime_adj(X509_getm_notBefore(cert), -2 * 24 * 3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert), -24 * 3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert), not_after_s);
     X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
-                               (const unsigned char *)"expired manager", -1, -1, 0);
+                               (const unsigned char *)"test manager", -1, -1, 0);
     X509_set_issuer_name(cert, X509_get_subject_name(cert));
     X509_set_pubkey(cert, key);
     ck_assert(X509_sign(cert, key, EVP_sha256()) > 0);
-    out = BIO_new_file(path, "w");
-    ck_assert(out != NULL && PEM_write_bio_X509(out, cert) == 1);
+    return cert;
+}
+
+static char *
+write_pem(const char *name, X509 *cert, EVP_PKEY *key)
+{
+    g_autofree char *path = g_build_filename(b.work, name, NULL);
+    g_autoptr(BIO) out = BIO_new_file(path, "w");
+
+    ck_assert(out != NULL);
+    ck_assert(cert ? PEM_write_bio_X509(out, cert) == 1
+                   : PEM_write_bio_PrivateKey(out, key, NULL, NULL, 0, NULL, NULL) == 1);
     return g_steal_pointer(&path);
 }
 
-START_TEST(test_recovery)
+/* host.take_ownership over a TLS connection of our own, presenting cert. */
+static char *
+raw_take_ownership(const char *cert_path, const char *key_path, const char *manager_id)
+{
+    g_autofree char *pem = NULL;
+    g_autoptr(VlJsonBuilder) jb = vl_json_builder_new();
+    g_autoptr(VlJson) request = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *line = NULL;
+
+    ck_assert(g_file_get_contents(cert_path, &pem, NULL, NULL));
+    vl_json_builder_begin_object(jb);
+    vl_json_builder_member(jb, "jsonrpc");
+    vl_json_builder_add_string(jb, "2.0");
+    vl_json_builder_member(jb, "id");
+    vl_json_builder_add_int(jb, 1);
+    vl_json_builder_member(jb, "method");
+    vl_json_builder_add_string(jb, "host.take_ownership");
+    vl_json_builder_member(jb, "params");
+    vl_json_builder_begin_object(jb);
+    vl_json_builder_member(jb, "password");
+    vl_json_builder_add_string(jb, CH_PASSWORD);
+    vl_json_builder_member(jb, "manager_id");
+    vl_json_builder_add_string(jb, manager_id);
+    vl_json_builder_member(jb, "manager_certificate");
+    vl_json_builder_add_string(jb, pem);
+    vl_json_builder_end_object(jb);
+    vl_json_builder_end_object(jb);
+    request = vl_json_builder_finish(jb);
+    text = vl_json_to_string(request, NULL);
+    line = g_strconcat(text, "\n", NULL);
+    return ch_tls_call(&b, cert_path, key_path, line);
+}
+
+/* vmlinkctl's manager home uses this manager id. */
+static void
+set_manager_id(const char *home, const char *id)
+{
+    g_autofree char *dir = g_build_filename(b.work, home, "vmlink", NULL);
+    g_autofree char *path = g_build_filename(dir, "manager.conf", NULL);
+    g_autofree char *text = g_strdup_printf("[manager]\nid=%s\n", id);
+
+    ck_assert_int_eq(g_mkdir_with_parents(dir, 0700), 0);
+    ck_assert(g_file_set_contents(path, text, -1, NULL));
+}
+
+START_TEST(test_expired_owner_recovers)
+{
+    g_autoptr(EVP_PKEY) key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    g_autoptr(X509) short_lived = NULL;
+    g_autoptr(X509) expired = NULL;
+    g_autofree char *key_path = NULL;
+    g_autofree char *cert_path = NULL;
+    g_autofree char *expired_path = NULL;
+    g_autofree char *answer = NULL;
+    g_autofree char *message = NULL;
+    g_autofree char *fingerprint = NULL;
+    g_autofree char *err = NULL;
+    int status;
+
+    start(1, NULL);
+    /* The owner took ownership with a certificate that is about to expire. */
+    ck_assert(key != NULL);
+    short_lived = make_cert(key, 3);
+    key_path = write_pem("owner-key.pem", NULL, key);
+    cert_path = write_pem("owner-cert.pem", short_lived, NULL);
+    answer = raw_take_ownership(cert_path, key_path, "engine-1");
+    ck_assert_msg(answer && strstr(answer, "\"result\"") != NULL, "%s", answer);
+    g_usleep(4 * G_USEC_PER_SEC);
+    /* Expired: even with the owner's own key, refused, saying how to recover. */
+    expired = make_cert(key, -1);
+    expired_path = write_pem("expired.pem", expired, NULL);
+    g_free(answer);
+    answer = ch_tls_call(&b, expired_path, key_path, VM_LIST);
+    ck_assert_int_eq(error_code(answer, &message), -32001);
+    ck_assert_msg(strstr(message, "expired") != NULL, "%s", message);
+    /* Another manager id cannot use the expiry to take the host. */
+    fingerprint = ch_bridge_fingerprint(&b);
+    set_manager_id("b", "engine-2");
+    status = ch_ctl_tls(&b, "b", CH_PASSWORD "\n", NULL, &err, "host", "take-ownership",
+                        "--fingerprint", fingerprint, "--password-stdin", NULL);
+    ck_assert_msg(status != 0 && strstr(err, "owned") != NULL, "%s", err);
+    /* The owner, with a new certificate and the password, recovers. */
+    set_manager_id("a", "engine-1");
+    ch_take_ownership(&b, "a");
+    vm_count("a", &status);
+    ck_assert_int_eq(status, 0);
+    finish();
+}
+END_TEST
+
+START_TEST(test_lost_key_needs_root)
 {
     g_autofree char *cert = NULL;
     g_autofree char *key = NULL;
-    g_autofree char *expired = NULL;
-    g_autofree char *answer = NULL;
-    g_autofree char *message = NULL;
+    g_autofree char *fingerprint = NULL;
+    g_autofree char *local = NULL;
+    g_autofree char *err = NULL;
     int status;
 
     start(1, NULL);
     ch_take_ownership(&b, "a");
-    /* An expired certificate of the owner's own key is refused, saying how to recover. */
-    key = identity_file("a", "key.pem");
-    expired = write_expired_cert(key);
-    answer = ch_tls_call(&b, expired, key, VM_LIST);
-    ck_assert_int_eq(error_code(answer, &message), -32001);
-    ck_assert_msg(strstr(message, "expired") != NULL, "%s", message);
-    /* The manager loses its key: its calls are refused, and it takes ownership again with the
-     * password (same manager id, new certificate). */
+    /* The manager loses its key while its certificate is valid: the password alone does not
+     * let a manager claiming its id take the host over... */
     cert = identity_file("a", "cert.pem");
+    key = identity_file("a", "key.pem");
     ck_assert_int_eq(g_unlink(cert), 0);
     ck_assert_int_eq(g_unlink(key), 0);
     vm_count("a", &status);
     ck_assert_int_ne(status, 0);
+    fingerprint = ch_bridge_fingerprint(&b);
+    status = ch_ctl_tls(&b, "a", CH_PASSWORD "\n", NULL, &err, "host", "take-ownership",
+                        "--fingerprint", fingerprint, "--password-stdin", NULL);
+    ck_assert_msg(status != 0 && strstr(err, "owned") != NULL, "%s", err);
+    /* ...the host's root releases it, and the manager takes it again. */
+    local = g_strconcat("unix:", b.local, NULL);
+    g_clear_pointer(&err, g_free);
+    status =
+        ch_ctl(&b, "root", NULL, NULL, &err, "--connect", local, "host", "release-ownership", NULL);
+    ck_assert_msg(status == 0, "release by root: %s", err);
     ch_take_ownership(&b, "a");
     vm_count("a", &status);
     ck_assert_int_eq(status, 0);
@@ -482,7 +584,8 @@ main(void)
         test_wrong_password_throttled,
         test_release_then_second,
         test_rotation,
-        test_recovery,
+        test_expired_owner_recovers,
+        test_lost_key_needs_root,
         test_tls_policy,
         test_damaged_state,
         test_bad_input,
