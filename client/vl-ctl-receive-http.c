@@ -239,11 +239,27 @@ read_length(char **lines, gint64 *ret_length, GError **error)
 }
 
 int
+vl_receive_http_parse_head(const char *data, gsize len, gint64 *ret_length, GError **error)
+{
+    g_autofree char *head = g_strndup(data, len);
+    g_auto(GStrv) lines = g_strsplit(head, "\r\n", -1);
+    int status;
+
+    *ret_length = -1;
+    if (len > VL_RECEIVER_MAX_HEADER) {
+        return fail(error, 431, "the headers are longer than %d bytes", VL_RECEIVER_MAX_HEADER);
+    }
+    if (strlen(head) != len) {
+        return fail(error, 400, "a NUL byte in the headers");
+    }
+    status = check_request_line(lines[0] ? lines[0] : "", error);
+    return status != 0 ? status : read_length(lines, ret_length, error);
+}
+
+int
 vl_receive_http_read(VlReceiveConn *conn, GString *body, GError **error)
 {
     g_autoptr(GString) in = g_string_new(NULL);
-    g_auto(GStrv) lines = NULL;
-    g_autofree char *head = NULL;
     gsize head_len = 0;
     gint64 length;
     char buf[65536];
@@ -253,12 +269,7 @@ vl_receive_http_read(VlReceiveConn *conn, GString *body, GError **error)
     if (status != 0) {
         return status;
     }
-    head = g_strndup(in->str, head_len);
-    lines = g_strsplit(head, "\r\n", -1);
-    status = check_request_line(lines[0], error);
-    if (status == 0) {
-        status = read_length(lines, &length, error);
-    }
+    status = vl_receive_http_parse_head(in->str, head_len, &length, error);
     if (status != 0) {
         return status;
     }

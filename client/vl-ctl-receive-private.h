@@ -59,6 +59,11 @@ void vl_receive_conn_close(VlReceiveConn *conn);
  */
 int vl_receive_http_read(VlReceiveConn *conn, GString *body, GError **error);
 
+/* The request line and headers (len bytes, the blank line included): 0 with the body's length,
+ * or the status to answer (400, 405, 411, 413, 431) with error set. No I/O: what the fuzzer
+ * feeds. */
+int vl_receive_http_parse_head(const char *data, gsize len, gint64 *ret_length, GError **error);
+
 /* Answers status with reason (may be NULL) as a text body; the connection is then closed. */
 void vl_receive_http_answer(VlReceiveConn *conn, int status, const char *reason);
 
