@@ -69,33 +69,47 @@ gboolean
 vl_ctl_events_since(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
                     GError **error)
 {
-    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
     const VlJson *kinds = vl_json_object_get(params, "events");
     const char *since = vl_ctl_args_get(args, "since");
-    g_autoptr(VlJson) request = NULL;
-    g_autoptr(VlJson) result = NULL;
-    const VlJson *events;
+    gint64 seq = g_ascii_strtoll(since, NULL, 10);
+    gboolean more = TRUE;
 
-    /* The events kept after SEQ, once: the subscription's params, as events.since has them. */
-    vl_json_builder_begin_object(b);
-    vl_json_builder_member(b, "seq");
-    vl_json_builder_add_int(b, g_ascii_strtoll(since, NULL, 10));
-    if (kinds) {
-        vl_json_builder_member(b, "events");
-        vl_json_builder_add_node(b, kinds);
-    }
-    vl_json_builder_end_object(b);
-    request = vl_json_builder_finish(b);
-    result = vl_client_call(session->client, "events.since", request, vl_ctl_args_timeout_ms(args),
-                            error);
-    if (result == NULL) {
-        return FALSE;
-    }
-    warn_gap(result, since);
-    events = vl_json_object_get(result, "events");
-    for (guint i = 0; i < vl_json_array_length(events); i++) {
-        if (!write_event(session->out, args, vl_json_array_get(events, i), error)) {
+    /* The events kept after SEQ, once: the subscription's params, as events.since has them. The
+     * bridge answers in parts of about 1 MiB ("more"): ask again from the last one shown. */
+    for (guint part = 0; more; part++) {
+        g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+        g_autoptr(VlJson) request = NULL;
+        g_autoptr(VlJson) result = NULL;
+        const VlJson *events;
+        guint n;
+
+        vl_json_builder_begin_object(b);
+        vl_json_builder_member(b, "seq");
+        vl_json_builder_add_int(b, seq);
+        if (kinds) {
+            vl_json_builder_member(b, "events");
+            vl_json_builder_add_node(b, kinds);
+        }
+        vl_json_builder_end_object(b);
+        request = vl_json_builder_finish(b);
+        result = vl_client_call(session->client, "events.since", request,
+                                vl_ctl_args_timeout_ms(args), error);
+        if (result == NULL) {
             return FALSE;
+        }
+        if (part == 0) {
+            warn_gap(result, since);
+        }
+        events = vl_json_object_get(result, "events");
+        n = vl_json_array_length(events);
+        for (guint i = 0; i < n; i++) {
+            if (!write_event(session->out, args, vl_json_array_get(events, i), error)) {
+                return FALSE;
+            }
+        }
+        more = vl_json_get_bool(vl_json_object_get(result, "more")) && n > 0;
+        if (n > 0) {
+            seq = vl_json_get_int(vl_json_object_get(vl_json_array_get(events, n - 1), "seq"));
         }
     }
     return TRUE;

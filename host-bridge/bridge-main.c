@@ -191,6 +191,7 @@ main(int argc, char **argv)
     VlBridge *bridge;
     VlRpcServer *server;
     VlRpcLimits limits;
+    guint ownership_watch;
 
     setlocale(LC_ALL, "");
     if (!parse_options(&argc, &argv, &o, &error)) {
@@ -299,17 +300,15 @@ main(int argc, char **argv)
 
     /* Events and statistics to the owner: its stored URLs now, each change of owner later. */
     bridge->push = vl_push_new(bridge);
-    if (vl_ownership_owner(bridge->ownership)) {
-        const VlOwner *owner = vl_ownership_owner(bridge->ownership);
-
-        vl_push_set_target(bridge->push, owner->event_url, owner->stats_url, owner->certificate);
-    }
+    vl_dispatch_poll_ownership(bridge);
+    ownership_watch = g_timeout_add_seconds(1, vl_dispatch_poll_ownership, bridge);
     bridge->domains = vl_domains_new(bridge, config->libvirt_uri);
     g_message("vmlinkd %s: control socket %s, libvirt %s", VL_VERSION, config->local_socket,
               config->libvirt_uri);
     vl_domains_start(bridge->domains);
     g_main_loop_run(loop);
 
+    g_source_remove(ownership_watch);
     g_clear_pointer(&bridge->push, vl_push_free);
 
     vl_bridge_tls_stop(bridge);

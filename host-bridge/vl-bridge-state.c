@@ -61,6 +61,7 @@ vl_bridge_set_password(const char *state_dir, int fd, GError **error)
     g_autoptr(VlJson) state = NULL;
     g_autoptr(VlJson) updated = NULL;
     g_autofree char *hash = NULL;
+    g_autoptr(GError) local = NULL;
     gsize len = 0;
     char *password;
 
@@ -83,7 +84,16 @@ vl_bridge_set_password(const char *state_dir, int fd, GError **error)
         return FALSE;
     }
     updated = vl_json_object_with_string(state, PASSWORD_MEMBER, hash);
-    return vl_state_file_write(path, updated, error);
+    if (!vl_state_file_write(path, updated, &local)) {
+        /* In place, only not yet flushed to the disk: the password is set. */
+        if (g_error_matches(local, VL_STATE_FILE_ERROR, VL_STATE_FILE_ERROR_UNFLUSHED)) {
+            g_warning("%s", local->message);
+            return TRUE;
+        }
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    return TRUE;
 }
 
 gboolean

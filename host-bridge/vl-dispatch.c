@@ -414,6 +414,20 @@ vl_dispatch_sync_ownership(VlBridge *bridge)
     }
 }
 
+gboolean
+vl_dispatch_poll_ownership(gpointer user_data)
+{
+    VlBridge *bridge = user_data;
+
+    /* Between calls too: an administrator who moves state.json away, or a damaged file, ends the
+     * owner's streams and push within a second, not at the next call. */
+    if (bridge->ownership) {
+        vl_ownership_poll(bridge->ownership, g_get_monotonic_time());
+        vl_dispatch_sync_ownership(bridge);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
 /* The owner's certificate, renewed with the same key, becomes the pin: the next renewal is
  * compared with this one, and the push pins it too. */
 static void

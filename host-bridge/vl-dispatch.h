@@ -15,6 +15,10 @@ G_BEGIN_DECLS
 /* The VlRpcHandler of vmlinkd's servers; user_data is the VlBridge. */
 void vl_dispatch(VlCall *call, gpointer user_data);
 
+/* A GSourceFunc (user_data: the VlBridge) to run every second: notices changes of the state file
+ * made outside vmlinkd and cuts what the old state allowed. */
+gboolean vl_dispatch_poll_ownership(gpointer user_data);
+
 /* Whether the table serves a method (tests check it covers the catalogue). */
 gboolean vl_dispatch_serves(const char *method);
 

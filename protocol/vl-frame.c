@@ -228,5 +228,8 @@ vl_frame_encode(const VlJson *object)
 
     g_string_append_len(out, text, (gssize)len);
     g_string_append_c(out, '\n');
+    /* The text may hold a password (host.take_ownership): the caller wipes the frame it gets,
+     * this copy is wiped here. */
+    explicit_bzero(text, len);
     return out;
 }

@@ -542,6 +542,46 @@ START_TEST(test_damaged_state)
 }
 END_TEST
 
+START_TEST(test_state_removed_while_running)
+{
+    g_autofree char *home = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *moved = NULL;
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    g_autoptr(GSubprocess) follow = NULL;
+    g_autofree char *follow_err = NULL;
+    g_autoptr(GError) error = NULL;
+    const char *argv[] = {g_getenv("VL_CTL"), "--connect", NULL, "events", "--follow", NULL};
+    gint64 deadline;
+
+    start(1, NULL);
+    argv[2] = b.address;
+    ch_take_ownership(&b, "a");
+    home = g_build_filename(b.work, "a", NULL);
+    follow_err = g_build_filename(b.work, "follow.err", NULL);
+    g_subprocess_launcher_setenv(launcher, "XDG_CONFIG_HOME", home, TRUE);
+    g_subprocess_launcher_set_stderr_file_path(launcher, follow_err);
+    follow = g_subprocess_launcher_spawnv(launcher, argv, &error);
+    ck_assert_msg(follow != NULL, "%s", error ? error->message : "");
+    g_usleep(G_USEC_PER_SEC);
+    ck_assert_msg(g_subprocess_get_identifier(follow) != NULL, "events --follow ended early");
+    /* The administrator moves the state away: nobody owns the bridge now, and the owner's open
+     * stream ends without any call being made. */
+    path = g_build_filename(b.state, "state.json", NULL);
+    moved = g_build_filename(b.work, "state.json.moved", NULL);
+    ck_assert_int_eq(g_rename(path, moved), 0);
+    deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while (g_subprocess_get_identifier(follow) != NULL) {
+        ck_assert_msg(g_get_monotonic_time() < deadline, "the owner's stream was not cut");
+        g_usleep(100000);
+    }
+    g_subprocess_wait(follow, NULL, NULL);
+    ck_assert_int_ne(g_subprocess_get_exit_status(follow), 0);
+    finish();
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
     g_autofree char *cert = NULL;
@@ -588,6 +628,7 @@ main(void)
         test_lost_key_needs_root,
         test_tls_policy,
         test_damaged_state,
+        test_state_removed_while_running,
         test_bad_input,
         NULL,
     };
