@@ -113,15 +113,6 @@ pin_answer(VlCtlSession *session, const VlJson *result, const char *expected_fp,
     return TRUE;
 }
 
-static void
-add_string(VlJsonBuilder *b, const char *member, const char *value)
-{
-    if (value) {
-        vl_json_builder_member(b, member);
-        vl_json_builder_add_string(b, value);
-    }
-}
-
 /* host info ---------------------------------------------------------------------------------- */
 
 gboolean
@@ -228,11 +219,11 @@ take_params(VlCtlSession *session, const VlCtlArgs *args, const char *password)
     VlTlsIdentity *id = vl_manager_identity(session->manager);
 
     vl_json_builder_begin_object(b);
-    add_string(b, "password", password);
-    add_string(b, "manager_id", vl_manager_id(session->manager));
-    add_string(b, "manager_certificate", vl_tls_identity_cert_pem(id));
-    add_string(b, "event_url", vl_ctl_args_get(args, "event-url"));
-    add_string(b, "stats_url", vl_ctl_args_get(args, "stats-url"));
+    vl_json_builder_add_member_string(b, "password", password);
+    vl_json_builder_add_member_string(b, "manager_id", vl_manager_id(session->manager));
+    vl_json_builder_add_member_string(b, "manager_certificate", vl_tls_identity_cert_pem(id));
+    vl_json_builder_add_member_string(b, "event_url", vl_ctl_args_get(args, "event-url"));
+    vl_json_builder_add_member_string(b, "stats_url", vl_ctl_args_get(args, "stats-url"));
     vl_json_builder_end_object(b);
     return vl_json_builder_finish(b);
 }
@@ -352,8 +343,8 @@ vl_ctl_owner_change_password(VlCtlSession *session, const VlCtlArgs *args, const
         }
     }
     vl_json_builder_begin_object(b);
-    add_string(b, "password", current);
-    add_string(b, "new_password", fresh);
+    vl_json_builder_add_member_string(b, "password", current);
+    vl_json_builder_add_member_string(b, "new_password", fresh);
     vl_json_builder_end_object(b);
     request = vl_json_builder_finish(b);
     result = vl_client_call(session->client, "host.change_password", request,
@@ -414,7 +405,7 @@ vl_ctl_owner_rotate(VlCtlSession *session, const VlCtlArgs *args, const VlJson *
     }
     vl_json_builder_begin_object(b);
     if (manager) {
-        add_string(b, "manager_certificate", vl_tls_identity_cert_pem(id));
+        vl_json_builder_add_member_string(b, "manager_certificate", vl_tls_identity_cert_pem(id));
     }
     if (bridge) {
         vl_json_builder_member(b, "bridge");

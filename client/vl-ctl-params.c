@@ -96,29 +96,20 @@ vl_ctl_build_define(const VlCtlArgs *args, VlJsonBuilder *params, GError **error
 }
 
 static void
-add_string(VlJsonBuilder *b, const char *member, const char *value)
-{
-    if (value) {
-        vl_json_builder_member(b, member);
-        vl_json_builder_add_string(b, value);
-    }
-}
-
-static void
 begin_device(VlJsonBuilder *b, const char *kind)
 {
     vl_json_builder_member(b, "device");
     vl_json_builder_begin_object(b);
-    add_string(b, "kind", kind);
+    vl_json_builder_add_member_string(b, "kind", kind);
 }
 
 gboolean
 vl_ctl_build_attach_disk(const VlCtlArgs *args, VlJsonBuilder *params, GError **error)
 {
     begin_device(params, "disk");
-    add_string(params, "path", vl_ctl_args_positional(args, 1));
-    add_string(params, "target", vl_ctl_args_get(args, "target"));
-    add_string(params, "format", vl_ctl_args_get(args, "format"));
+    vl_json_builder_add_member_string(params, "path", vl_ctl_args_positional(args, 1));
+    vl_json_builder_add_member_string(params, "target", vl_ctl_args_get(args, "target"));
+    vl_json_builder_add_member_string(params, "format", vl_ctl_args_get(args, "format"));
     if (vl_ctl_args_get(args, "readonly")) {
         vl_json_builder_member(params, "readonly");
         vl_json_builder_add_bool(params, TRUE);
@@ -131,7 +122,7 @@ gboolean
 vl_ctl_build_detach_disk(const VlCtlArgs *args, VlJsonBuilder *params, GError **error)
 {
     begin_device(params, "disk");
-    add_string(params, "target", vl_ctl_args_positional(args, 1));
+    vl_json_builder_add_member_string(params, "target", vl_ctl_args_positional(args, 1));
     vl_json_builder_end_object(params);
     return TRUE;
 }
@@ -149,10 +140,10 @@ vl_ctl_build_attach_nic(const VlCtlArgs *args, VlJsonBuilder *params, GError **e
         return FALSE;
     }
     begin_device(params, "nic");
-    add_string(params, "network", network);
-    add_string(params, "bridge", bridge);
-    add_string(params, "mac", vl_ctl_args_get(args, "mac"));
-    add_string(params, "model", vl_ctl_args_get(args, "model"));
+    vl_json_builder_add_member_string(params, "network", network);
+    vl_json_builder_add_member_string(params, "bridge", bridge);
+    vl_json_builder_add_member_string(params, "mac", vl_ctl_args_get(args, "mac"));
+    vl_json_builder_add_member_string(params, "model", vl_ctl_args_get(args, "model"));
     vl_json_builder_end_object(params);
     return TRUE;
 }
@@ -161,7 +152,7 @@ gboolean
 vl_ctl_build_detach_nic(const VlCtlArgs *args, VlJsonBuilder *params, GError **error)
 {
     begin_device(params, "nic");
-    add_string(params, "mac", vl_ctl_args_positional(args, 1));
+    vl_json_builder_add_member_string(params, "mac", vl_ctl_args_positional(args, 1));
     vl_json_builder_end_object(params);
     return TRUE;
 }
@@ -176,7 +167,7 @@ vl_ctl_build_qmp(const VlCtlArgs *args, VlJsonBuilder *params, GError **error)
     if (text[0] != '{') {
         /* A bare command name: what people type most ("query-status"). */
         vl_json_builder_begin_object(params);
-        add_string(params, "execute", text);
+        vl_json_builder_add_member_string(params, "execute", text);
         vl_json_builder_end_object(params);
         return TRUE;
     }
@@ -191,7 +182,8 @@ vl_ctl_build_qmp(const VlCtlArgs *args, VlJsonBuilder *params, GError **error)
 gboolean
 vl_ctl_build_guest_shutdown(const VlCtlArgs *args, VlJsonBuilder *params, GError **error)
 {
-    add_string(params, "mode", vl_ctl_args_get(args, "reboot") ? "reboot" : "poweroff");
+    vl_json_builder_add_member_string(params, "mode",
+                                      vl_ctl_args_get(args, "reboot") ? "reboot" : "poweroff");
     return TRUE;
 }
 
@@ -379,7 +371,7 @@ vl_ctl_command_params(const VlCtlArgs *args, GError **error)
 
     vl_json_builder_begin_object(b);
     if (cmd->vm_arg && vl_ctl_args_positional(args, 0)) {
-        add_string(b, "vm", vl_ctl_args_positional(args, 0));
+        vl_json_builder_add_member_string(b, "vm", vl_ctl_args_positional(args, 0));
     }
     for (const VlCtlOption *o = cmd->options; o && o->name; o++) {
         GPtrArray *values = vl_ctl_args_get_all(args, o->name);

@@ -22,27 +22,6 @@
 
 /* host.info ---------------------------------------------------------------------------------- */
 
-static void
-add_string(VlJsonBuilder *b, const char *name, const char *value)
-{
-    vl_json_builder_member(b, name);
-    vl_json_builder_add_string(b, value);
-}
-
-static void
-add_int(VlJsonBuilder *b, const char *name, gint64 value)
-{
-    vl_json_builder_member(b, name);
-    vl_json_builder_add_int(b, value);
-}
-
-static void
-add_bool(VlJsonBuilder *b, const char *name, gboolean value)
-{
-    vl_json_builder_member(b, name);
-    vl_json_builder_add_bool(b, value);
-}
-
 /* What only the owner and root see: libvirt and the VMs. */
 static void
 add_host_state(VlBridge *bridge, VlJsonBuilder *b)
@@ -60,11 +39,11 @@ add_host_state(VlBridge *bridge, VlJsonBuilder *b)
         agents += vm->link && vl_guest_link_state(vm->link) != VL_AGENT_ABSENT;
     }
     if (bridge->domains) {
-        add_string(b, "libvirt_uri", vl_domains_uri(bridge->domains));
-        add_bool(b, "libvirt_connected", conn != NULL);
+        vl_json_builder_add_member_string(b, "libvirt_uri", vl_domains_uri(bridge->domains));
+        vl_json_builder_add_member_bool(b, "libvirt_connected", conn != NULL);
     }
-    add_int(b, "vms", g_hash_table_size(bridge->vms));
-    add_int(b, "agents", agents);
+    vl_json_builder_add_member_int(b, "vms", g_hash_table_size(bridge->vms));
+    vl_json_builder_add_member_int(b, "agents", agents);
     if (conn) {
         virConnectClose(conn);
     }
@@ -81,28 +60,30 @@ vl_dispatch_host_info(VlBridge *bridge, VlCall *call)
         vl_call_is_local(call) || (o && vl_ownership_is_owner(o, vl_call_peer_cert(call)));
 
     vl_json_builder_begin_object(b);
-    add_string(b, "name", "vmlinkd");
-    add_string(b, "version", VL_VERSION);
+    vl_json_builder_add_member_string(b, "name", "vmlinkd");
+    vl_json_builder_add_member_string(b, "version", VL_VERSION);
     vl_json_builder_member(b, "protocol_versions");
     vl_json_builder_begin_array(b);
     vl_json_builder_add_int(b, VL_CONTROL_PROTOCOL_VERSION);
     vl_json_builder_end_array(b);
-    add_string(b, "hostname", g_get_host_name());
+    vl_json_builder_add_member_string(b, "hostname", g_get_host_name());
     if (trusted) {
         add_host_state(bridge, b);
     }
     if (bridge->fingerprint) {
-        add_string(b, "fingerprint", bridge->fingerprint);
+        vl_json_builder_add_member_string(b, "fingerprint", bridge->fingerprint);
     }
-    add_bool(b, "password_set", o ? vl_ownership_password_hash(o) != NULL : bridge->password_set);
+    vl_json_builder_add_member_bool(
+        b, "password_set", o ? vl_ownership_password_hash(o) != NULL : bridge->password_set);
     if (o) {
-        add_string(b, "ownership", vl_ownership_state_name(vl_ownership_state(o)));
+        vl_json_builder_add_member_string(b, "ownership",
+                                          vl_ownership_state_name(vl_ownership_state(o)));
     }
     if (owner) {
-        add_string(b, "owner", owner->manager_id);
-        add_int(b, "owned_since", owner->since);
+        vl_json_builder_add_member_string(b, "owner", owner->manager_id);
+        vl_json_builder_add_member_int(b, "owned_since", owner->since);
     }
-    add_bool(b, "caller_is_owner", trusted);
+    vl_json_builder_add_member_bool(b, "caller_is_owner", trusted);
     if (trusted && bridge->push) {
         vl_json_builder_member(b, "push");
         vl_json_builder_begin_object(b);
@@ -145,9 +126,9 @@ emit_ownership(VlBridge *bridge, const char *action, const char *owner)
     g_autoptr(VlJson) data = NULL;
 
     vl_json_builder_begin_object(b);
-    add_string(b, "action", action);
+    vl_json_builder_add_member_string(b, "action", action);
     if (owner) {
-        add_string(b, "owner", owner);
+        vl_json_builder_add_member_string(b, "owner", owner);
     }
     vl_json_builder_end_object(b);
     data = vl_json_builder_finish(b);
@@ -166,10 +147,11 @@ return_bridge_cert(VlBridge *bridge, VlCall *call, const char *owner)
         return;
     }
     vl_json_builder_begin_object(b);
-    add_string(b, "owner", owner);
-    add_string(b, "certificate", vl_tls_identity_cert_pem(bridge->identity));
-    add_string(b, "fingerprint", vl_tls_identity_fingerprint(bridge->identity));
-    add_int(b, "not_after", vl_tls_identity_not_after(bridge->identity));
+    vl_json_builder_add_member_string(b, "owner", owner);
+    vl_json_builder_add_member_string(b, "certificate", vl_tls_identity_cert_pem(bridge->identity));
+    vl_json_builder_add_member_string(b, "fingerprint",
+                                      vl_tls_identity_fingerprint(bridge->identity));
+    vl_json_builder_add_member_int(b, "not_after", vl_tls_identity_not_after(bridge->identity));
     vl_json_builder_end_object(b);
     result = vl_json_builder_finish(b);
     vl_call_return(call, result);
@@ -419,7 +401,7 @@ vl_dispatch_host_release(VlBridge *bridge, VlCall *call)
     g_message("ownership: released by manager %s (%s)", previous->manager_id,
               vl_call_is_local(call) ? "by root on the host" : "by the manager");
     vl_json_builder_begin_object(b);
-    add_string(b, "released_by", previous->manager_id);
+    vl_json_builder_add_member_string(b, "released_by", previous->manager_id);
     vl_json_builder_end_object(b);
     result = vl_json_builder_finish(b);
     vl_call_return(call, result);

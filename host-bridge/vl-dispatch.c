@@ -237,13 +237,6 @@ m_guest_command(VlBridge *bridge, VlCall *call)
 /* Answers from the bridge's own state -------------------------------------------------------- */
 
 static void
-add_int_member(VlJsonBuilder *b, const char *name, gint64 value)
-{
-    vl_json_builder_member(b, name);
-    vl_json_builder_add_int(b, value);
-}
-
-static void
 m_guest_info(VlBridge *bridge, VlCall *call)
 {
     VlVm *vm = call_vm(bridge, call); /* when NULL, the call is answered and gone */
@@ -286,13 +279,13 @@ m_guest_info(VlBridge *bridge, VlCall *call)
         vl_json_builder_add_string(b, info.agent_version);
     }
     if (info.protocol) {
-        add_int_member(b, "protocol", info.protocol);
+        vl_json_builder_add_member_int(b, "protocol", info.protocol);
     }
     if (info.connected_since) {
-        add_int_member(b, "connected_since", info.connected_since);
+        vl_json_builder_add_member_int(b, "connected_since", info.connected_since);
     }
     if (info.last_heard) {
-        add_int_member(b, "last_heard", info.last_heard);
+        vl_json_builder_add_member_int(b, "last_heard", info.last_heard);
     }
     vl_json_builder_end_object(b);
     vl_json_builder_member(b, "sections");
@@ -301,11 +294,11 @@ m_guest_info(VlBridge *bridge, VlCall *call)
     vl_guest_cache_add_updated(vm->cache, mask, b);
     vl_json_builder_member(b, "counters");
     vl_json_builder_begin_object(b);
-    add_int_member(b, "frames", (gint64)info.counters.frames);
-    add_int_member(b, "invalid", (gint64)info.counters.invalid);
-    add_int_member(b, "rate_limited", (gint64)info.counters.rate_limited);
-    add_int_member(b, "dropped_bytes", (gint64)info.counters.dropped_bytes);
-    add_int_member(b, "connects", (gint64)info.counters.connects);
+    vl_json_builder_add_member_int(b, "frames", (gint64)info.counters.frames);
+    vl_json_builder_add_member_int(b, "invalid", (gint64)info.counters.invalid);
+    vl_json_builder_add_member_int(b, "rate_limited", (gint64)info.counters.rate_limited);
+    vl_json_builder_add_member_int(b, "dropped_bytes", (gint64)info.counters.dropped_bytes);
+    vl_json_builder_add_member_int(b, "connects", (gint64)info.counters.connects);
     vl_json_builder_end_object(b);
     vl_json_builder_end_object(b);
     result = vl_json_builder_finish(b);

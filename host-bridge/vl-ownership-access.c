@@ -13,16 +13,6 @@
 #include "vl-protocol.h"
 #include "vl-tls-context.h"
 
-static X509 *
-parse_cert(const char *pem)
-{
-    g_autoptr(BIO) bio = BIO_new_mem_buf(pem, -1);
-    X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-
-    ERR_clear_error();
-    return cert;
-}
-
 /* Checking what a manager sends -------------------------------------------------------------- */
 
 gboolean
@@ -82,7 +72,7 @@ vl_owner_new(const char *manager_id, const char *certificate, X509 *presented,
                             "present the certificate it sends as manager_certificate");
         return NULL;
     }
-    cert = parse_cert(certificate);
+    cert = vl_tls_x509_from_pem(certificate);
     if (cert == NULL || X509_cmp(cert, presented) != 0) {
         g_autofree char *have = vl_tls_x509_fingerprint(presented);
 
@@ -188,7 +178,7 @@ vl_ownership_check_rotation(X509 *cert, const char *new_pem, GError **error)
     if (cert == NULL) {
         return TRUE;
     }
-    next = parse_cert(new_pem);
+    next = vl_tls_x509_from_pem(new_pem);
     if (next == NULL) {
         g_set_error_literal(error, VL_CALL_ERROR, VL_RPC_INVALID_PARAMS,
                             "manager_certificate is not a PEM certificate");

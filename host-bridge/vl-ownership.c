@@ -52,16 +52,6 @@ vl_owner_free(VlOwner *owner)
     g_free(owner);
 }
 
-static X509 *
-parse_cert(const char *pem)
-{
-    g_autoptr(BIO) bio = BIO_new_mem_buf(pem, -1);
-    X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-
-    ERR_clear_error();
-    return cert;
-}
-
 /* Loading ------------------------------------------------------------------------------------ */
 
 /* What authorises a TLS caller: the state, the owner's id, its pin and its URLs. */
@@ -130,7 +120,8 @@ owner_from_json(const VlJson *json, X509 **ret_cert, const char **ret_what)
         return NULL;
     }
     /* Parsed, not checked for dates: the owner's certificate may expire while it owns us. */
-    if (owner->certificate == NULL || (*ret_cert = parse_cert(owner->certificate)) == NULL) {
+    if (owner->certificate == NULL ||
+        (*ret_cert = vl_tls_x509_from_pem(owner->certificate)) == NULL) {
         *ret_what = "an owner whose pinned certificate is not one";
         return NULL;
     }
@@ -438,7 +429,7 @@ vl_ownership_set_pin(VlOwnership *o, const char *certificate, GError **error)
     if (!prepare(o, TRUE, error)) {
         return FALSE;
     }
-    cert = parse_cert(certificate);
+    cert = vl_tls_x509_from_pem(certificate);
     if (cert == NULL) {
         g_set_error_literal(error, VL_CALL_ERROR, VL_RPC_INVALID_PARAMS,
                             "manager_certificate is not a PEM certificate");

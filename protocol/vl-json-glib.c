@@ -334,6 +334,29 @@ vl_json_builder_add_string(VlJsonBuilder *builder, const char *value)
 }
 
 void
+vl_json_builder_add_member_string(VlJsonBuilder *builder, const char *name, const char *value)
+{
+    if (value) {
+        vl_json_builder_member(builder, name);
+        vl_json_builder_add_string(builder, value);
+    }
+}
+
+void
+vl_json_builder_add_member_int(VlJsonBuilder *builder, const char *name, gint64 value)
+{
+    vl_json_builder_member(builder, name);
+    vl_json_builder_add_int(builder, value);
+}
+
+void
+vl_json_builder_add_member_bool(VlJsonBuilder *builder, const char *name, gboolean value)
+{
+    vl_json_builder_member(builder, name);
+    vl_json_builder_add_bool(builder, value);
+}
+
+void
 vl_json_builder_add_node(VlJsonBuilder *builder, const VlJson *node)
 {
     json_builder_add_value(builder->builder, json_node_copy(NODE(node)));

@@ -92,6 +92,10 @@ void vl_json_builder_add_double(VlJsonBuilder *builder, double value);
 void vl_json_builder_add_string(VlJsonBuilder *builder, const char *value);
 /* Adds a copy of an existing node (and everything under it). */
 void vl_json_builder_add_node(VlJsonBuilder *builder, const VlJson *node);
+/* A member and its value in one call; a NULL string leaves the member out (optional members). */
+void vl_json_builder_add_member_string(VlJsonBuilder *builder, const char *name, const char *value);
+void vl_json_builder_add_member_int(VlJsonBuilder *builder, const char *name, gint64 value);
+void vl_json_builder_add_member_bool(VlJsonBuilder *builder, const char *name, gboolean value);
 VlJson *vl_json_builder_finish(VlJsonBuilder *builder);
 
 G_END_DECLS

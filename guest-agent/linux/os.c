@@ -175,15 +175,6 @@ fit_string(const char *value, gsize max, gboolean cut)
     return len > 0 ? g_strndup(value, len) : NULL;
 }
 
-static void
-add_string(VlJsonBuilder *b, const char *member, const char *value)
-{
-    if (value) {
-        vl_json_builder_member(b, member);
-        vl_json_builder_add_string(b, value);
-    }
-}
-
 void
 vl_os_write(const VlOsRelease *rel, const char *kernel_release, const char *arch, VlJsonBuilder *b)
 {
@@ -206,12 +197,12 @@ vl_os_write(const VlOsRelease *rel, const char *kernel_release, const char *arch
     machine = fit_string(arch, ARCH_MAX, FALSE);
 
     vl_json_builder_begin_object(b);
-    add_string(b, "id", id ? id : "linux");
-    add_string(b, "name", name ? name : "Linux");
-    add_string(b, "version_id", version_id);
-    add_string(b, "pretty_name", pretty_name);
-    add_string(b, "kernel_release", kernel);
-    add_string(b, "arch", machine ? machine : "unknown");
+    vl_json_builder_add_member_string(b, "id", id ? id : "linux");
+    vl_json_builder_add_member_string(b, "name", name ? name : "Linux");
+    vl_json_builder_add_member_string(b, "version_id", version_id);
+    vl_json_builder_add_member_string(b, "pretty_name", pretty_name);
+    vl_json_builder_add_member_string(b, "kernel_release", kernel);
+    vl_json_builder_add_member_string(b, "arch", machine ? machine : "unknown");
     vl_json_builder_end_object(b);
 }
 

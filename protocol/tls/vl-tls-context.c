@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "vl-tls-identity-private.h"
@@ -87,6 +88,16 @@ X509 *
 vl_tls_peer_cert(SSL *ssl)
 {
     return SSL_get1_peer_certificate(ssl);
+}
+
+X509 *
+vl_tls_x509_from_pem(const char *pem)
+{
+    g_autoptr(BIO) bio = BIO_new_mem_buf(pem, -1);
+    X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+
+    ERR_clear_error();
+    return cert;
 }
 
 char *

@@ -51,6 +51,9 @@ X509 *vl_tls_peer_cert(SSL *ssl);
 gboolean vl_tls_pin_matches(X509 *cert, const char *pinned_pem, gboolean *ret_renewed,
                             GError **error);
 
+/* The first certificate of pem, or NULL (OpenSSL's error queue left empty). */
+X509 *vl_tls_x509_from_pem(const char *pem);
+
 /* The certificate's SHA-256 fingerprint ("AB:CD:...", as openssl x509 -fingerprint -sha256),
  * its PEM, and its notAfter (Unix seconds). */
 char *vl_tls_x509_fingerprint(X509 *cert);
