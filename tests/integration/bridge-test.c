@@ -23,6 +23,7 @@
 
 #include "vl-client.h"
 #include "vl-protocol.h"
+#include "vl-test-util.h"
 
 #define WAIT_MS 20000
 #define WEB1_UUID "11111111-2222-3333-4444-555555555501"
@@ -123,7 +124,7 @@ setup(void)
      * this machine's interfaces, which would push reports at odd moments. */
     const char *argv[] = {"unshare", "--net", binary, "--config", NULL, "--channel", NULL, NULL};
 
-    work_dir = g_dir_make_tmp("vl-bridge-test-XXXXXX", NULL);
+    work_dir = vl_test_make_tmp_dir("vl-bridge-test-XXXXXX");
     control_path = work_file("vmlinkd.sock");
     agent_path = work_file("web1.sock");
     web2_path = work_file("web2.sock");
@@ -156,24 +157,6 @@ setup(void)
 }
 
 static void
-remove_tree(const char *path)
-{
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    while (dir && (name = g_dir_read_name(dir))) {
-        g_autofree char *child = g_build_filename(path, name, NULL);
-
-        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK)) {
-            remove_tree(child);
-        } else {
-            g_unlink(child);
-        }
-    }
-    g_rmdir(path);
-}
-
-static void
 teardown(void)
 {
     stop(&bridge);
@@ -182,7 +165,7 @@ teardown(void)
         close(web2_listener);
         web2_listener = -1;
     }
-    remove_tree(work_dir);
+    vl_test_remove_tree(work_dir);
     g_clear_pointer(&work_dir, g_free);
     g_clear_pointer(&control_path, g_free);
     g_clear_pointer(&agent_path, g_free);

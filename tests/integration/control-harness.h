@@ -51,6 +51,10 @@ int ch_ctl(ChBridge *b, const char *home, const char *input, char **ret_out, cha
 /* The same against the bridge's TLS address: "--connect", b->address come first. */
 int ch_ctl_tls(ChBridge *b, const char *home, const char *input, char **ret_out, char **ret_err,
                ...) G_GNUC_NULL_TERMINATED;
+/* The manager home asks for ownership of the bridge whose fingerprint it is given, input (the
+ * password's line) on vmlinkctl's standard input; returns the exit status, as ch_ctl_tls(). */
+int ch_try_take_ownership(ChBridge *b, const char *home, const char *input, const char *fingerprint,
+                          char **ret_out, char **ret_err);
 /* The manager home takes ownership with the password (checks success). */
 void ch_take_ownership(ChBridge *b, const char *home);
 

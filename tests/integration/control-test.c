@@ -94,6 +94,36 @@ identity_file(const char *home, const char *name)
     return g_build_filename(b.work, home, "vmlink", "identity", name, NULL);
 }
 
+/* One request line over TLS as the manager home, presenting its certificate and key. */
+static char *
+call_as(const char *home, const char *request)
+{
+    g_autofree char *cert = identity_file(home, "cert.pem");
+    g_autofree char *key = identity_file(home, "key.pem");
+
+    return ch_tls_call(&b, cert, key, request);
+}
+
+/* `vmlinkctl vm list` as the manager home succeeds. */
+static void
+assert_lists_vms(const char *home)
+{
+    int status;
+
+    vm_count(home, &status);
+    ck_assert_msg(status == 0, "%s cannot list the VMs (exit %d)", home, status);
+}
+
+/* `vmlinkctl vm list` as the manager home fails. */
+static void
+assert_cannot_list_vms(const char *home)
+{
+    int status;
+
+    vm_count(home, &status);
+    ck_assert_msg(status != 0, "%s can list the VMs", home);
+}
+
 /* The error code of a JSON-RPC answer line. */
 static gint64
 error_code(const char *answer, char **ret_message)
@@ -117,8 +147,6 @@ START_TEST(test_unowned)
 {
     g_autofree char *out = NULL;
     g_autofree char *err = NULL;
-    g_autofree char *cert = NULL;
-    g_autofree char *key = NULL;
     g_autofree char *answer = NULL;
     g_autofree char *ownership = NULL;
     int status;
@@ -131,16 +159,14 @@ START_TEST(test_unowned)
     vm_count("a", &status);
     ck_assert_int_eq(status, 3);
     /* And the bridge refuses a manager that has not taken ownership. */
-    cert = identity_file("a", "cert.pem");
-    key = identity_file("a", "key.pem");
-    answer = ch_tls_call(&b, cert, key, VM_LIST);
+    answer = call_as("a", VM_LIST);
     ck_assert_int_eq(error_code(answer, NULL), -32001);
     /* A fingerprint that is not the bridge's: refused before the password is sent. */
-    status =
-        ch_ctl_tls(&b, "a", CH_PASSWORD "\n", &out, &err, "host", "take-ownership", "--fingerprint",
-                   "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
-                   "00:00:00:00:00:00:00:00",
-                   "--password-stdin", NULL);
+    status = ch_try_take_ownership(
+        &b, "a", CH_PASSWORD "\n",
+        "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
+        "00:00:00:00:00:00:00:00",
+        &out, &err);
     ck_assert_int_ne(status, 0);
     g_free(ownership);
     ownership = host_info_member("a", "ownership");
@@ -176,8 +202,6 @@ START_TEST(test_second_manager_refused)
 {
     g_autofree char *out = NULL;
     g_autofree char *err = NULL;
-    g_autofree char *cert = NULL;
-    g_autofree char *key = NULL;
     g_autofree char *answer = NULL;
     g_autofree char *message = NULL;
     g_autofree char *fingerprint = NULL;
@@ -186,22 +210,18 @@ START_TEST(test_second_manager_refused)
     start(3, NULL);
     ch_take_ownership(&b, "a");
     fingerprint = ch_bridge_fingerprint(&b);
-    status = ch_ctl_tls(&b, "b", CH_PASSWORD "\n", &out, &err, "host", "take-ownership",
-                        "--fingerprint", fingerprint, "--password-stdin", NULL);
+    status = ch_try_take_ownership(&b, "b", CH_PASSWORD "\n", fingerprint, &out, &err);
     ck_assert_int_ne(status, 0);
     ck_assert_msg(strstr(err, "owned") != NULL, "no word of the owner: %s", err);
     /* Its certificate is refused for everything but host.info. */
-    cert = identity_file("b", "cert.pem");
-    key = identity_file("b", "key.pem");
-    answer = ch_tls_call(&b, cert, key, VM_LIST);
+    answer = call_as("b", VM_LIST);
     ck_assert_int_eq(error_code(answer, &message), -32002);
     ck_assert_msg(strstr(message, "owned by") != NULL, "%s", message);
     g_free(answer);
     answer = ch_tls_call(&b, NULL, NULL, VM_LIST);
     ck_assert_int_eq(error_code(answer, NULL), -32002);
     /* The owner is not disturbed. */
-    vm_count("a", &status);
-    ck_assert_int_eq(status, 0);
+    assert_lists_vms("a");
     finish();
 }
 END_TEST
@@ -219,8 +239,7 @@ START_TEST(test_wrong_password_throttled)
     for (guint i = 0; i < 2; i++) {
         g_autofree char *err = NULL;
 
-        status = ch_ctl_tls(&b, "a", "wrong-password\n", NULL, &err, "host", "take-ownership",
-                            "--fingerprint", fingerprint, "--password-stdin", NULL);
+        status = ch_try_take_ownership(&b, "a", "wrong-password\n", fingerprint, NULL, &err);
         ck_assert_int_ne(status, 0);
         throttled = throttled || strstr(err, "retry in") != NULL;
     }
@@ -228,8 +247,7 @@ START_TEST(test_wrong_password_throttled)
     {
         g_autofree char *err = NULL;
 
-        status = ch_ctl_tls(&b, "a", CH_PASSWORD "\n", NULL, &err, "host", "take-ownership",
-                            "--fingerprint", fingerprint, "--password-stdin", NULL);
+        status = ch_try_take_ownership(&b, "a", CH_PASSWORD "\n", fingerprint, NULL, &err);
         throttled = throttled || (status != 0 && strstr(err, "retry in") != NULL);
     }
     ck_assert_msg(throttled, "no attempt was throttled");
@@ -239,8 +257,7 @@ START_TEST(test_wrong_password_throttled)
 
         ck_assert_msg(g_get_monotonic_time() < deadline, "still refused: %s", err);
         g_usleep(500 * 1000);
-        status = ch_ctl_tls(&b, "a", CH_PASSWORD "\n", NULL, &err, "host", "take-ownership",
-                            "--fingerprint", fingerprint, "--password-stdin", NULL);
+        status = ch_try_take_ownership(&b, "a", CH_PASSWORD "\n", fingerprint, NULL, &err);
     }
     audit = ch_bridge_audit(&b);
     ck_assert_msg(strstr(audit, "\"error\"") != NULL, "failed logins not audited: %s", audit);
@@ -261,8 +278,7 @@ START_TEST(test_release_then_second)
     ck_assert_msg(status == 0, "release: %s", err);
     ch_take_ownership(&b, "b");
     ck_assert_uint_eq(vm_count("b", &status), 2);
-    vm_count("a", &status);
-    ck_assert_int_ne(status, 0);
+    assert_cannot_list_vms("a");
     owner = host_info_member("b", "ownership");
     ck_assert_str_eq(owner, "owned");
     finish();
@@ -283,18 +299,15 @@ START_TEST(test_rotation)
     ck_assert_msg(status == 0, "rotate --bridge: %s", err);
     after = ch_bridge_fingerprint(&b);
     ck_assert_str_ne(before, after);
-    vm_count("a", &status);
-    ck_assert_int_eq(status, 0);
+    assert_lists_vms("a");
     g_clear_pointer(&err, g_free);
     status = ch_ctl_tls(&b, "a", NULL, NULL, &err, "host", "rotate-certificate", "--manager", NULL);
     ck_assert_msg(status == 0, "rotate --manager: %s", err);
-    vm_count("a", &status);
-    ck_assert_int_eq(status, 0);
+    assert_lists_vms("a");
     /* Both survive a restart. */
     ch_bridge_stop(&b);
     ch_bridge_start(&b);
-    vm_count("a", &status);
-    ck_assert_int_eq(status, 0);
+    assert_lists_vms("a");
     finish();
 }
 END_TEST
@@ -409,14 +422,12 @@ START_TEST(test_expired_owner_recovers)
     /* Another manager id cannot use the expiry to take the host. */
     fingerprint = ch_bridge_fingerprint(&b);
     set_manager_id("b", "engine-2");
-    status = ch_ctl_tls(&b, "b", CH_PASSWORD "\n", NULL, &err, "host", "take-ownership",
-                        "--fingerprint", fingerprint, "--password-stdin", NULL);
+    status = ch_try_take_ownership(&b, "b", CH_PASSWORD "\n", fingerprint, NULL, &err);
     ck_assert_msg(status != 0 && strstr(err, "owned") != NULL, "%s", err);
     /* The owner, with a new certificate and the password, recovers. */
     set_manager_id("a", "engine-1");
     ch_take_ownership(&b, "a");
-    vm_count("a", &status);
-    ck_assert_int_eq(status, 0);
+    assert_lists_vms("a");
     finish();
 }
 END_TEST
@@ -438,11 +449,9 @@ START_TEST(test_lost_key_needs_root)
     key = identity_file("a", "key.pem");
     ck_assert_int_eq(g_unlink(cert), 0);
     ck_assert_int_eq(g_unlink(key), 0);
-    vm_count("a", &status);
-    ck_assert_int_ne(status, 0);
+    assert_cannot_list_vms("a");
     fingerprint = ch_bridge_fingerprint(&b);
-    status = ch_ctl_tls(&b, "a", CH_PASSWORD "\n", NULL, &err, "host", "take-ownership",
-                        "--fingerprint", fingerprint, "--password-stdin", NULL);
+    status = ch_try_take_ownership(&b, "a", CH_PASSWORD "\n", fingerprint, NULL, &err);
     ck_assert_msg(status != 0 && strstr(err, "owned") != NULL, "%s", err);
     /* ...the host's root releases it, and the manager takes it again. */
     local = g_strconcat("unix:", b.local, NULL);
@@ -451,8 +460,7 @@ START_TEST(test_lost_key_needs_root)
         ch_ctl(&b, "root", NULL, NULL, &err, "--connect", local, "host", "release-ownership", NULL);
     ck_assert_msg(status == 0, "release by root: %s", err);
     ch_take_ownership(&b, "a");
-    vm_count("a", &status);
-    ck_assert_int_eq(status, 0);
+    assert_lists_vms("a");
     finish();
 }
 END_TEST
@@ -528,8 +536,7 @@ START_TEST(test_damaged_state)
     g_chmod(path, 0600);
     ch_bridge_start(&b);
     /* Nobody owns a bridge whose state cannot be trusted; the host's root sees why. */
-    vm_count("a", &status);
-    ck_assert_int_ne(status, 0);
+    assert_cannot_list_vms("a");
     local = g_strconcat("unix:", b.local, NULL);
     status =
         ch_ctl(&b, "root", NULL, &out, &err, "--connect", local, "--json", "host", "info", NULL);
@@ -584,31 +591,27 @@ END_TEST
 
 START_TEST(test_bad_input)
 {
-    g_autofree char *cert = NULL;
-    g_autofree char *key = NULL;
     g_autofree char *big = NULL;
     g_autofree char *answer = NULL;
 
     start(1, "max-request-size = 4096\n");
     ch_take_ownership(&b, "a");
-    cert = identity_file("a", "cert.pem");
-    key = identity_file("a", "key.pem");
     big = g_strdup_printf("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.list\",\"params\":"
                           "{\"pad\":\"%0*d\"}}\n" VM_LIST,
                           8000, 0);
-    answer = ch_tls_call(&b, cert, key, big);
+    answer = call_as("a", big);
     ck_assert_int_eq(error_code(answer, NULL), -32700);
     g_free(answer);
-    answer = ch_tls_call(&b, cert, key, "{\"jsonrpc\":\"2.0\",\"id\":1}\n");
+    answer = call_as("a", "{\"jsonrpc\":\"2.0\",\"id\":1}\n");
     ck_assert_int_eq(error_code(answer, NULL), -32600);
     g_free(answer);
-    answer = ch_tls_call(&b, cert, key, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.fly\"}\n");
+    answer = call_as("a", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.fly\"}\n");
     ck_assert_int_eq(error_code(answer, NULL), -32601);
     g_free(answer);
-    answer = ch_tls_call(&b, cert, key, "not json at all\n");
+    answer = call_as("a", "not json at all\n");
     ck_assert_int_eq(error_code(answer, NULL), -32700);
     g_free(answer);
-    answer = ch_tls_call(&b, cert, key, VM_LIST);
+    answer = call_as("a", VM_LIST);
     ck_assert_msg(answer && strstr(answer, "\"result\"") != NULL, "%s", answer);
     finish();
 }

@@ -623,5 +623,5 @@ client_suite(void)
 int
 main(void)
 {
-    return test_util_run(client_suite());
+    return vl_check_run(client_suite());
 }

@@ -291,5 +291,5 @@ client_tls_suite(void)
 int
 main(void)
 {
-    return test_util_run(client_tls_suite());
+    return vl_check_run(client_tls_suite());
 }

@@ -448,5 +448,5 @@ commands_suite(void)
 int
 main(void)
 {
-    return test_util_run(commands_suite());
+    return vl_check_run(commands_suite());
 }

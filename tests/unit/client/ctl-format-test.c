@@ -453,5 +453,5 @@ main(void)
     /* Local time is shown: make it the same everywhere. */
     g_setenv("TZ", "UTC", TRUE);
     tzset();
-    return test_util_run(format_suite());
+    return vl_check_run(format_suite());
 }

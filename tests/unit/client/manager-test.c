@@ -226,5 +226,5 @@ manager_suite(void)
 int
 main(void)
 {
-    return test_util_run(manager_suite());
+    return vl_check_run(manager_suite());
 }

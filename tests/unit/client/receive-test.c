@@ -142,7 +142,7 @@ finish(Receiver *r)
     }
     vl_tls_identity_free(r->bridge);
     g_string_free(r->err, TRUE);
-    test_util_remove_tree(r->dir);
+    vl_test_remove_tree(r->dir);
     g_free(r->dir);
 }
 
@@ -456,7 +456,7 @@ main(void)
     tcase_add_test(tc, test_slow_clients_cut_off);
     tcase_add_test(tc, test_timeout_zero_refused);
     suite_add_tcase(s, tc);
-    status = test_util_run(s);
+    status = vl_check_run(s);
     curl_global_cleanup();
     return status;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "test-util.h"
 
-#include <glib/gstdio.h>
 #include <string.h>
 
 VlJson *
@@ -28,34 +27,4 @@ void
 test_util_assert_contains(const char *text, const char *part)
 {
     ck_assert_msg(strstr(text, part) != NULL, "\"%s\" not in:\n%s", part, text);
-}
-
-void
-test_util_remove_tree(const char *dir)
-{
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d)) != NULL) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-
-        if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-            test_util_remove_tree(path);
-        } else {
-            g_unlink(path);
-        }
-    }
-    g_rmdir(dir);
-}
-
-int
-test_util_run(Suite *suite)
-{
-    SRunner *runner = srunner_create(suite);
-    int failed;
-
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
 }

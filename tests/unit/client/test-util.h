@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * What the client tests share: JSON to compare, text to search, folders to remove, and the
- * running of a suite.
+ * What the client tests share: JSON to compare and text to search (folders to remove and the
+ * running of a suite are tests/common's, included here).
  */
 #pragma once
 
 #include <check.h>
 #include <glib.h>
 
+#include "vl-check.h"
 #include "vl-json.h"
+#include "vl-test-util.h"
 
 G_BEGIN_DECLS
 
@@ -18,9 +20,5 @@ VlJson *test_util_parse(const char *text);
 void test_util_assert_json_eq(const VlJson *node, const char *expected_text);
 /* Fails unless part is in text. */
 void test_util_assert_contains(const char *text, const char *part);
-/* Removes dir and everything under it. */
-void test_util_remove_tree(const char *dir);
-/* Runs suite (and frees it); the exit status: 0 when every test passed. */
-int test_util_run(Suite *suite);
 
 G_END_DECLS

@@ -356,7 +356,7 @@ main(void)
     int status;
 
     config_home = g_dir_make_tmp("vl-ctl-config-XXXXXX", NULL);
-    status = test_util_run(vmlinkctl_suite());
-    test_util_remove_tree(config_home);
+    status = vl_check_run(vmlinkctl_suite());
+    vl_test_remove_tree(config_home);
     return status;
 }

@@ -23,28 +23,35 @@ typedef struct {
     char *config_home;
     char *manager_dir;
     VlTlsIdentity *bridge;
+    ScriptTls tls; /* the bridge's side of the scripted server */
 } World;
+
+/* An identity named name, kept in the folder dir of the world. */
+static VlTlsIdentity *
+world_identity(const World *w, const char *dir, const char *name)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = g_build_filename(w->root, dir, NULL);
+    VlTlsIdentity *id = vl_tls_identity_load_or_create(path, name, 30, &error);
+
+    ck_assert_msg(id != NULL, "%s", error ? error->message : "?");
+    return id;
+}
 
 static void
 world_init(World *w)
 {
-    g_autoptr(GError) error = NULL;
-    g_autofree char *bridge_dir = NULL;
-
-    w->root = g_dir_make_tmp("vl-ctl-tls-XXXXXX", NULL);
-    ck_assert_ptr_nonnull(w->root);
+    w->root = vl_test_make_tmp_dir("vl-ctl-tls-XXXXXX");
     w->config_home = g_build_filename(w->root, "config", NULL);
     w->manager_dir = g_build_filename(w->config_home, "vmlink", NULL);
-    bridge_dir = g_build_filename(w->root, "bridge", NULL);
-    w->bridge = vl_tls_identity_load_or_create(bridge_dir, "test bridge", 30, &error);
-    ck_assert_msg(w->bridge != NULL, "%s", error ? error->message : "?");
+    w->bridge = world_identity(w, "bridge", "test bridge");
 }
 
 static void
 world_clear(World *w)
 {
     vl_tls_identity_free(w->bridge);
-    test_util_remove_tree(w->root);
+    vl_test_remove_tree(w->root);
     g_free(w->root);
     g_free(w->config_home);
     g_free(w->manager_dir);
@@ -69,6 +76,44 @@ write_pin(const World *w, const ScriptServer *server, const char *pem)
     ck_assert(g_file_set_contents(path, pem, -1, NULL));
 }
 
+/* The pin kept for server is pem. */
+static void
+assert_pinned(const World *w, const ScriptServer *server, const char *pem)
+{
+    g_autofree char *path = pin_path(w, server);
+    g_autofree char *pin = NULL;
+
+    ck_assert(g_file_get_contents(path, &pin, NULL, NULL));
+    ck_assert_str_eq(pin, pem);
+}
+
+/* No pin is kept for server. */
+static void
+assert_not_pinned(const World *w, const ScriptServer *server)
+{
+    g_autofree char *path = pin_path(w, server);
+
+    ck_assert(!g_file_test(path, G_FILE_TEST_EXISTS));
+}
+
+/* A scripted server playing steps over TLS as the world's bridge. */
+static ScriptServer *
+world_serve(World *w, const ScriptStep *steps)
+{
+    w->tls = (ScriptTls){.identity = w->bridge};
+    return script_server_start_tls(steps, &w->tls);
+}
+
+/* The same, for a bridge this manager knows: its certificate is pinned. */
+static ScriptServer *
+world_serve_pinned(World *w, const ScriptStep *steps)
+{
+    ScriptServer *server = world_serve(w, steps);
+
+    write_pin(w, server, vl_tls_identity_cert_pem(w->bridge));
+    return server;
+}
+
 /* The answer of host.take_ownership or host.rotate_certificate with the bridge's certificate. */
 static char *
 ownership_response(const VlTlsIdentity *bridge)
@@ -89,12 +134,10 @@ START_TEST(test_take_needs_fingerprint_without_terminal)
     g_auto(World) w = {0};
     const ScriptStep steps[] = {READ, END};
     ScriptServer *server;
-    ScriptTls tls;
     g_auto(CtlRun) run = {0};
 
     world_init(&w);
-    tls = (ScriptTls){.identity = w.bridge};
-    server = script_server_start_tls(steps, &tls);
+    server = world_serve(&w, steps);
     ctl_run(&run, w.config_home, NULL, "s3cret\n", "--connect", script_server_address(server),
             "host", "take-ownership", NULL);
     ctl_assert_ran(&run, 2);
@@ -112,12 +155,10 @@ START_TEST(test_take_wrong_fingerprint_refused)
     g_auto(World) w = {0};
     const ScriptStep steps[] = {READ, END};
     ScriptServer *server;
-    ScriptTls tls;
     g_auto(CtlRun) run = {0};
 
     world_init(&w);
-    tls = (ScriptTls){.identity = w.bridge};
-    server = script_server_start_tls(steps, &tls);
+    server = world_serve(&w, steps);
     ctl_run(&run, w.config_home, NULL, "s3cret\n", "--connect", script_server_address(server),
             "host", "take-ownership", "--fingerprint", "00:11:22", "--password-stdin", NULL);
     ctl_assert_ran(&run, 1);
@@ -133,11 +174,8 @@ START_TEST(test_take_ownership_pins_the_bridge)
     g_auto(World) w = {0};
     g_autofree char *response = NULL;
     ScriptServer *server;
-    ScriptTls tls;
     g_auto(CtlRun) run = {0};
     g_auto(CtlRun) list = {0};
-    g_autofree char *pin = NULL;
-    g_autofree char *path = NULL;
     g_autofree char *fp = NULL;
     g_autofree char *expected = NULL;
     g_autoptr(VlJson) request = NULL;
@@ -152,8 +190,7 @@ START_TEST(test_take_ownership_pins_the_bridge)
     {
         const ScriptStep steps[] = {READ, SEND(response), END};
 
-        tls = (ScriptTls){.identity = w.bridge};
-        server = script_server_start_tls(steps, &tls);
+        server = world_serve(&w, steps);
         /* The fingerprint as people may paste it: lower case, without colons. */
         fp = g_ascii_strdown(vl_tls_identity_fingerprint(w.bridge), -1);
         {
@@ -193,17 +230,14 @@ START_TEST(test_take_ownership_pins_the_bridge)
     }
 
     /* The bridge is pinned. */
-    path = pin_path(&w, server);
-    ck_assert(g_file_get_contents(path, &pin, NULL, NULL));
-    ck_assert_str_eq(pin, vl_tls_identity_cert_pem(w.bridge));
+    assert_pinned(&w, server, vl_tls_identity_cert_pem(w.bridge));
     script_server_free(server);
 
     /* The manager is made once: the next run says nothing about it. */
     {
         const ScriptStep steps[] = {READ, SEND(RESPONSE("{\"vms\":[]}")), END};
 
-        server = script_server_start_tls(steps, &tls);
-        write_pin(&w, server, vl_tls_identity_cert_pem(w.bridge));
+        server = world_serve_pinned(&w, steps);
         ctl_run(&list, w.config_home, NULL, NULL, "--connect", script_server_address(server), "vm",
                 "list", NULL);
         ctl_assert_ran(&list, 0);
@@ -218,22 +252,17 @@ START_TEST(test_take_answer_must_match_handshake)
 {
     g_auto(World) w = {0};
     g_autoptr(VlTlsIdentity) other = NULL;
-    g_autofree char *other_dir = NULL;
     g_autofree char *response = NULL;
     ScriptServer *server;
-    ScriptTls tls;
     g_auto(CtlRun) run = {0};
-    g_autofree char *path = NULL;
 
     world_init(&w);
-    other_dir = g_build_filename(w.root, "other", NULL);
-    other = vl_tls_identity_load_or_create(other_dir, "other", 30, NULL);
+    other = world_identity(&w, "other", "other");
     response = ownership_response(other); /* not the certificate of the connection */
     {
         const ScriptStep steps[] = {READ, SEND(response), END};
 
-        tls = (ScriptTls){.identity = w.bridge};
-        server = script_server_start_tls(steps, &tls);
+        server = world_serve(&w, steps);
         ctl_run(&run, w.config_home, NULL, "s3cret\n", "--connect", script_server_address(server),
                 "host", "take-ownership", "--fingerprint", vl_tls_identity_fingerprint(w.bridge),
                 NULL);
@@ -241,8 +270,7 @@ START_TEST(test_take_answer_must_match_handshake)
     }
     ctl_assert_ran(&run, 1);
     test_util_assert_contains(run.err, "not pinned");
-    path = pin_path(&w, server);
-    ck_assert(!g_file_test(path, G_FILE_TEST_EXISTS));
+    assert_not_pinned(&w, server);
     script_server_free(server);
 }
 END_TEST
@@ -254,13 +282,11 @@ START_TEST(test_unknown_bridge_refused_before_connecting)
     g_auto(World) w = {0};
     const ScriptStep steps[] = {READ, END};
     ScriptServer *server;
-    ScriptTls tls;
     g_auto(CtlRun) run = {0};
     g_autofree char *expected = NULL;
 
     world_init(&w);
-    tls = (ScriptTls){.identity = w.bridge};
-    server = script_server_start_tls(steps, &tls);
+    server = world_serve(&w, steps);
     ctl_run(&run, w.config_home, NULL, NULL, "--connect", script_server_address(server), "vm",
             "list", NULL);
     ctl_assert_ran(&run, 3);
@@ -277,17 +303,13 @@ START_TEST(test_pin_mismatch_exits_3)
 {
     g_auto(World) w = {0};
     g_autoptr(VlTlsIdentity) other = NULL;
-    g_autofree char *other_dir = NULL;
     const ScriptStep steps[] = {READ, SEND(RESPONSE("{\"vms\":[]}")), END};
     ScriptServer *server;
-    ScriptTls tls;
     g_auto(CtlRun) run = {0};
 
     world_init(&w);
-    other_dir = g_build_filename(w.root, "other", NULL);
-    other = vl_tls_identity_load_or_create(other_dir, "other", 30, NULL);
-    tls = (ScriptTls){.identity = w.bridge};
-    server = script_server_start_tls(steps, &tls);
+    other = world_identity(&w, "other", "other");
+    server = world_serve(&w, steps);
     write_pin(&w, server, vl_tls_identity_cert_pem(other));
     ctl_run(&run, w.config_home, NULL, NULL, "--connect", script_server_address(server), "vm",
             "list", NULL);
@@ -306,24 +328,18 @@ START_TEST(test_renewed_bridge_repinned)
     g_auto(World) w = {0};
     const ScriptStep steps[] = {READ, SEND(RESPONSE("{\"vms\":[]}")), END};
     g_autofree char *old_pem = NULL;
-    g_autofree char *pin = NULL;
-    g_autofree char *path = NULL;
     ScriptServer *server;
-    ScriptTls tls;
     g_auto(CtlRun) run = {0};
 
     world_init(&w);
     old_pem = g_strdup(vl_tls_identity_cert_pem(w.bridge));
     ck_assert(vl_tls_identity_renew_if_needed(w.bridge, 400, 30, NULL, NULL));
-    tls = (ScriptTls){.identity = w.bridge};
-    server = script_server_start_tls(steps, &tls);
+    server = world_serve(&w, steps);
     write_pin(&w, server, old_pem);
     ctl_run(&run, w.config_home, NULL, NULL, "--connect", script_server_address(server), "vm",
             "list", NULL);
     ctl_assert_ran(&run, 0);
-    path = pin_path(&w, server);
-    ck_assert(g_file_get_contents(path, &pin, NULL, NULL));
-    ck_assert_str_eq(pin, vl_tls_identity_cert_pem(w.bridge));
+    assert_pinned(&w, server, vl_tls_identity_cert_pem(w.bridge));
     script_server_finish(server);
     script_server_free(server);
 }
@@ -339,12 +355,10 @@ START_TEST(test_host_info_before_ownership)
                       "\"caller_is_owner\":false}")),
         END};
     ScriptServer *server;
-    ScriptTls tls;
     g_auto(CtlRun) run = {0};
 
     world_init(&w);
-    tls = (ScriptTls){.identity = w.bridge};
-    server = script_server_start_tls(steps, &tls);
+    server = world_serve(&w, steps);
     ctl_run(&run, w.config_home, NULL, NULL, "--connect", script_server_address(server), "host",
             "info", NULL);
     ctl_assert_ran(&run, 0);
@@ -361,21 +375,16 @@ START_TEST(test_release_forgets_pin)
 {
     g_auto(World) w = {0};
     const ScriptStep steps[] = {READ, SEND(RESPONSE("{\"released_by\":\"m1\"}")), END};
-    g_autofree char *path = NULL;
     ScriptServer *server;
-    ScriptTls tls;
     g_auto(CtlRun) run = {0};
 
     world_init(&w);
-    tls = (ScriptTls){.identity = w.bridge};
-    server = script_server_start_tls(steps, &tls);
-    write_pin(&w, server, vl_tls_identity_cert_pem(w.bridge));
+    server = world_serve_pinned(&w, steps);
     ctl_run(&run, w.config_home, NULL, NULL, "--connect", script_server_address(server), "host",
             "release-ownership", NULL);
     ctl_assert_ran(&run, 0);
     test_util_assert_contains(run.out, "forgot its pin");
-    path = pin_path(&w, server);
-    ck_assert(!g_file_test(path, G_FILE_TEST_EXISTS));
+    assert_not_pinned(&w, server);
     script_server_finish(server);
     script_server_free(server);
 }
@@ -386,15 +395,12 @@ START_TEST(test_change_password_two_lines)
     g_auto(World) w = {0};
     const ScriptStep steps[] = {READ, SEND(RESPONSE("{}")), END};
     ScriptServer *server;
-    ScriptTls tls;
     g_auto(CtlRun) run = {0};
     g_autoptr(VlJson) request = NULL;
     const VlJson *params;
 
     world_init(&w);
-    tls = (ScriptTls){.identity = w.bridge};
-    server = script_server_start_tls(steps, &tls);
-    write_pin(&w, server, vl_tls_identity_cert_pem(w.bridge));
+    server = world_serve_pinned(&w, steps);
     ctl_run(&run, w.config_home, NULL, "old-one\nnew-password\n", "--connect",
             script_server_address(server), "host", "change-password", NULL);
     ctl_assert_ran(&run, 0);
@@ -412,25 +418,18 @@ START_TEST(test_rotate_bridge_repins)
 {
     g_auto(World) w = {0};
     g_autoptr(VlTlsIdentity) fresh = NULL;
-    g_autofree char *fresh_dir = NULL;
     g_autofree char *response = NULL;
-    g_autofree char *pin = NULL;
-    g_autofree char *path = NULL;
     ScriptServer *server;
-    ScriptTls tls;
     g_auto(CtlRun) run = {0};
     g_autoptr(VlJson) request = NULL;
 
     world_init(&w);
-    fresh_dir = g_build_filename(w.root, "fresh", NULL);
-    fresh = vl_tls_identity_load_or_create(fresh_dir, "new bridge key", 30, NULL);
+    fresh = world_identity(&w, "fresh", "new bridge key");
     response = ownership_response(fresh); /* the bridge's new key, on the old connection */
     {
         const ScriptStep steps[] = {READ, SEND(response), END};
 
-        tls = (ScriptTls){.identity = w.bridge};
-        server = script_server_start_tls(steps, &tls);
-        write_pin(&w, server, vl_tls_identity_cert_pem(w.bridge));
+        server = world_serve_pinned(&w, steps);
         ctl_run(&run, w.config_home, NULL, NULL, "--connect", script_server_address(server), "host",
                 "rotate-certificate", "--bridge", "--manager", NULL);
         ctl_assert_ran(&run, 0);
@@ -440,9 +439,7 @@ START_TEST(test_rotate_bridge_repins)
         vl_json_get_bool(vl_json_object_get(vl_json_object_get(request, "params"), "bridge")));
     ck_assert_ptr_nonnull(
         vl_json_object_get(vl_json_object_get(request, "params"), "manager_certificate"));
-    path = pin_path(&w, server);
-    ck_assert(g_file_get_contents(path, &pin, NULL, NULL));
-    ck_assert_str_eq(pin, vl_tls_identity_cert_pem(fresh));
+    assert_pinned(&w, server, vl_tls_identity_cert_pem(fresh));
     test_util_assert_contains(run.out, "This manager's certificate: ");
     script_server_free(server);
 }
@@ -516,5 +513,5 @@ vmlinkctl_tls_suite(void)
 int
 main(void)
 {
-    return test_util_run(vmlinkctl_tls_suite());
+    return vl_check_run(vmlinkctl_tls_suite());
 }

@@ -23,6 +23,7 @@
 #include "vl-protocol.h"
 #include "vl-push.h"
 #include "vl-rpc-server.h"
+#include "vl-test-tls.h"
 #include "vl-tls-identity.h"
 
 #define CHEAP_LN 10
@@ -69,17 +70,6 @@ spy_dispatch(VlCall *call, gpointer user_data)
     vl_dispatch(call, user_data);
 }
 
-static VlTlsIdentity *
-make_identity(const char *name)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *dir = g_build_filename(t.dir, name, NULL);
-    VlTlsIdentity *id = vl_tls_identity_load_or_create(dir, name, 30, &error);
-
-    ck_assert_msg(id != NULL, "%s", error ? error->message : "");
-    return id;
-}
-
 static void
 setup(void)
 {
@@ -101,8 +91,8 @@ setup(void)
     t.bridge = vl_bridge_new(t.config, &error);
     ck_assert_msg(t.bridge != NULL, "%s", error ? error->message : "");
     vl_password_queue_set_cost(vl_ownership_hashing(t.bridge->ownership), CHEAP_LN, 8, 1);
-    t.identity = make_identity("bridge");
-    t.manager = make_identity("engine1");
+    t.identity = vl_test_identity(t.dir, "bridge");
+    t.manager = vl_test_identity(t.dir, "engine1");
     t.bridge->identity = t.identity;
     t.server =
         vl_rpc_server_new_unix(t.config->local_socket, &limits, spy_dispatch, t.bridge, &error);
@@ -330,7 +320,7 @@ END_TEST
 
 START_TEST(test_rotate_by_root)
 {
-    g_autoptr(VlTlsIdentity) next = make_identity("engine1-next");
+    g_autoptr(VlTlsIdentity) next = vl_test_identity(t.dir, "engine1-next");
     g_autofree char *escaped = g_strescape(vl_tls_identity_cert_pem(next), NULL);
     g_autofree char *params = g_strdup_printf("{\"manager_certificate\":\"%s\"}", escaped);
     g_autoptr(VlJson) unowned = call("host.rotate_certificate", "{\"bridge\":false}");
@@ -362,7 +352,7 @@ END_TEST
 
 START_TEST(test_rotate_failure_announces_only_what_rotated)
 {
-    g_autoptr(VlTlsIdentity) next = make_identity("engine1-next");
+    g_autoptr(VlTlsIdentity) next = vl_test_identity(t.dir, "engine1-next");
     g_autofree char *escaped = g_strescape(vl_tls_identity_cert_pem(next), NULL);
     g_autofree char *both =
         g_strdup_printf("{\"manager_certificate\":\"%s\",\"bridge\":true}", escaped);
@@ -585,7 +575,7 @@ queued(const VlJson *push)
 
 START_TEST(test_push_follows_owner)
 {
-    g_autoptr(VlTlsIdentity) engine2 = make_identity("engine2");
+    g_autoptr(VlTlsIdentity) engine2 = vl_test_identity(t.dir, "engine2");
     g_autoptr(GError) error = NULL;
     g_autoptr(VlOwner) first =
         vl_owner_new("engine1", vl_tls_identity_cert_pem(t.manager),

@@ -12,15 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fsync-fault.h"
 #include "vl-check.h"
 #include "vl-jsonrpc.h"
 #include "vl-openssl.h"
 #include "vl-ownership-private.h"
 #include "vl-ownership.h"
 #include "vl-state-file.h"
+#include "vl-test-tls.h"
 #include "vl-tls-context.h"
 
 #define DAY (24 * 60 * 60)
@@ -33,21 +34,6 @@ typedef struct {
 } T;
 
 static T t;
-
-/* Folder fsyncs fail while set: vl_file_replace's last step, after the rename. */
-static gboolean fail_folder_fsync;
-
-int
-fsync(int fd)
-{
-    struct stat st;
-
-    if (fail_folder_fsync && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        errno = EIO;
-        return -1;
-    }
-    return (int)syscall(SYS_fsync, fd);
-}
 
 /* A real hash at a cheap cost: the state file checks hashes when it is read. */
 static char *
@@ -68,17 +54,6 @@ state_with_hash(const char *hash, const char *more)
     return vl_json_parse(text, strlen(text), NULL);
 }
 
-static VlTlsIdentity *
-make_identity(const char *name)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *dir = g_build_filename(t.dir, name, NULL);
-    VlTlsIdentity *id = vl_tls_identity_load_or_create(dir, name, 30, &error);
-
-    ck_assert_msg(id != NULL, "%s", error ? error->message : "");
-    return id;
-}
-
 static void
 setup(void)
 {
@@ -87,8 +62,8 @@ setup(void)
     t.dir = g_dir_make_tmp("vl-ownership-XXXXXX", &error);
     ck_assert_msg(t.dir != NULL, "%s", error ? error->message : "");
     t.state = g_build_filename(t.dir, "state.json", NULL);
-    t.manager = make_identity("engine1");
-    t.other = make_identity("engine2");
+    t.manager = vl_test_identity(t.dir, "engine1");
+    t.other = vl_test_identity(t.dir, "engine2");
 }
 
 static void
@@ -547,9 +522,9 @@ START_TEST(test_unflushed_write_counts_as_done)
 
     /* The rename happened, only the folder's fsync failed: the new state is in place, so the
      * take must not answer an error while the ownership is on disk. */
-    fail_folder_fsync = TRUE;
+    vl_test_fail_folder_fsync = TRUE;
     taken = vl_ownership_take(o, owner, &error);
-    fail_folder_fsync = FALSE;
+    vl_test_fail_folder_fsync = FALSE;
     ck_assert_msg(taken, "%s", error ? error->message : "");
     ck_assert_int_eq(vl_ownership_state(o), VL_OWNERSHIP_OWNED);
     {

@@ -17,6 +17,7 @@
 #include "vl-domains.h"
 #include "vl-protocol.h"
 #include "vl-push.h"
+#include "vl-test-util.h"
 #include "vl-tls-context.h"
 #include "vl-tls-identity.h"
 
@@ -124,8 +125,7 @@ fixture_new(guint64 queue, guint64 batch)
     g_autofree char *bridge_dir = NULL;
     g_autofree char *manager_dir = NULL;
 
-    f->dir = g_dir_make_tmp("vl-push-XXXXXX", &error);
-    ck_assert_msg(f->dir != NULL, "%s", error ? error->message : "");
+    f->dir = vl_test_make_tmp_dir("vl-push-XXXXXX");
     bridge_dir = g_build_filename(f->dir, "bridge", NULL);
     manager_dir = g_build_filename(f->dir, "manager", NULL);
     f->bridge_id = vl_tls_identity_load_or_create(bridge_dir, "vmlinkd test", 30, &error);
@@ -149,24 +149,6 @@ fixture_new(guint64 queue, guint64 batch)
 }
 
 static void
-remove_tree(const char *dir)
-{
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d)) != NULL) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-
-        if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-            remove_tree(path);
-        } else {
-            g_unlink(path);
-        }
-    }
-    g_rmdir(dir);
-}
-
-static void
 fixture_free(Fixture *f)
 {
     vl_push_free(f->push);
@@ -184,15 +166,27 @@ fixture_free(Fixture *f)
     vl_tls_identity_free(f->manager_id);
     g_async_queue_unref(f->posts);
     g_free(f->manager_pem);
-    remove_tree(f->dir);
+    vl_test_remove_tree(f->dir);
     g_free(f->dir);
     g_free(f);
 }
 
-static char *
-url(Fixture *f)
+/* Events go to the receiver, which must present the certificate of pin_pem. */
+static void
+target_events(Fixture *f, const char *pin_pem)
 {
-    return g_strdup_printf("https://127.0.0.1:%u/vmlink/events", f->port);
+    g_autofree char *url = g_strdup_printf("https://127.0.0.1:%u/vmlink/events", f->port);
+
+    vl_push_set_target(f->push, url, NULL, pin_pem);
+}
+
+/* Statistics go to the receiver, the manager's certificate pinned. */
+static void
+target_stats(Fixture *f)
+{
+    g_autofree char *url = g_strdup_printf("https://127.0.0.1:%u/vmlink/stats", f->port);
+
+    vl_push_set_target(f->push, NULL, url, f->manager_pem);
 }
 
 static void
@@ -319,7 +313,6 @@ receive_until(Fixture *f, guint64 first, guint64 until, guint64 batch)
 START_TEST(test_events_in_order)
 {
     Fixture *f = fixture_new(100, 3);
-    g_autofree char *u = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *old_pem = NULL;
     gboolean renewed = FALSE;
@@ -335,8 +328,7 @@ START_TEST(test_events_in_order)
     f->push = vl_push_new(f->bridge);
     emit(f, 2); /* no target yet: not queued */
     ck_assert_int_eq(counter(f, "queued"), 0);
-    u = url(f);
-    vl_push_set_target(f->push, u, NULL, old_pem);
+    target_events(f, old_pem);
     emit(f, 10);
     ck_assert_int_eq(receive_until(f, 3, 12, 3), 0);
     wait_counter(f, "sent", 10);
@@ -355,13 +347,11 @@ END_TEST
 START_TEST(test_receiver_away_then_back)
 {
     Fixture *f = fixture_new(100, 5);
-    g_autofree char *u = NULL;
 
     receiver_start(f, f->manager_id);
     receiver_stop(f); /* the port is known, nobody listens on it */
     f->push = vl_push_new(f->bridge);
-    u = url(f);
-    vl_push_set_target(f->push, u, NULL, f->manager_pem);
+    target_events(f, f->manager_pem);
     emit(f, 20);
     wait_counter(f, "failures", 2);
     ck_assert_int_eq(counter(f, "sent"), 0);
@@ -379,13 +369,11 @@ END_TEST
 START_TEST(test_overflow_reported)
 {
     Fixture *f = fixture_new(5, 2);
-    g_autofree char *u = NULL;
 
     receiver_start(f, f->manager_id);
     receiver_stop(f);
     f->push = vl_push_new(f->bridge);
-    u = url(f);
-    vl_push_set_target(f->push, u, NULL, f->manager_pem);
+    target_events(f, f->manager_pem);
     emit(f, 12); /* 7 too many: the oldest go */
     wait_counter(f, "failures", 1);
     ck_assert_int_eq(counter(f, "dropped"), 7);
@@ -406,14 +394,12 @@ START_TEST(test_other_key_refused)
     g_autofree char *other_dir = g_build_filename(f->dir, "other", NULL);
     g_autoptr(VlTlsIdentity) other =
         vl_tls_identity_load_or_create(other_dir, "manager test", 30, &error);
-    g_autofree char *u = NULL;
     g_autoptr(VlJson) push = NULL;
 
     ck_assert(other != NULL);
     receiver_start(f, other); /* accepts the bridge, but is not the pinned manager */
     f->push = vl_push_new(f->bridge);
-    u = url(f);
-    vl_push_set_target(f->push, u, NULL, f->manager_pem);
+    target_events(f, f->manager_pem);
     emit(f, 3);
     wait_counter(f, "failures", 2);
     push = describe(f);
@@ -438,15 +424,13 @@ fake_stats(gpointer user_data, GError **error)
 START_TEST(test_stats_arrive)
 {
     Fixture *f = fixture_new(100, 5);
-    g_autofree char *u = NULL;
     Post *p;
 
     f->config->stats_interval_s = 1;
     receiver_start(f, f->manager_id);
     f->push = vl_push_new(f->bridge);
     vl_push_set_stats_func(f->push, fake_stats, NULL);
-    u = g_strdup_printf("https://127.0.0.1:%u/vmlink/stats", f->port);
-    vl_push_set_target(f->push, NULL, u, f->manager_pem);
+    target_stats(f);
     p = next_post(f, "push.stats");
     ck_assert(p != NULL);
     ck_assert_int_gt(vl_json_get_int(vl_json_object_get(p->params, "time")), 0);
@@ -464,7 +448,6 @@ END_TEST
 START_TEST(test_stats_from_libvirt)
 {
     Fixture *f = fixture_new(100, 5);
-    g_autofree char *u = NULL;
     const VlJson *vm;
     virConnectPtr conn;
     Post *p;
@@ -478,8 +461,7 @@ START_TEST(test_stats_from_libvirt)
     virConnectClose(conn);
     receiver_start(f, f->manager_id);
     f->push = vl_push_new(f->bridge);
-    u = g_strdup_printf("https://127.0.0.1:%u/vmlink/stats", f->port);
-    vl_push_set_target(f->push, NULL, u, f->manager_pem);
+    target_stats(f);
     p = next_post(f, "push.stats");
     ck_assert(p != NULL);
     vm = vl_json_array_get(vl_json_object_get(p->params, "vms"), 0);

@@ -20,14 +20,15 @@
 #include <glib/gstdio.h>
 #include <openssl/ssl.h>
 
+#include "rpc-test-util.h"
 #include "vl-check.h"
 #include "vl-openssl.h"
 #include "vl-rpc-private.h"
+#include "vl-test-tls.h"
+#include "vl-test-util.h"
 #include "vl-tls-context.h"
 #include "vl-tls-identity.h"
 
-/* A safety net against a hang (then the test fails), never a measured threshold. */
-#define WAIT_US (30 * G_USEC_PER_SEC)
 #define BIG_RESULT (40 * 1024) /* a guest.info with a big report */
 #define HOST_INFO "{\"jsonrpc\":\"2.0\",\"id\":%u,\"method\":\"host.info\"}\n"
 #define VM_LIST "{\"jsonrpc\":\"2.0\",\"id\":%u,\"method\":\"vm.list\"}\n"
@@ -42,8 +43,6 @@ static struct {
     gboolean trust; /* the handler trusts client_id's connections (the owner's check) */
     gboolean hold;  /* the handler keeps its calls in held, unanswered */
     GPtrArray *held;
-    GMutex log_lock;
-    GString *log;
 } f;
 
 static const VlRpcLimits default_limits = {
@@ -95,59 +94,18 @@ handler(VlCall *call, gpointer user_data)
     vl_call_return(call, result);
 }
 
-static GLogWriterOutput
-capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
-{
-    for (gsize i = 0; i < n_fields; i++) {
-        if (g_str_equal(fields[i].key, "MESSAGE")) {
-            g_mutex_lock(&f.log_lock);
-            g_string_append_printf(f.log, "%s\n", (const char *)fields[i].value);
-            g_mutex_unlock(&f.log_lock);
-        }
-    }
-    return G_LOG_WRITER_HANDLED;
-}
-
-static gboolean
-log_contains(const char *text)
-{
-    gboolean found;
-
-    g_mutex_lock(&f.log_lock);
-    found = strstr(f.log->str, text) != NULL;
-    g_mutex_unlock(&f.log_lock);
-    return found;
-}
-
-static VlTlsIdentity *
-make_identity(const char *name)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *dir = g_build_filename(f.root, name, NULL);
-    VlTlsIdentity *id = vl_tls_identity_load_or_create(dir, name, 30, &error);
-
-    ck_assert_msg(id != NULL, "%s", error ? error->message : "");
-    return id;
-}
-
 static void
 start(const VlRpcLimits *limits)
 {
-    static gsize writer_set;
     g_autoptr(GError) error = NULL;
 
     memset(&f, 0, sizeof(f));
-    f.root = g_dir_make_tmp("vl-rpc-conn-XXXXXX", &error);
-    ck_assert_msg(f.root != NULL, "%s", error ? error->message : "");
-    f.log = g_string_new(NULL);
-    if (g_once_init_enter(&writer_set)) {
-        g_log_set_writer_func(capture_log, NULL, NULL);
-        g_once_init_leave(&writer_set, 1);
-    }
+    f.root = vl_test_make_tmp_dir("vl-rpc-conn-XXXXXX");
+    rpc_test_log_start();
     f.held = g_ptr_array_new();
     f.events = vl_events_new(16);
-    f.server_id = make_identity("bridge.test");
-    f.client_id = make_identity("manager.test");
+    f.server_id = vl_test_identity(f.root, "bridge.test");
+    f.client_id = vl_test_identity(f.root, "manager.test");
     f.ctx = vl_tls_context_new_server(f.server_id, &error);
     ck_assert_msg(f.ctx != NULL, "%s", error ? error->message : "");
     f.server = vl_rpc_server_new_tls("127.0.0.1", 0, f.ctx, limits, handler, NULL, &error);
@@ -157,30 +115,15 @@ start(const VlRpcLimits *limits)
 static void
 stop(void)
 {
-    g_autoptr(GDir) dir = g_dir_open(f.root, 0, NULL);
-    const char *name;
-
     g_clear_pointer(&f.server, vl_rpc_server_free);
     g_clear_pointer(&f.events, vl_events_free);
     g_clear_pointer(&f.ctx, SSL_CTX_free);
     g_clear_pointer(&f.server_id, vl_tls_identity_free);
     g_clear_pointer(&f.client_id, vl_tls_identity_free);
     g_ptr_array_unref(f.held);
-    while (dir && (name = g_dir_read_name(dir))) {
-        g_autofree char *sub = g_build_filename(f.root, name, NULL);
-        g_autoptr(GDir) files = g_dir_open(sub, 0, NULL);
-        const char *file;
-
-        while (files && (file = g_dir_read_name(files))) {
-            g_autofree char *path = g_build_filename(sub, file, NULL);
-
-            g_unlink(path);
-        }
-        g_rmdir(sub);
-    }
-    g_rmdir(f.root);
+    vl_test_remove_tree(f.root);
     g_free(f.root);
-    g_string_free(f.log, TRUE);
+    rpc_test_log_stop();
 }
 
 /* The newest connection: the server prepends. */
@@ -194,37 +137,6 @@ newest_conn(void)
 /* Running the loop ----------------------------------------------------------------------------- */
 
 static gboolean
-tick(gpointer user_data)
-{
-    return G_SOURCE_CONTINUE;
-}
-
-static void
-loop_until(gboolean (*done)(gpointer data), gpointer data, const char *what)
-{
-    gint64 deadline = g_get_monotonic_time() + WAIT_US;
-    guint tick_id = g_timeout_add(10, tick, NULL); /* what is awaited may happen outside */
-
-    while (!done(data)) {
-        ck_assert_msg(g_get_monotonic_time() < deadline, "still waiting for %s", what);
-        g_main_context_iteration(NULL, TRUE);
-    }
-    g_source_remove(tick_id);
-}
-
-static gboolean
-connections_are(gpointer data)
-{
-    return vl_rpc_server_connections(f.server) == GPOINTER_TO_UINT(data);
-}
-
-static void
-wait_connections(guint n)
-{
-    loop_until(connections_are, GUINT_TO_POINTER(n), "the server's connections");
-}
-
-static gboolean
 time_is_up(gpointer data)
 {
     return g_get_monotonic_time() >= *(gint64 *)data;
@@ -235,7 +147,7 @@ run_for_ms(guint ms)
 {
     gint64 end = g_get_monotonic_time() + ms * 1000;
 
-    loop_until(time_is_up, &end, "time to pass");
+    rpc_test_loop_until(time_is_up, &end, "time to pass");
 }
 
 /* Runs whatever is ready until nothing is; FALSE if that never happens (a source always ready:
@@ -251,84 +163,7 @@ settle(void)
     return FALSE;
 }
 
-typedef struct {
-    GThreadFunc func;
-    gpointer data, result;
-    gint done;
-    GThread *thread;
-} Job;
-
-static gpointer
-job_main(gpointer data)
-{
-    Job *job = data;
-    sigset_t pipe_set;
-
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
-    job->result = job->func(job->data);
-    g_atomic_int_set(&job->done, 1);
-    g_main_context_wakeup(NULL);
-    return NULL;
-}
-
-static void
-job_start(Job *job, GThreadFunc func, gpointer data)
-{
-    memset(job, 0, sizeof(*job));
-    job->func = func;
-    job->data = data;
-    job->thread = g_thread_new("client", job_main, job);
-}
-
-static gboolean
-job_done(gpointer data)
-{
-    return g_atomic_int_get(&((Job *)data)->done);
-}
-
-static gpointer
-job_finish(Job *job)
-{
-    loop_until(job_done, job, "a client");
-    g_thread_join(job->thread);
-    return job->result;
-}
-
-static gpointer
-in_thread(GThreadFunc func, gpointer data)
-{
-    Job job;
-
-    job_start(&job, func, data);
-    return job_finish(&job);
-}
-
 /* Clients -------------------------------------------------------------------------------------- */
-
-/* A TCP connection to the server from source (NULL: any address), receive buffer rcvbuf. */
-static int
-tcp_connect(const char *source, int rcvbuf)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons(vl_rpc_server_port(f.server))};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    ck_assert_int_ge(fd, 0);
-    if (source) {
-        struct sockaddr_in from = {.sin_family = AF_INET};
-
-        inet_pton(AF_INET, source, &from.sin_addr);
-        ck_assert_int_eq(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
-    }
-    if (rcvbuf) {
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-    }
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    return fd;
-}
 
 typedef struct {
     const VlTlsIdentity *id; /* NULL: no certificate */
@@ -355,11 +190,7 @@ client_init(Client *c, const VlTlsIdentity *id)
 static void
 client_clear(Client *c)
 {
-    g_clear_pointer(&c->ssl, SSL_free);
-    g_clear_pointer(&c->ctx, SSL_CTX_free);
-    if (c->fd >= 0) {
-        close(c->fd);
-    }
+    rpc_test_tls_close(&c->ssl, &c->ctx, &c->fd);
     g_string_free(c->out, TRUE);
     g_string_free(c->input, TRUE);
 }
@@ -370,16 +201,14 @@ client_open(gpointer data)
     Client *c = data;
 
     c->ctx = vl_tls_context_new_client(c->id, NULL);
-    c->fd = tcp_connect(NULL, c->rcvbuf);
-    c->ssl = SSL_new(c->ctx);
-    SSL_set_fd(c->ssl, c->fd);
-    return GINT_TO_POINTER(SSL_connect(c->ssl) == 1);
+    return GINT_TO_POINTER(
+        rpc_test_tls_connect(c->ctx, vl_rpc_server_port(f.server), c->rcvbuf, &c->fd, &c->ssl));
 }
 
 static void
 client_open_ok(Client *c)
 {
-    ck_assert(in_thread(client_open, c));
+    ck_assert(rpc_test_in_thread(client_open, c));
 }
 
 /* Sends c->out (then closes the socket, without close_notify, if asked). */
@@ -439,7 +268,7 @@ client_calls(Client *c, const char *method, guint n)
                                method);
     }
     c->lines = n;
-    ck_assert_uint_eq(GPOINTER_TO_UINT(in_thread(client_exchange, c)), n);
+    ck_assert_uint_eq(GPOINTER_TO_UINT(rpc_test_in_thread(client_exchange, c)), n);
 }
 
 /* Connections that go away -------------------------------------------------------------------- */
@@ -460,7 +289,7 @@ START_TEST(test_event_to_gone_client)
     for (guint i = 0; i < 4; i++) {
         vl_events_emit(f.events, "vm.lifecycle", "a", NULL, NULL);
     }
-    wait_connections(0);
+    rpc_test_wait_connections(f.server, 0);
     vl_events_emit(f.events, "vm.lifecycle", "a", NULL, NULL);
     client_clear(&c);
     stop();
@@ -482,8 +311,8 @@ START_TEST(test_replay_to_gone_client)
     g_string_assign(c.out, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"events.subscribe\","
                            "\"params\":{\"since\":0}}\n");
     c.close_after_send = TRUE;
-    ck_assert(in_thread(client_send, &c));
-    wait_connections(0);
+    ck_assert(rpc_test_in_thread(client_send, &c));
+    rpc_test_wait_connections(f.server, 0);
     ck_assert_uint_eq(f.calls, 1);
     vl_events_emit(f.events, "vm.lifecycle", "b", NULL, NULL);
     client_clear(&c);
@@ -511,7 +340,7 @@ answer_held(guint n)
  * one answered, in order, before the server closes. */
 START_TEST(test_inflight_bound)
 {
-    Job job;
+    RpcTestJob job;
     Client c;
 
     start(&default_limits);
@@ -522,23 +351,23 @@ START_TEST(test_inflight_bound)
     }
     c.lines = 1000; /* until the server closes */
     f.hold = TRUE;
-    ck_assert(in_thread(client_send, &c));
+    ck_assert(rpc_test_in_thread(client_send, &c));
     shutdown(c.fd, SHUT_WR);
-    job_start(&job, client_read, &c);
+    rpc_test_job_start(&job, client_read, &c);
 
-    loop_until(held_are, GUINT_TO_POINTER(8), "8 calls");
+    rpc_test_loop_until(held_are, GUINT_TO_POINTER(8), "8 calls");
     ck_assert(settle());
     ck_assert_uint_eq(f.held->len, 8);
     /* Three answered: three more start, no more. */
     answer_held(3);
-    loop_until(held_are, GUINT_TO_POINTER(8), "8 calls again");
+    rpc_test_loop_until(held_are, GUINT_TO_POINTER(8), "8 calls again");
     ck_assert(settle());
     ck_assert_uint_eq(f.calls, 11);
     ck_assert_uint_eq(vl_rpc_server_connections(f.server), 1);
 
     f.hold = FALSE;
     answer_held(8);
-    ck_assert_uint_eq(GPOINTER_TO_UINT(job_finish(&job)), 100);
+    ck_assert_uint_eq(GPOINTER_TO_UINT(rpc_test_job_finish(&job)), 100);
     ck_assert_uint_eq(f.calls, 100);
     for (guint i = 1; i <= 100; i++) {
         g_autofree char *id = g_strdup_printf("\"id\":%u,", i);
@@ -547,7 +376,7 @@ START_TEST(test_inflight_bound)
         ck_assert_msg(at != NULL, "no answer to %u", i);
         g_string_erase(c.input, 0, at - c.input->str); /* in order */
     }
-    wait_connections(0);
+    rpc_test_wait_connections(f.server, 0);
     client_clear(&c);
     stop();
 }
@@ -570,7 +399,7 @@ START_TEST(test_stalled_record)
     client_init(&c, f.client_id);
     client_open_ok(&c);
     ck_assert_int_eq(write(c.fd, part, sizeof(part)), sizeof(part));
-    loop_until(part_read, NULL, "the server to read the part");
+    rpc_test_loop_until(part_read, NULL, "the server to read the part");
     ck_assert_msg(settle(), "the loop spins on a stalled record");
     ck_assert_uint_eq(vl_rpc_server_connections(f.server), 1);
     client_clear(&c);
@@ -598,9 +427,9 @@ START_TEST(test_stranger_output_cap)
     for (guint i = 1; i <= 64; i++) {
         g_string_append_printf(stranger.out, VM_LIST, i);
     }
-    ck_assert(in_thread(client_send, &stranger));
-    wait_connections(0);
-    ck_assert(log_contains("stranger's output cap reached"));
+    ck_assert(rpc_test_in_thread(client_send, &stranger));
+    rpc_test_wait_connections(f.server, 0);
+    ck_assert(rpc_test_log_contains("stranger's output cap reached"));
     ck_assert_uint_lt(f.calls, 64);
 
     f.calls = 0;
@@ -610,13 +439,13 @@ START_TEST(test_stranger_output_cap)
     conn = newest_conn();
     setsockopt(conn->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
     g_string_assign(owner.out, stranger.out->str);
-    ck_assert(in_thread(client_send, &owner));
+    ck_assert(rpc_test_in_thread(client_send, &owner));
     while (f.calls < 64) {
         g_main_context_iteration(NULL, TRUE);
     }
     ck_assert_uint_gt(conn->output_len, VL_RPC_STRANGER_MAX_OUTPUT);
     owner.lines = 64;
-    ck_assert_uint_eq(GPOINTER_TO_UINT(in_thread(client_read, &owner)), 64);
+    ck_assert_uint_eq(GPOINTER_TO_UINT(rpc_test_in_thread(client_read, &owner)), 64);
     ck_assert_uint_eq(vl_rpc_server_connections(f.server), 1);
     client_clear(&stranger);
     client_clear(&owner);
@@ -643,8 +472,8 @@ START_TEST(test_stranger_idle)
         run_for_ms(100);
     }
     ck_assert_uint_eq(vl_rpc_server_connections(f.server), 2);
-    wait_connections(1);
-    ck_assert(log_contains("a stranger sent no request in time"));
+    rpc_test_wait_connections(f.server, 1);
+    ck_assert(rpc_test_log_contains("a stranger sent no request in time"));
     run_for_ms(900);
     client_calls(&owner, "host.info", 2);
     ck_assert_uint_eq(vl_rpc_server_connections(f.server), 1);
@@ -668,7 +497,7 @@ closed_by_server(gpointer data)
 static void
 wait_refused(int fd)
 {
-    loop_until(closed_by_server, GINT_TO_POINTER(fd), "the server to refuse a connection");
+    rpc_test_loop_until(closed_by_server, GINT_TO_POINTER(fd), "the server to refuse a connection");
 }
 
 START_TEST(test_strangers_per_source)
@@ -681,24 +510,24 @@ START_TEST(test_strangers_per_source)
     start(&limits);
     f.trust = TRUE;
     for (guint i = 0; i < VL_RPC_STRANGER_PER_SOURCE; i++) {
-        fds[i] = tcp_connect("127.0.0.1", 0);
+        fds[i] = rpc_test_tcp_connect(vl_rpc_server_port(f.server), "127.0.0.1", 0);
     }
-    wait_connections(VL_RPC_STRANGER_PER_SOURCE);
-    extra = tcp_connect("127.0.0.1", 0);
+    rpc_test_wait_connections(f.server, VL_RPC_STRANGER_PER_SOURCE);
+    extra = rpc_test_tcp_connect(vl_rpc_server_port(f.server), "127.0.0.1", 0);
     wait_refused(extra);
-    ck_assert(log_contains("not vouched for"));
+    ck_assert(rpc_test_log_contains("not vouched for"));
     /* Another source has its own count. */
-    other = tcp_connect("127.0.0.2", 0);
-    wait_connections(VL_RPC_STRANGER_PER_SOURCE + 1);
+    other = rpc_test_tcp_connect(vl_rpc_server_port(f.server), "127.0.0.2", 0);
+    rpc_test_wait_connections(f.server, VL_RPC_STRANGER_PER_SOURCE + 1);
     /* One stranger becomes the owner's connection: a stranger's place frees. */
     close(fds[0]);
-    wait_connections(VL_RPC_STRANGER_PER_SOURCE);
+    rpc_test_wait_connections(f.server, VL_RPC_STRANGER_PER_SOURCE);
     client_init(&owner, f.client_id);
     client_open_ok(&owner);
     client_calls(&owner, "host.info", 1);
-    more = tcp_connect("127.0.0.1", 0);
-    wait_connections(VL_RPC_STRANGER_PER_SOURCE + 2);
-    extra2 = tcp_connect("127.0.0.1", 0);
+    more = rpc_test_tcp_connect(vl_rpc_server_port(f.server), "127.0.0.1", 0);
+    rpc_test_wait_connections(f.server, VL_RPC_STRANGER_PER_SOURCE + 2);
+    extra2 = rpc_test_tcp_connect(vl_rpc_server_port(f.server), "127.0.0.1", 0);
     wait_refused(extra2);
     ck_assert_uint_eq(vl_rpc_server_connections(f.server), VL_RPC_STRANGER_PER_SOURCE + 2);
     for (guint i = 1; i < VL_RPC_STRANGER_PER_SOURCE; i++) {
@@ -764,7 +593,7 @@ START_TEST(test_close_unless)
     Client owner, other, none;
 
     start(&default_limits);
-    other_id = make_identity("other.test");
+    other_id = vl_test_identity(f.root, "other.test");
     client_init(&owner, f.client_id);
     client_init(&other, other_id);
     client_init(&none, NULL);
@@ -776,12 +605,12 @@ START_TEST(test_close_unless)
     client_calls(&none, "host.info", 1);
     vl_rpc_server_close_unless(f.server, keep_client_id, f.client_id);
     ck_assert_uint_eq(vl_rpc_server_connections(f.server), 1);
-    ck_assert(log_contains("no longer allowed"));
+    ck_assert(rpc_test_log_contains("no longer allowed"));
     other.lines = none.lines = 1;
     g_string_truncate(other.input, 0);
     g_string_truncate(none.input, 0);
-    ck_assert_uint_eq(GPOINTER_TO_UINT(in_thread(client_read, &other)), 0);
-    ck_assert_uint_eq(GPOINTER_TO_UINT(in_thread(client_read, &none)), 0);
+    ck_assert_uint_eq(GPOINTER_TO_UINT(rpc_test_in_thread(client_read, &other)), 0);
+    ck_assert_uint_eq(GPOINTER_TO_UINT(rpc_test_in_thread(client_read, &none)), 0);
     client_calls(&owner, "host.info", 1);
     client_clear(&owner);
     client_clear(&other);

@@ -19,15 +19,16 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "rpc-test-util.h"
 #include "vl-bridge-tls.h"
 #include "vl-check.h"
 #include "vl-openssl.h"
 #include "vl-rpc-server.h"
+#include "vl-test-tls.h"
+#include "vl-test-util.h"
 #include "vl-tls-context.h"
 #include "vl-tls-identity.h"
 
-/* A safety net against a hang (then the test fails), never a measured threshold. */
-#define WAIT_US (30 * G_USEC_PER_SEC)
 #define BIG_RESULT (32 * 1024)
 #define HOST_INFO "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"host.info\"}\n"
 #define VM_LIST "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.list\"}\n"
@@ -46,13 +47,9 @@ typedef struct {
     char *peer;
     char *address;
     char *fingerprint;
-    /* Every log line, debug included. */
-    GMutex log_lock;
-    GString *log;
 } Fixture;
 
 static Fixture f;
-static gsize writer_set;
 
 static const VlRpcLimits default_limits = {
     .max_request = 4096,
@@ -97,41 +94,6 @@ handler(VlCall *call, gpointer user_data)
     vl_call_return(call, result);
 }
 
-static GLogWriterOutput
-capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
-{
-    for (gsize i = 0; i < n_fields; i++) {
-        if (g_str_equal(fields[i].key, "MESSAGE")) {
-            g_mutex_lock(&f.log_lock);
-            g_string_append_printf(f.log, "%s\n", (const char *)fields[i].value);
-            g_mutex_unlock(&f.log_lock);
-        }
-    }
-    return G_LOG_WRITER_HANDLED;
-}
-
-static gboolean
-log_contains(const char *text)
-{
-    gboolean found;
-
-    g_mutex_lock(&f.log_lock);
-    found = strstr(f.log->str, text) != NULL;
-    g_mutex_unlock(&f.log_lock);
-    return found;
-}
-
-static VlTlsIdentity *
-make_identity(const char *name)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *dir = g_build_filename(f.root, name, NULL);
-    VlTlsIdentity *id = vl_tls_identity_load_or_create(dir, name, 30, &error);
-
-    ck_assert_msg(id != NULL, "%s", error ? error->message : "");
-    return id;
-}
-
 static SSL_CTX *
 server_ctx(const VlTlsIdentity *id)
 {
@@ -145,21 +107,12 @@ server_ctx(const VlTlsIdentity *id)
 static void
 setup(void)
 {
-    g_autoptr(GError) error = NULL;
-
     f.calls = 0;
     f.local = f.had_cert = f.cert_is_client = FALSE;
-    f.root = g_dir_make_tmp("vl-rpc-XXXXXX", &error);
-    ck_assert_msg(f.root != NULL, "%s", error ? error->message : "");
-    f.log = g_string_new(NULL);
-    /* Once per process (GLib allows no more), and every test has a process of its own unless
-     * CK_FORK=no. */
-    if (g_once_init_enter(&writer_set)) {
-        g_log_set_writer_func(capture_log, NULL, NULL);
-        g_once_init_leave(&writer_set, 1);
-    }
-    f.server_id = make_identity("bridge.test");
-    f.client_id = make_identity("manager.test");
+    f.root = vl_test_make_tmp_dir("vl-rpc-XXXXXX");
+    rpc_test_log_start();
+    f.server_id = vl_test_identity(f.root, "bridge.test");
+    f.client_id = vl_test_identity(f.root, "manager.test");
     f.ctx = server_ctx(f.server_id);
 }
 
@@ -181,149 +134,21 @@ start_tls(const VlRpcLimits *limits)
 }
 
 static void
-remove_tree(const char *path)
-{
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    while (dir && (name = g_dir_read_name(dir))) {
-        g_autofree char *child = g_build_filename(path, name, NULL);
-
-        if (g_file_test(child, G_FILE_TEST_IS_DIR)) {
-            remove_tree(child);
-        } else {
-            g_unlink(child);
-        }
-    }
-    g_rmdir(path);
-}
-
-static void
 teardown(void)
 {
     g_clear_pointer(&f.server, vl_rpc_server_free);
     g_clear_pointer(&f.ctx, SSL_CTX_free);
     g_clear_pointer(&f.server_id, vl_tls_identity_free);
     g_clear_pointer(&f.client_id, vl_tls_identity_free);
-    remove_tree(f.root);
+    vl_test_remove_tree(f.root);
     g_clear_pointer(&f.root, g_free);
     g_clear_pointer(&f.peer, g_free);
     g_clear_pointer(&f.address, g_free);
     g_clear_pointer(&f.fingerprint, g_free);
-    g_string_free(f.log, TRUE);
-}
-
-/* Running the loop ----------------------------------------------------------------------------- */
-
-static gboolean
-tick(gpointer user_data)
-{
-    return G_SOURCE_CONTINUE;
-}
-
-/* Runs the server's loop until done(data). */
-static void
-loop_until(gboolean (*done)(gpointer data), gpointer data, const char *what)
-{
-    gint64 deadline = g_get_monotonic_time() + WAIT_US;
-    /* What the test waits for may happen outside the loop (a socket's EOF): look every 10 ms. */
-    guint tick_id = g_timeout_add(10, tick, NULL);
-
-    while (!done(data)) {
-        ck_assert_msg(g_get_monotonic_time() < deadline, "still waiting for %s", what);
-        g_main_context_iteration(NULL, TRUE);
-    }
-    g_source_remove(tick_id);
-}
-
-static gboolean
-connections_are(gpointer data)
-{
-    return vl_rpc_server_connections(f.server) == GPOINTER_TO_UINT(data);
-}
-
-static void
-wait_connections(guint n)
-{
-    loop_until(connections_are, GUINT_TO_POINTER(n), "the server's connections");
-}
-
-/* A client's work on a thread, while this one runs the server. */
-typedef struct {
-    GThreadFunc func;
-    gpointer data;
-    gpointer result;
-    gint done;
-    GThread *thread;
-} Job;
-
-static gpointer
-job_main(gpointer data)
-{
-    Job *job = data;
-    sigset_t pipe_set;
-
-    /* A server gone away is the client's error to see, not a signal; the server's thread keeps
-     * SIGPIPE deadly, so that the server's own guard is tested. */
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
-    job->result = job->func(job->data);
-    g_atomic_int_set(&job->done, 1);
-    g_main_context_wakeup(NULL);
-    return NULL;
-}
-
-static void
-job_start(Job *job, GThreadFunc func, gpointer data)
-{
-    job->func = func;
-    job->data = data;
-    job->thread = g_thread_new("client", job_main, job);
-}
-
-static gboolean
-job_done(gpointer data)
-{
-    Job *job = data;
-
-    return g_atomic_int_get(&job->done);
-}
-
-static gpointer
-job_finish(Job *job)
-{
-    loop_until(job_done, job, "a client");
-    g_thread_join(job->thread);
-    return job->result;
-}
-
-static gpointer
-in_thread(GThreadFunc func, gpointer data)
-{
-    Job job = {0};
-
-    job_start(&job, func, data);
-    return job_finish(&job);
+    rpc_test_log_stop();
 }
 
 /* Clients -------------------------------------------------------------------------------------- */
-
-static int
-tcp_connect(guint16 port, int rcvbuf)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    ck_assert_int_ge(fd, 0);
-    if (rcvbuf) {
-        /* Before connecting: the window the server sees stays small. */
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-    }
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    return fd;
-}
 
 typedef struct {
     const VlTlsIdentity *id; /* NULL: present no certificate */
@@ -350,11 +175,7 @@ client_init(Client *c, const VlTlsIdentity *id)
 static void
 client_clear(Client *c)
 {
-    g_clear_pointer(&c->ssl, SSL_free);
-    g_clear_pointer(&c->ctx, SSL_CTX_free);
-    if (c->fd >= 0) {
-        close(c->fd);
-    }
+    rpc_test_tls_close(&c->ssl, &c->ctx, &c->fd);
     g_free(c->error);
     g_string_free(c->input, TRUE);
 }
@@ -373,10 +194,7 @@ client_open(gpointer data)
     if (c->max_version) {
         SSL_CTX_set_max_proto_version(c->ctx, c->max_version);
     }
-    c->fd = tcp_connect(vl_rpc_server_port(f.server), c->rcvbuf);
-    c->ssl = SSL_new(c->ctx);
-    SSL_set_fd(c->ssl, c->fd);
-    if (SSL_connect(c->ssl) != 1) {
+    if (!rpc_test_tls_connect(c->ctx, vl_rpc_server_port(f.server), c->rcvbuf, &c->fd, &c->ssl)) {
         g_autofree char *why = vl_tls_error_string();
 
         return g_strdup_printf("handshake failed: %s", why);
@@ -387,7 +205,7 @@ client_open(gpointer data)
 static void
 client_open_ok(Client *c)
 {
-    g_autofree char *why = in_thread(client_open, c);
+    g_autofree char *why = rpc_test_in_thread(client_open, c);
 
     ck_assert_msg(why == NULL, "%s", why);
 }
@@ -428,7 +246,7 @@ call(Client *c, const char *request)
     VlJson *answer;
 
     c->request = request;
-    line = in_thread(client_call, c);
+    line = rpc_test_in_thread(client_call, c);
     ck_assert_msg(line != NULL, "no answer to %s", request);
     answer = vl_json_parse(line, strlen(line), &error);
     ck_assert_msg(answer != NULL, "%s: %s", line, error ? error->message : "");
@@ -499,7 +317,7 @@ wait_closed(int fd)
 {
     Drain d = {fd, g_string_new(NULL)};
 
-    loop_until(drained, &d, "the server to close a connection");
+    rpc_test_loop_until(drained, &d, "the server to close a connection");
     return g_string_free(d.got, FALSE);
 }
 
@@ -534,7 +352,7 @@ START_TEST(test_tls13_round_trip)
     ck_assert_uint_eq(vl_rpc_server_connections(f.server), 1);
 
     client_clear(&c);
-    wait_connections(0);
+    rpc_test_wait_connections(f.server, 0);
     teardown();
 }
 END_TEST
@@ -625,14 +443,14 @@ START_TEST(test_old_tls_refused)
     SClient ok = {.version = "-tls1_2"};
 
     start_tls(&default_limits);
-    in_thread(run_s_client, &old);
+    rpc_test_in_thread(run_s_client, &old);
     ck_assert_msg(old.status != 0, "openssl s_client -tls1_1 succeeded:\n%s", old.output);
     ck_assert_msg(strstr(old.output, "alert protocol version"), "%s", old.output);
-    wait_connections(0);
-    ck_assert(log_contains("TLS handshake with 127.0.0.1:"));
+    rpc_test_wait_connections(f.server, 0);
+    ck_assert(rpc_test_log_contains("TLS handshake with 127.0.0.1:"));
 
     /* The same command with TLS 1.2 gets through: the version is what was refused. */
-    in_thread(run_s_client, &ok);
+    rpc_test_in_thread(run_s_client, &ok);
     ck_assert_msg(ok.status == 0, "openssl s_client -tls1_2 failed:\n%s", ok.output);
     ck_assert_msg(strstr(ok.output, "Protocol  : TLSv1.2"), "%s", ok.output);
     ck_assert_uint_eq(f.calls, 0);
@@ -649,13 +467,13 @@ START_TEST(test_plain_tcp_dropped)
     int fd;
 
     start_tls(&default_limits);
-    fd = tcp_connect(vl_rpc_server_port(f.server), 0);
+    fd = rpc_test_tcp_connect(vl_rpc_server_port(f.server), NULL, 0);
     ck_assert_int_eq(send(fd, request, sizeof(request) - 1, MSG_NOSIGNAL), sizeof(request) - 1);
     got = wait_closed(fd);
     ck_assert_msg(!strstr(got, "jsonrpc"), "answered in clear: %s", got);
     ck_assert_uint_eq(f.calls, 0);
-    wait_connections(0);
-    ck_assert(log_contains("TLS handshake with 127.0.0.1:"));
+    rpc_test_wait_connections(f.server, 0);
+    ck_assert(rpc_test_log_contains("TLS handshake with 127.0.0.1:"));
     close(fd);
     teardown();
 }
@@ -669,12 +487,12 @@ START_TEST(test_handshake_timeout)
 
     limits.handshake_timeout_s = 1;
     start_tls(&limits);
-    fd = tcp_connect(vl_rpc_server_port(f.server), 0);
-    wait_connections(1);
+    fd = rpc_test_tcp_connect(vl_rpc_server_port(f.server), NULL, 0);
+    rpc_test_wait_connections(f.server, 1);
     got = wait_closed(fd); /* it says nothing: the server gives up */
     ck_assert_str_eq(got, "");
-    wait_connections(0);
-    ck_assert(log_contains("no TLS handshake in time"));
+    rpc_test_wait_connections(f.server, 0);
+    ck_assert(rpc_test_log_contains("no TLS handshake in time"));
     close(fd);
     teardown();
 }
@@ -689,18 +507,18 @@ START_TEST(test_max_connections)
 
     limits.max_connections = 2;
     start_tls(&limits);
-    a = tcp_connect(vl_rpc_server_port(f.server), 0);
-    b = tcp_connect(vl_rpc_server_port(f.server), 0);
-    wait_connections(2);
-    extra = tcp_connect(vl_rpc_server_port(f.server), 0);
+    a = rpc_test_tcp_connect(vl_rpc_server_port(f.server), NULL, 0);
+    b = rpc_test_tcp_connect(vl_rpc_server_port(f.server), NULL, 0);
+    rpc_test_wait_connections(f.server, 2);
+    extra = rpc_test_tcp_connect(vl_rpc_server_port(f.server), NULL, 0);
     got = wait_closed(extra);
     ck_assert_str_eq(got, "");
     ck_assert_uint_eq(vl_rpc_server_connections(f.server), 2);
-    ck_assert(log_contains("max-connections"));
+    ck_assert(rpc_test_log_contains("max-connections"));
 
     /* A place frees: the next client is served. */
     close(a);
-    wait_connections(1);
+    rpc_test_wait_connections(f.server, 1);
     client_init(&c, f.client_id);
     client_open_ok(&c);
     assert_host_info(&c, 1);
@@ -747,7 +565,7 @@ steady(gpointer data)
 START_TEST(test_output_cap)
 {
     VlRpcLimits limits = default_limits;
-    Job flood_job = {0}, steady_job = {0};
+    RpcTestJob flood_job = {0}, steady_job = {0};
     Client deaf, good;
 
     limits.max_output = 256 * 1024;
@@ -758,12 +576,12 @@ START_TEST(test_output_cap)
     client_init(&good, f.client_id);
     client_open_ok(&good);
 
-    job_start(&flood_job, flood, &deaf);
-    job_start(&steady_job, steady, &good);
-    ck_assert_msg(GPOINTER_TO_INT(job_finish(&flood_job)), "never cut off after %u requests",
-                  deaf.count);
-    ck_assert_uint_eq(GPOINTER_TO_UINT(job_finish(&steady_job)), 20);
-    ck_assert(log_contains("output cap reached"));
+    rpc_test_job_start(&flood_job, flood, &deaf);
+    rpc_test_job_start(&steady_job, steady, &good);
+    ck_assert_msg(GPOINTER_TO_INT(rpc_test_job_finish(&flood_job)),
+                  "never cut off after %u requests", deaf.count);
+    ck_assert_uint_eq(GPOINTER_TO_UINT(rpc_test_job_finish(&steady_job)), 20);
+    ck_assert(rpc_test_log_contains("output cap reached"));
     ck_assert_uint_eq(vl_rpc_server_connections(f.server), 1);
     assert_host_info(&good, 2);
     client_clear(&deaf);
@@ -813,7 +631,7 @@ START_TEST(test_new_context)
     before = server_fingerprint_seen(&old);
     ck_assert_str_eq(before, vl_tls_identity_fingerprint(f.server_id));
 
-    renewed = make_identity("bridge2.test");
+    renewed = vl_test_identity(f.root, "bridge2.test");
     ctx = server_ctx(renewed);
     vl_rpc_server_set_tls_context(f.server, ctx);
     client_init(&fresh, f.client_id);
@@ -842,7 +660,7 @@ START_TEST(test_client_gone)
     ck_assert_int_eq(SSL_write(c.ssl, requests, (int)strlen(requests)), (int)strlen(requests));
     close(c.fd);
     c.fd = -1;
-    wait_connections(0);
+    rpc_test_wait_connections(f.server, 0);
     /* The first was answered into the void; the rest went with the connection. */
     ck_assert_uint_ge(f.calls, 1);
     client_clear(&c);
@@ -879,7 +697,7 @@ fingerprint_via(VlRpcServer *server)
 
     f.server = server; /* client_open connects to f.server's port */
     client_init(&c, f.client_id);
-    why = in_thread(client_open, &c);
+    why = rpc_test_in_thread(client_open, &c);
     ck_assert_msg(why == NULL, "%s", why);
     fp = server_fingerprint_seen(&c);
     client_clear(&c);
@@ -910,7 +728,7 @@ START_TEST(test_bridge_rotate)
     old_fp = g_strdup(bridge->fingerprint);
     ck_assert_msg(vl_bridge_tls_start(bridge, &error), "%s", error ? error->message : "");
     ck_assert_ptr_nonnull(bridge->tls_server);
-    ck_assert(log_contains("control plane: TLS on 127.0.0.1:"));
+    ck_assert(rpc_test_log_contains("control plane: TLS on 127.0.0.1:"));
     before = fingerprint_via(bridge->tls_server);
     ck_assert_str_eq(before, old_fp);
     vl_events_subscribe(bridge->events, on_bridge_event, &event);

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fsync-fault.h"
 #include "vl-check.h"
 #include "vl-json.h"
 #include "vl-state-file.h"
@@ -20,21 +20,6 @@ typedef struct {
     char *dir;
     char *path;
 } Fixture;
-
-/* Folder fsyncs fail while set: the last step of a write, after the rename. */
-static gboolean fail_folder_fsync;
-
-int
-fsync(int fd)
-{
-    struct stat st;
-
-    if (fail_folder_fsync && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        errno = EIO;
-        return -1;
-    }
-    return (int)syscall(SYS_fsync, fd);
-}
 
 static void
 remove_tree(const char *path)
@@ -292,9 +277,9 @@ START_TEST(test_write_unflushed_folder)
 
     fixture_init(&f);
     write_ok(f.path, old);
-    fail_folder_fsync = TRUE;
+    vl_test_fail_folder_fsync = TRUE;
     ok = vl_state_file_write(f.path, next, &error);
-    fail_folder_fsync = FALSE;
+    vl_test_fail_folder_fsync = FALSE;
     /* Not _WRITE ("it was not changed"): the new state is in place, and the caller may say so. */
     ck_assert(!ok);
     ck_assert_msg(g_error_matches(error, VL_STATE_FILE_ERROR, VL_STATE_FILE_ERROR_UNFLUSHED), "%s",

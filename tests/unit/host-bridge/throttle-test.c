@@ -25,6 +25,27 @@ fail_at(VlThrottle *t, const char *key, gint64 now)
     return retry;
 }
 
+/* An attempt from key at now, let in, that fails. */
+static void
+fail_once(VlThrottle *t, const char *key, gint64 now)
+{
+    guint retry;
+
+    ck_assert(vl_throttle_begin(t, key, now, &retry, NULL));
+    vl_throttle_end(t, key, FALSE, now);
+}
+
+/* n sources, 198.51.100.0 on, fail once each (fail_at), the i-th at i * step. */
+static void
+fail_sources(VlThrottle *t, guint n, gint64 step)
+{
+    for (guint i = 0; i < n; i++) {
+        g_autofree char *key = g_strdup_printf("198.51.100.%u", i);
+
+        fail_at(t, key, i * step);
+    }
+}
+
 START_TEST(test_backoff_doubles_to_max)
 {
     g_autoptr(VlThrottle) t = vl_throttle_new(5, 16);
@@ -92,11 +113,7 @@ START_TEST(test_bounded_table)
     guint retry;
 
     vl_throttle_set_global_limit(t, 1000);
-    for (guint i = 0; i < 3; i++) {
-        g_autofree char *key = g_strdup_printf("198.51.100.%u", i);
-
-        fail_at(t, key, 0);
-    }
+    fail_sources(t, 3, 0);
     /* Full of sources still inside their delay: none is forgotten for a newcomer, who is
      * refused until the first delay ends. */
     ck_assert(!vl_throttle_begin(t, "198.51.100.99", 0, &retry, &error));
@@ -160,8 +177,7 @@ START_TEST(test_ipv6_networks)
 
         ck_assert_uint_eq(fail_at(t, address, 0), 1);
     }
-    ck_assert(vl_throttle_begin(t, "2001:db8:0:ff::1", 0, &retry, NULL));
-    vl_throttle_end(t, "2001:db8:0:ff::1", FALSE, 0);
+    fail_once(t, "2001:db8:0:ff::1", 0);
     /* Now every /64 of that /56 waits for it, even a fresh one... */
     ck_assert(!vl_throttle_begin(t, "2001:db8:0:fe::1", 0, &retry, &error));
     ck_assert_ptr_nonnull(strstr(error->message, "2001:db8::/56"));
@@ -175,11 +191,9 @@ START_TEST(test_ipv6_networks)
     for (i = 0; i < VL_THROTTLE_NET48_FREE; i++) {
         g_autofree char *address = g_strdup_printf("2001:db8:1:%x00::1", i);
 
-        ck_assert(vl_throttle_begin(t, address, 100 * S, &retry, NULL));
-        vl_throttle_end(t, address, FALSE, 100 * S);
+        fail_once(t, address, 100 * S);
     }
-    ck_assert(vl_throttle_begin(t, "2001:db8:1:ff00::1", 100 * S, &retry, NULL));
-    vl_throttle_end(t, "2001:db8:1:ff00::1", FALSE, 100 * S);
+    fail_once(t, "2001:db8:1:ff00::1", 100 * S);
     ck_assert(!vl_throttle_begin(t, "2001:db8:1:fe00::1", 100 * S, &retry, &error));
     ck_assert_ptr_nonnull(strstr(error->message, "2001:db8:1::/48"));
 }
@@ -192,11 +206,7 @@ START_TEST(test_global_limit)
     guint retry;
 
     vl_throttle_set_global_limit(t, 5);
-    for (guint i = 0; i < 5; i++) {
-        g_autofree char *key = g_strdup_printf("198.51.100.%u", i);
-
-        fail_at(t, key, i * S);
-    }
+    fail_sources(t, 5, S);
     /* Five failures within a minute: every source waits until the first is a minute old. */
     ck_assert(!vl_throttle_begin(t, "203.0.113.1", 10 * S, &retry, &error));
     ck_assert(g_error_matches(error, VL_CALL_ERROR, VL_RPC_RATE_LIMITED));

@@ -16,29 +16,12 @@
 
 #include "vl-check.h"
 #include "vl-openssl.h"
+#include "vl-test-util.h"
 #include "vl-tls-identity.h"
 
 #define DAY (24 * 60 * 60)
 
 /* Helpers -------------------------------------------------------------------------------------- */
-
-static void
-remove_tree(const char *path)
-{
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    while (dir && (name = g_dir_read_name(dir))) {
-        g_autofree char *child = g_build_filename(path, name, NULL);
-
-        if (g_file_test(child, G_FILE_TEST_IS_DIR)) {
-            remove_tree(child);
-        } else {
-            g_unlink(child);
-        }
-    }
-    g_rmdir(path);
-}
 
 /* A fresh temporary folder, removed when the test ends. */
 typedef struct {
@@ -49,7 +32,7 @@ static void
 tmp_dir_clear(TmpDir *t)
 {
     if (t->root) {
-        remove_tree(t->root);
+        vl_test_remove_tree(t->root);
         g_free(t->root);
     }
 }
@@ -58,10 +41,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TmpDir, tmp_dir_clear)
 static void
 tmp_dir_init(TmpDir *t)
 {
-    g_autoptr(GError) error = NULL;
-
-    t->root = g_dir_make_tmp("vl-tls-XXXXXX", &error);
-    ck_assert_msg(t->root != NULL, "%s", error ? error->message : "");
+    t->root = vl_test_make_tmp_dir("vl-tls-XXXXXX");
 }
 
 static char *
@@ -121,23 +101,6 @@ file_mode(const char *path)
 
     ck_assert_int_eq(g_stat(path, &st), 0);
     return st.st_mode & 07777;
-}
-
-/* Runs argv; returns its standard output, asserting that it succeeded. */
-static char *
-run(const char *const *argv)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *err = NULL;
-    char *out = NULL;
-    int status = 0;
-
-    ck_assert_msg(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
-                               &err, &status, &error),
-                  "%s: %s", argv[0], error ? error->message : "");
-    ck_assert_msg(g_spawn_check_wait_status(status, &error), "%s %s: %s\n%s", argv[0], argv[1],
-                  error->message, err);
-    return out;
 }
 
 /* The failure is error's domain and code, its message holds want (if any), and OpenSSL's error
@@ -307,7 +270,7 @@ START_TEST(test_openssl_command_agrees)
     {
         const char *argv[] = {"openssl", "x509", "-noout", "-fingerprint",
                               "-sha256", "-in",  cert,     NULL};
-        fp_out = run(argv);
+        fp_out = vl_test_run(argv);
     }
     want = g_strdup_printf("=%s\n", vl_tls_identity_fingerprint(id));
     ck_assert_msg(g_str_has_suffix(fp_out, want), "openssl: %s, we: %s", fp_out, want);
@@ -315,14 +278,14 @@ START_TEST(test_openssl_command_agrees)
     /* Trusted as its own anchor, as a peer that pins it does. */
     {
         const char *argv[] = {"openssl", "verify", "-CAfile", cert, cert, NULL};
-        verify_out = run(argv);
+        verify_out = vl_test_run(argv);
     }
     ck_assert_msg(g_str_has_suffix(verify_out, ": OK\n"), "%s", verify_out);
 
     /* The text form, for a person reading it: the extensions are there. */
     {
         const char *argv[] = {"openssl", "x509", "-noout", "-text", "-in", cert, NULL};
-        text = run(argv);
+        text = vl_test_run(argv);
     }
     ck_assert_ptr_nonnull(strstr(text, "X509v3 Basic Constraints: critical"));
     ck_assert_ptr_nonnull(strstr(text, "TLS Web Server Authentication, TLS Web Client"));
@@ -649,7 +612,7 @@ START_TEST(test_damaged_refused)
                               "-passout", "pass:x", "-out", key,   NULL};
 
         ck_assert_int_eq(g_rename(key, plain), 0);
-        g_free(run(argv));
+        g_free(vl_test_run(argv));
         g_unlink(plain);
     }
     ck_assert_ptr_null(vl_tls_identity_load_or_create(tmp.root, "host.example", 30, &error));

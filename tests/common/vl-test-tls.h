@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * TLS identities for tests (tests_tls_dep: only the tests that use OpenSSL link it).
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "vl-tls-identity.h"
+
+G_BEGIN_DECLS
+
+/* The identity name (a key and a certificate valid 30 days), kept in root/name; the test fails
+ * if it cannot be made. */
+VlTlsIdentity *vl_test_identity(const char *root, const char *name);
+
+G_END_DECLS
