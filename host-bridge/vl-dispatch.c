@@ -197,12 +197,24 @@ args_from(VlCall *call, const char *const *names)
     return vl_json_builder_finish(b);
 }
 
+/* Overwrites a string node's text in place (a secret that has been used). */
+static void
+wipe_string(const VlJson *node)
+{
+    char *text = (char *)vl_json_get_string(node);
+
+    if (text) {
+        OPENSSL_cleanse(text, strlen(text));
+    }
+}
+
 static void
 m_guest_command(VlBridge *bridge, VlCall *call)
 {
     static const char *const shutdown_args[] = {"mode", "delay_s", "message", NULL};
     static const char *const logoff_args[] = {"session", NULL};
     static const char *const refresh_args[] = {"sections", NULL};
+    static const char *const login_args[] = {"user", "password", "domain", "console", NULL};
     static const char *const no_args[] = {NULL};
     const char *method = vl_call_method(call);
     VlVm *vm = call_vm(bridge, call);
@@ -226,12 +238,19 @@ m_guest_command(VlBridge *bridge, VlCall *call)
     } else if (g_str_equal(method, "guest.logoff")) {
         args = args_from(call, logoff_args);
         command = "log_off";
+    } else if (g_str_equal(method, "guest.login")) {
+        /* The password now lives only in args: the request's copy goes at once, args' once the
+         * command is written to the channel. */
+        args = args_from(call, login_args);
+        vl_dispatch_wipe_secrets(call);
+        command = "login";
     } else {
         args = args_from(call, refresh_args);
         command = "refresh";
     }
     vl_dispatch_audit(bridge, call);
     vl_dispatch_guest_command(bridge, call, vm, command, args, FALSE);
+    wipe_string(vl_json_object_get(args, "password"));
 }
 
 /* Answers from the bridge's own state -------------------------------------------------------- */
@@ -334,6 +353,7 @@ static const struct {
     {"guest.shutdown", m_guest_command},
     {"guest.lock", m_guest_command},
     {"guest.logoff", m_guest_command},
+    {"guest.login", m_guest_command},
     {"guest.refresh", m_guest_command},
     {"events.subscribe", vl_dispatch_events_subscribe},
     {"events.since", vl_dispatch_events_since},

@@ -390,6 +390,16 @@ static const VlField guest_refresh_params[] = {
     F_END,
 };
 
+static const VlField guest_login_params[] = {
+    F_VM,
+    F_STRING("user", REQ, 1, 256, "The guest user to log in"),
+    F_STRING("password", REQ, 1, VL_PASSWORD_MAX_LEN,
+             "Their password: forwarded once, wiped at once, never logged or audited"),
+    F_STRING("domain", OPT, 0, 256, "Domain, where the guest has one"),
+    F_STRING("console", OPT, 1, 64, "tty1, ttyS0, hvc0 or graphical; absent: the agent chooses"),
+    F_END,
+};
+
 static const VlField guest_reply_result[] = {
     F_OBJECT("reply", REQ, NULL, "The agent's reply"),
     F_END,
@@ -642,6 +652,18 @@ static const VlEntry control_entries[] = {
         .fields = guest_logoff_params,
         .result = guest_reply_result,
         .example = VM_REQUEST("guest.logoff"),
+    },
+    {
+        .name = "guest.login",
+        .senders = VL_SENDER_CLIENT,
+        .summary = "Single sign-on: logs a user in on a console of the guest with the manager's "
+                   "credentials (the owner only; audited without the password). The reply says "
+                   "what happened: logged_in, handed_to_greeter, wrong_credentials, not_allowed, "
+                   "no_console, already_logged_in or timed_out.",
+        .fields = guest_login_params,
+        .result = guest_reply_result,
+        .example = REQUEST("guest.login", "{\"vm\":\"web1\",\"user\":\"alice\","
+                                          "\"password\":\"s3cret\",\"console\":\"ttyS0\"}"),
     },
     {
         .name = "guest.refresh",

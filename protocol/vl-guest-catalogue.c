@@ -325,6 +325,28 @@ static const VlField login_args[] = {
     F_STRING("user", REQ, 1, NAME_MAX_LEN, "User name"),
     F_STRING("password", REQ, 1, TEXT_MAX_LEN, "Password; never logged"),
     F_STRING("domain", OPT, 0, NAME_MAX_LEN, "Domain, where the guest has one"),
+    F_STRING("console", OPT, 1, NAME_MAX_LEN,
+             "The console to log in on (tty1, ttyS0, hvc0, or graphical); absent: the agent's "
+             "first configured console that exists"),
+    F_END,
+};
+
+static const char *const login_outcomes[] = {
+    "logged_in",         /* a session runs for the user on the console */
+    "handed_to_greeter", /* a one-time token was announced to the graphical greeter */
+    "wrong_credentials", /* the system's authentication refused them */
+    "not_allowed",       /* the agent's policy does not allow this user or console */
+    "no_console",        /* no such console, or none configured exists */
+    "already_logged_in", /* the console has a session already */
+    "timed_out",         /* nobody used the credentials in time */
+    NULL,
+};
+
+static const VlField login_result[] = {
+    F_ENUM("outcome", REQ, login_outcomes,
+           "What happened. Never whether the user exists when the policy forbids it"),
+    F_STRING("console", OPT, 1, NAME_MAX_LEN, "The console used"),
+    F_STRING("session", OPT, 1, ID_MAX_LEN, "The new session's id (logind)"),
     F_END,
 };
 
@@ -373,10 +395,10 @@ static const VlEntry command_entries[] = {
     {
         .name = "login",
         .senders = VL_SENDER_HOST,
-        .summary = "Hand credentials to the console's single sign-on; they are kept for one "
-                   "login and never logged.",
+        .summary = "Log a user in on a console with the manager's credentials (single sign-on); "
+                   "they are kept for one login, in locked memory, and never logged.",
         .fields = login_args,
-        .result = vl_no_fields,
+        .result = login_result,
         .example = COMMAND_EXAMPLE("login", "{\"user\":\"alice\",\"password\":\"s3cret\"}"),
     },
     {
