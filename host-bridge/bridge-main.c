@@ -187,7 +187,6 @@ main(int argc, char **argv)
     g_autoptr(VlBridgeConfig) config = vl_bridge_config_new();
     g_autoptr(GMainLoop) loop = NULL;
     g_autoptr(VlTlsIdentity) identity = NULL;
-    gboolean password_set;
     VlBridge *bridge;
     VlRpcServer *server;
     VlRpcLimits limits;
@@ -241,16 +240,6 @@ main(int argc, char **argv)
         printf("%s\n", vl_tls_identity_fingerprint(identity));
         return 0;
     }
-    password_set = vl_bridge_password_is_set(config->state_dir, &error);
-    if (!password_set) {
-        if (error) {
-            g_warning("state: %s", error->message);
-            g_clear_error(&error);
-        }
-        g_message("no agent password is set: no manager can take ownership until one is "
-                  "(vmlinkd --set-password)");
-    }
-
     raise_fd_limit();
     vl_domains_init();
     bridge = vl_bridge_new(config, &error);
@@ -258,9 +247,13 @@ main(int argc, char **argv)
         fprintf(stderr, "vmlinkd: %s\n", error->message);
         return 1;
     }
-    bridge->fingerprint = g_strdup(vl_tls_identity_fingerprint(identity));
     bridge->identity = identity; /* stays main's: freed after the bridge */
-    bridge->password_set = password_set;
+    /* A damaged state file was reported by the ownership already. */
+    if (vl_ownership_state(bridge->ownership) != VL_OWNERSHIP_DAMAGED &&
+        vl_ownership_password_hash(bridge->ownership) == NULL) {
+        g_message("no agent password is set: no manager can take ownership until one is "
+                  "(vmlinkd --set-password)");
+    }
     if (vl_ownership_owner(bridge->ownership)) {
         g_message("ownership: owned by manager %s (certificate %s); audit log %s",
                   vl_ownership_owner(bridge->ownership)->manager_id,

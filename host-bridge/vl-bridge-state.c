@@ -95,12 +95,3 @@ vl_bridge_set_password(const char *state_dir, int fd, GError **error)
     }
     return TRUE;
 }
-
-gboolean
-vl_bridge_password_is_set(const char *state_dir, GError **error)
-{
-    g_autofree char *path = state_path(state_dir);
-    g_autoptr(VlJson) state = read_state(path, error);
-
-    return state != NULL && vl_json_get_string(vl_json_object_get(state, PASSWORD_MEMBER)) != NULL;
-}

@@ -24,7 +24,4 @@ VlTlsIdentity *vl_bridge_identity_open(const char *state_dir, GError **error);
  * hash in the state file, keeping the rest of the state. */
 gboolean vl_bridge_set_password(const char *state_dir, int fd, GError **error);
 
-/* Whether the state file holds a password hash (FALSE, with error, when it cannot be read). */
-gboolean vl_bridge_password_is_set(const char *state_dir, GError **error);
-
 G_END_DECLS

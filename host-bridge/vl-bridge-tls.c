@@ -44,15 +44,13 @@ use_new_certificate(VlBridge *bridge, const char *what, GError **error)
         }
         vl_rpc_server_set_tls_context(bridge->tls_server, ctx);
     }
-    g_free(bridge->fingerprint);
-    bridge->fingerprint = g_strdup(vl_tls_identity_fingerprint(id));
-    g_message("TLS certificate %s: fingerprint %s", what, bridge->fingerprint);
+    g_message("TLS certificate %s: fingerprint %s", what, vl_tls_identity_fingerprint(id));
 
     vl_json_builder_begin_object(b);
     vl_json_builder_member(b, "certificate");
     vl_json_builder_add_string(b, vl_tls_identity_cert_pem(id));
     vl_json_builder_member(b, "fingerprint");
-    vl_json_builder_add_string(b, bridge->fingerprint);
+    vl_json_builder_add_string(b, vl_tls_identity_fingerprint(id));
     vl_json_builder_member(b, "not_after");
     vl_json_builder_add_int(b, vl_tls_identity_not_after(id));
     vl_json_builder_end_object(b);

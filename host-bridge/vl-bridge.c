@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "vl-bridge.h"
 
+#include "vl-tls-identity.h"
+
 #include <string.h>
 
 #include "vl-audit.h"
@@ -48,6 +50,12 @@ vl_bridge_new(VlBridgeConfig *config, GError **error)
     return b;
 }
 
+const char *
+vl_bridge_fingerprint(const VlBridge *bridge)
+{
+    return bridge->identity ? vl_tls_identity_fingerprint(bridge->identity) : NULL;
+}
+
 void
 vl_bridge_free(VlBridge *b)
 {
@@ -59,7 +67,6 @@ vl_bridge_free(VlBridge *b)
     vl_audit_free(b->audit);
     g_hash_table_unref(b->by_name);
     g_hash_table_unref(b->vms);
-    g_free(b->fingerprint);
     g_free(b->push_owner);
     vl_events_free(b->events);
     vl_epoll_free(b->epoll);

@@ -44,12 +44,11 @@ struct _VlBridge {
     GHashTable *by_name; /* name → VlVm (borrowed from vms) */
     VlDomains *domains;
     GThreadPool *workers; /* libvirt calls of the control plane */
-    char *fingerprint;    /* of the bridge's TLS certificate; NULL in tests without one */
-    gboolean password_set;
-    /* The manager's control plane (issue 6); each NULL when not in use (unit tests). */
-    VlTlsIdentity *identity; /* the bridge's key and certificate (owned by main) */
-    VlRpcServer *tls_server; /* the TLS listener */
-    VlOwnership *ownership;  /* who owns the bridge; password hash */
+    /* The manager's control plane (issue 6). */
+    VlTlsIdentity *identity; /* the bridge's key and certificate (owned by main); NULL in unit
+                              * tests without one */
+    VlRpcServer *tls_server; /* the TLS listener; NULL without one */
+    VlOwnership *ownership;  /* who owns the bridge; password hash (always there) */
     VlAudit *audit;          /* the audit log */
     VlPush *push;            /* events and statistics to the owner's URLs */
     /* What the connections and the push were last aligned with (vl_dispatch_sync_ownership):
@@ -60,6 +59,10 @@ struct _VlBridge {
 
 VlBridge *vl_bridge_new(VlBridgeConfig *config, GError **error);
 void vl_bridge_free(VlBridge *bridge);
+
+/* The SHA-256 fingerprint of the bridge's current certificate (renewed and rotated in place), or
+ * NULL without an identity. */
+const char *vl_bridge_fingerprint(const VlBridge *bridge);
 
 /* The VM a "vm" member names (name or UUID) among the known ones, or NULL. */
 VlVm *vl_bridge_find_vm(VlBridge *bridge, const char *vm);

@@ -55,9 +55,8 @@ vl_dispatch_host_info(VlBridge *bridge, VlCall *call)
     g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
     g_autoptr(VlJson) result = NULL;
     VlOwnership *o = bridge->ownership;
-    const VlOwner *owner = o ? vl_ownership_owner(o) : NULL;
-    gboolean trusted =
-        vl_call_is_local(call) || (o && vl_ownership_is_owner(o, vl_call_peer_cert(call)));
+    const VlOwner *owner = vl_ownership_owner(o);
+    gboolean trusted = vl_call_is_local(call) || vl_ownership_is_owner(o, vl_call_peer_cert(call));
 
     vl_json_builder_begin_object(b);
     vl_json_builder_add_member_string(b, "name", "vmlinkd");
@@ -70,15 +69,10 @@ vl_dispatch_host_info(VlBridge *bridge, VlCall *call)
     if (trusted) {
         add_host_state(bridge, b);
     }
-    if (bridge->fingerprint) {
-        vl_json_builder_add_member_string(b, "fingerprint", bridge->fingerprint);
-    }
-    vl_json_builder_add_member_bool(
-        b, "password_set", o ? vl_ownership_password_hash(o) != NULL : bridge->password_set);
-    if (o) {
-        vl_json_builder_add_member_string(b, "ownership",
-                                          vl_ownership_state_name(vl_ownership_state(o)));
-    }
+    vl_json_builder_add_member_string(b, "fingerprint", vl_bridge_fingerprint(bridge));
+    vl_json_builder_add_member_bool(b, "password_set", vl_ownership_password_hash(o) != NULL);
+    vl_json_builder_add_member_string(b, "ownership",
+                                      vl_ownership_state_name(vl_ownership_state(o)));
     if (owner) {
         vl_json_builder_add_member_string(b, "owner", owner->manager_id);
         vl_json_builder_add_member_int(b, "owned_since", owner->since);
@@ -187,7 +181,7 @@ login_begin(VlBridge *bridge, VlCall *call)
     guint retry_s = 0;
     Login *login;
 
-    if (o == NULL || vl_ownership_password_hash(o) == NULL) {
+    if (vl_ownership_password_hash(o) == NULL) {
         vl_dispatch_fail(call, VL_RPC_DISABLED,
                          "no agent password is set on this host: its administrator sets one with "
                          "`vmlinkd --set-password`");
@@ -389,10 +383,6 @@ vl_dispatch_host_release(VlBridge *bridge, VlCall *call)
     g_autoptr(VlJson) result = NULL;
 
     vl_dispatch_audit(bridge, call);
-    if (bridge->ownership == NULL) {
-        vl_dispatch_fail(call, VL_RPC_CONFLICT, "this bridge has no owner");
-        return;
-    }
     previous = vl_ownership_release(bridge->ownership, &error);
     if (previous == NULL) {
         vl_call_fail(call, error);
@@ -416,7 +406,7 @@ vl_dispatch_host_rotate(VlBridge *bridge, VlCall *call)
     g_autoptr(GError) error = NULL;
     const char *pem = vl_dispatch_param(call, "manager_certificate");
     gboolean rotate_bridge = vl_json_get_bool(vl_json_object_get(vl_call_params(call), "bridge"));
-    const VlOwner *owner = bridge->ownership ? vl_ownership_owner(bridge->ownership) : NULL;
+    const VlOwner *owner = vl_ownership_owner(bridge->ownership);
     g_autofree char *manager_id = owner ? g_strdup(owner->manager_id) : NULL;
 
     vl_dispatch_audit(bridge, call);

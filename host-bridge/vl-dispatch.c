@@ -35,7 +35,7 @@ vl_dispatch_fail(VlCall *call, VlRpcCode code, const char *format, ...)
 const char *
 vl_dispatch_caller_manager(VlBridge *bridge, VlCall *call)
 {
-    const VlOwner *owner = bridge->ownership ? vl_ownership_owner(bridge->ownership) : NULL;
+    const VlOwner *owner = vl_ownership_owner(bridge->ownership);
 
     /* Over TLS only the owner's calls get past the access rule (host.take_ownership names its
      * own manager). */
@@ -404,7 +404,7 @@ vl_dispatch_sync_ownership(VlBridge *bridge)
     VlOwnership *o = bridge->ownership;
     const VlOwner *owner;
 
-    if (o == NULL || vl_ownership_generation(o) == bridge->ownership_generation) {
+    if (vl_ownership_generation(o) == bridge->ownership_generation) {
         return;
     }
     bridge->ownership_generation = vl_ownership_generation(o);
@@ -434,10 +434,8 @@ vl_dispatch_poll_ownership(gpointer user_data)
 
     /* Between calls too: an administrator who moves state.json away, or a damaged file, ends the
      * owner's streams and push within a second, not at the next call. */
-    if (bridge->ownership) {
-        vl_ownership_poll(bridge->ownership, g_get_monotonic_time());
-        vl_dispatch_sync_ownership(bridge);
-    }
+    vl_ownership_poll(bridge->ownership, g_get_monotonic_time());
+    vl_dispatch_sync_ownership(bridge);
     return G_SOURCE_CONTINUE;
 }
 
@@ -494,15 +492,6 @@ allowed(VlBridge *bridge, VlCall *call)
                          g_get_host_name());
         return FALSE;
     }
-    if (bridge->ownership == NULL) {
-        if (g_str_equal(name, "host.info")) {
-            return TRUE;
-        }
-        g_set_error_literal(&error, VL_CALL_ERROR, VL_RPC_UNAUTHORIZED,
-                            "this vmlinkd has no ownership state: only host.info is served");
-        refuse(bridge, call, error);
-        return FALSE;
-    }
     if (!vl_ownership_allows(bridge->ownership, name, cert, &renewed, &error)) {
         refuse(bridge, call, error);
         return FALSE;
@@ -532,10 +521,8 @@ vl_dispatch(VlCall *call, gpointer user_data)
     }
     /* The state file may have been changed by the administrator since the last look; what it
      * no longer authorises goes before the call is judged. */
-    if (bridge->ownership) {
-        vl_ownership_poll(bridge->ownership, g_get_monotonic_time());
-        vl_dispatch_sync_ownership(bridge);
-    }
+    vl_ownership_poll(bridge->ownership, g_get_monotonic_time());
+    vl_dispatch_sync_ownership(bridge);
     if (allowed(bridge, call)) {
         method(bridge, call);
     }

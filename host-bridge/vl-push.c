@@ -118,8 +118,7 @@ bridge_fingerprint(VlPush *push)
 {
     VlBridge *bridge = push->bridge;
 
-    return bridge->fingerprint ? bridge->fingerprint
-                               : vl_tls_identity_fingerprint(bridge->identity);
+    return vl_bridge_fingerprint(bridge);
 }
 
 /* {"jsonrpc": "2.0", "method": method, "params": {host, fingerprint, <member>: value, ...}}:

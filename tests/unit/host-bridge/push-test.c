@@ -143,7 +143,6 @@ fixture_new(guint64 queue, guint64 batch)
     f->bridge = vl_bridge_new(f->config, &error);
     ck_assert_msg(f->bridge != NULL, "%s", error ? error->message : "");
     f->bridge->identity = f->bridge_id;
-    f->bridge->fingerprint = g_strdup(vl_tls_identity_fingerprint(f->bridge_id));
     f->posts = g_async_queue_new_full((GDestroyNotify)post_free);
     return f;
 }

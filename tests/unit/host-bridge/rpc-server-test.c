@@ -724,8 +724,7 @@ START_TEST(test_bridge_rotate)
     bridge = vl_bridge_new(config, &error);
     ck_assert_msg(bridge != NULL, "%s", error ? error->message : "");
     bridge->identity = f.server_id;
-    bridge->fingerprint = g_strdup(vl_tls_identity_fingerprint(f.server_id));
-    old_fp = g_strdup(bridge->fingerprint);
+    old_fp = g_strdup(vl_bridge_fingerprint(bridge));
     ck_assert_msg(vl_bridge_tls_start(bridge, &error), "%s", error ? error->message : "");
     ck_assert_ptr_nonnull(bridge->tls_server);
     ck_assert(rpc_test_log_contains("control plane: TLS on 127.0.0.1:"));
@@ -735,18 +734,18 @@ START_TEST(test_bridge_rotate)
 
     ck_assert_msg(vl_bridge_tls_rotate(bridge, &error), "%s", error ? error->message : "");
     /* A new certificate: the bridge's fingerprint, the event to the owner, new connections. */
-    ck_assert_str_ne(bridge->fingerprint, old_fp);
-    ck_assert_str_eq(bridge->fingerprint, vl_tls_identity_fingerprint(f.server_id));
+    ck_assert_str_ne(vl_bridge_fingerprint(bridge), old_fp);
+    ck_assert_str_eq(vl_bridge_fingerprint(bridge), vl_tls_identity_fingerprint(f.server_id));
     ck_assert_ptr_nonnull(event);
     data = vl_json_object_get(event, "data");
     ck_assert_str_eq(vl_json_get_string(vl_json_object_get(data, "fingerprint")),
-                     bridge->fingerprint);
+                     vl_bridge_fingerprint(bridge));
     ck_assert_str_eq(vl_json_get_string(vl_json_object_get(data, "certificate")),
                      vl_tls_identity_cert_pem(f.server_id));
     ck_assert_int_eq(vl_json_get_int(vl_json_object_get(data, "not_after")),
                      vl_tls_identity_not_after(f.server_id));
     after = fingerprint_via(bridge->tls_server);
-    ck_assert_str_eq(after, bridge->fingerprint);
+    ck_assert_str_eq(after, vl_bridge_fingerprint(bridge));
 
     vl_bridge_tls_stop(bridge);
     ck_assert_ptr_null(bridge->tls_server);
