@@ -14,4 +14,9 @@ G_BEGIN_DECLS
  * if it cannot be made. */
 VlTlsIdentity *vl_test_identity(const char *root, const char *name);
 
+/* The identity's certificate with new dates (notBefore before_s, notAfter after_s from now; a
+ * negative after_s has expired) and a new serial, signed again by its key: a renewal, or an
+ * expired one, as the other side would see it. */
+X509 *vl_test_redated(VlTlsIdentity *id, long before_s, long after_s);
+
 G_END_DECLS

@@ -21,6 +21,7 @@
 #include "vl-check.h"
 #include "vl-json.h"
 #include "vl-openssl.h"
+#include "vl-test-tls.h"
 
 static ChBridge b;
 
@@ -312,34 +313,13 @@ START_TEST(test_rotation)
 }
 END_TEST
 
-/* A self-signed certificate for key, valid from a minute ago until not_after_s from now. */
-static X509 *
-make_cert(EVP_PKEY *key, long not_after_s)
-{
-    X509 *cert = X509_new();
-
-    ck_assert(cert != NULL);
-    X509_set_version(cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), g_random_int_range(1, G_MAXINT32));
-    X509_gmtime_adj(X509_getm_notBefore(cert), -2 * 24 * 3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert), not_after_s);
-    X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
-                               (const unsigned char *)"test manager", -1, -1, 0);
-    X509_set_issuer_name(cert, X509_get_subject_name(cert));
-    X509_set_pubkey(cert, key);
-    ck_assert(X509_sign(cert, key, EVP_sha256()) > 0);
-    return cert;
-}
-
 static char *
-write_pem(const char *name, X509 *cert, EVP_PKEY *key)
+write_cert(const char *name, X509 *cert)
 {
     g_autofree char *path = g_build_filename(b.work, name, NULL);
     g_autoptr(BIO) out = BIO_new_file(path, "w");
 
-    ck_assert(out != NULL);
-    ck_assert(cert ? PEM_write_bio_X509(out, cert) == 1
-                   : PEM_write_bio_PrivateKey(out, key, NULL, NULL, 0, NULL, NULL) == 1);
+    ck_assert(out != NULL && PEM_write_bio_X509(out, cert) == 1);
     return g_steal_pointer(&path);
 }
 
@@ -391,7 +371,7 @@ set_manager_id(const char *home, const char *id)
 
 START_TEST(test_expired_owner_recovers)
 {
-    g_autoptr(EVP_PKEY) key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    g_autoptr(VlTlsIdentity) owner = NULL;
     g_autoptr(X509) short_lived = NULL;
     g_autoptr(X509) expired = NULL;
     g_autofree char *key_path = NULL;
@@ -405,16 +385,16 @@ START_TEST(test_expired_owner_recovers)
 
     start(1, NULL);
     /* The owner took ownership with a certificate that is about to expire. */
-    ck_assert(key != NULL);
-    short_lived = make_cert(key, 3);
-    key_path = write_pem("owner-key.pem", NULL, key);
-    cert_path = write_pem("owner-cert.pem", short_lived, NULL);
+    owner = vl_test_identity(b.work, "owner");
+    short_lived = vl_test_redated(owner, -2 * 24 * 3600, 3);
+    key_path = g_build_filename(vl_tls_identity_dir(owner), VL_TLS_KEY_FILE, NULL);
+    cert_path = write_cert("owner-cert.pem", short_lived);
     answer = raw_take_ownership(cert_path, key_path, "engine-1");
     ck_assert_msg(answer && strstr(answer, "\"result\"") != NULL, "%s", answer);
     g_usleep(4 * G_USEC_PER_SEC);
     /* Expired: even with the owner's own key, refused, saying how to recover. */
-    expired = make_cert(key, -1);
-    expired_path = write_pem("expired.pem", expired, NULL);
+    expired = vl_test_redated(owner, -2 * 24 * 3600, -1);
+    expired_path = write_cert("expired.pem", expired);
     g_free(answer);
     answer = ch_tls_call(&b, expired_path, key_path, VM_LIST);
     ck_assert_int_eq(error_code(answer, &message), -32001);

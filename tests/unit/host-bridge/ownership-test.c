@@ -78,20 +78,6 @@ teardown(void)
     g_free(t.dir);
 }
 
-/* The identity's certificate re-dated (notBefore an hour ago plus shift_days, notAfter
- * after_days from now) and signed again by its key: a renewal, or an expired one. */
-static X509 *
-redated(VlTlsIdentity *id, long before_s, long after_s)
-{
-    X509 *cert = X509_dup(vl_tls_identity_cert(id));
-
-    ck_assert(ASN1_INTEGER_set(X509_get_serialNumber(cert), g_random_int_range(2, G_MAXINT32)));
-    ck_assert(X509_gmtime_adj(X509_getm_notBefore(cert), before_s));
-    ck_assert(X509_gmtime_adj(X509_getm_notAfter(cert), after_s));
-    ck_assert(X509_sign(cert, vl_tls_identity_key(id), EVP_sha256()) > 0);
-    return cert;
-}
-
 static void
 assert_call_error(const GError *error, VlRpcCode code, const char *want)
 {
@@ -288,7 +274,7 @@ START_TEST(test_owner_checks)
 {
     const char *pem = vl_tls_identity_cert_pem(t.manager);
     X509 *cert = vl_tls_identity_cert(t.manager);
-    g_autoptr(X509) expired = redated(t.manager, -30 * DAY, -DAY);
+    g_autoptr(X509) expired = vl_test_redated(t.manager, -30 * DAY, -DAY);
     g_autofree char *expired_pem = vl_tls_x509_pem(expired);
     const struct {
         const char *id, *pem;
@@ -369,8 +355,8 @@ END_TEST
 START_TEST(test_renewed_and_expired_owner_certificates)
 {
     g_autoptr(VlOwnership) o = owned_by_engine1();
-    g_autoptr(X509) renewal = redated(t.manager, -3600, 400 * DAY);
-    g_autoptr(X509) expired = redated(t.manager, -30 * DAY, -DAY);
+    g_autoptr(X509) renewal = vl_test_redated(t.manager, -3600, 400 * DAY);
+    g_autoptr(X509) expired = vl_test_redated(t.manager, -30 * DAY, -DAY);
     g_autofree char *expired_pem = vl_tls_x509_pem(expired);
     g_autofree char *renewal_pem = vl_tls_x509_pem(renewal);
     g_autofree char *renewal_fingerprint = vl_tls_x509_fingerprint(renewal);
@@ -419,7 +405,7 @@ START_TEST(test_who_may_take_an_owned_bridge)
 {
     g_autoptr(VlOwnership) unowned = vl_ownership_new(t.dir, 300);
     g_autoptr(VlOwnership) o = NULL;
-    g_autoptr(X509) expired = redated(t.manager, -30 * DAY, -DAY);
+    g_autoptr(X509) expired = vl_test_redated(t.manager, -30 * DAY, -DAY);
     g_autofree char *expired_pem = vl_tls_x509_pem(expired);
     g_autoptr(GError) error = NULL;
 
@@ -451,7 +437,7 @@ END_TEST
 
 START_TEST(test_rotation_needs_the_same_key)
 {
-    g_autoptr(X509) reissued = redated(t.manager, -3600, 400 * DAY);
+    g_autoptr(X509) reissued = vl_test_redated(t.manager, -3600, 400 * DAY);
     g_autofree char *reissued_pem = vl_tls_x509_pem(reissued);
     g_autoptr(GError) error = NULL;
     X509 *presented = vl_tls_identity_cert(t.manager);
@@ -474,7 +460,7 @@ START_TEST(test_generation_follows_authorisation)
     g_autoptr(VlOwnership) o = vl_ownership_new(t.dir, 300);
     g_autoptr(VlOwner) owner = owner_of(t.manager, "engine1");
     g_autoptr(VlOwner) gone = NULL;
-    g_autoptr(X509) renewal = redated(t.manager, -3600, 400 * DAY);
+    g_autoptr(X509) renewal = vl_test_redated(t.manager, -3600, 400 * DAY);
     g_autofree char *renewal_pem = vl_tls_x509_pem(renewal);
     g_autofree char *hash = cheap_hash("pw");
     g_autoptr(GError) error = NULL;
