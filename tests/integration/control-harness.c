@@ -350,3 +350,122 @@ ch_tls_call(ChBridge *b, const char *cert, const char *key, const char *request)
     ERR_clear_error();
     return answer->len ? g_strdup(answer->str) : NULL;
 }
+
+/* What the control tests check, as the manager home sees it ----------------------------- */
+
+void
+ch_start(ChBridge *b, guint n_vms, const char *extra_config)
+{
+    ch_bridge_init(b, n_vms, extra_config);
+    ch_bridge_start(b);
+}
+
+void
+ch_finish(ChBridge *b)
+{
+    g_autofree char *audit = ch_bridge_audit(b);
+    g_autofree char *log = NULL;
+
+    ch_bridge_stop(b);
+    log = ch_bridge_log(b);
+    /* Whatever happened, the password is in no log. */
+    ck_assert_msg(strstr(audit, CH_PASSWORD) == NULL && strstr(audit, "wrong-password") == NULL,
+                  "the audit log holds a password");
+    ck_assert_msg(strstr(log, CH_PASSWORD) == NULL && strstr(log, "wrong-password") == NULL,
+                  "vmlinkd's log holds a password");
+    ch_bridge_clear(b);
+}
+
+VlJson *
+ch_parse(const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    VlJson *json = vl_json_parse(text, strlen(text), &error);
+
+    ck_assert_msg(json != NULL, "not JSON (%s): %s", error ? error->message : "", text);
+    return json;
+}
+
+/* A member of `vmlinkctl --json host info` as the manager home sees it. */
+char *
+ch_host_info_member(ChBridge *b, const char *home, const char *member)
+{
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(VlJson) info = NULL;
+    const VlJson *value;
+
+    ck_assert_msg(ch_ctl_tls(b, home, NULL, &out, &err, "--json", "host", "info", NULL) == 0,
+                  "host info: %s", err);
+    info = ch_parse(out);
+    value = vl_json_object_get(info, member);
+    return value ? g_strdup(vl_json_get_string(value)) : NULL;
+}
+
+guint
+ch_vm_count(ChBridge *b, const char *home, int *ret_status)
+{
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(VlJson) list = NULL;
+
+    *ret_status = ch_ctl_tls(b, home, NULL, &out, &err, "--json", "vm", "list", NULL);
+    if (*ret_status != 0) {
+        return 0;
+    }
+    list = ch_parse(out);
+    return vl_json_array_length(vl_json_object_get(list, "vms"));
+}
+
+char *
+ch_identity_file(ChBridge *b, const char *home, const char *name)
+{
+    return g_build_filename(b->work, home, "vmlink", "identity", name, NULL);
+}
+
+/* One request line over TLS as the manager home, presenting its certificate and key. */
+char *
+ch_call_as(ChBridge *b, const char *home, const char *request)
+{
+    g_autofree char *cert = ch_identity_file(b, home, "cert.pem");
+    g_autofree char *key = ch_identity_file(b, home, "key.pem");
+
+    return ch_tls_call(b, cert, key, request);
+}
+
+/* `vmlinkctl vm list` as the manager home succeeds. */
+void
+ch_assert_lists_vms(ChBridge *b, const char *home)
+{
+    int status;
+
+    ch_vm_count(b, home, &status);
+    ck_assert_msg(status == 0, "%s cannot list the VMs (exit %d)", home, status);
+}
+
+/* `vmlinkctl vm list` as the manager home fails. */
+void
+ch_assert_cannot_list_vms(ChBridge *b, const char *home)
+{
+    int status;
+
+    ch_vm_count(b, home, &status);
+    ck_assert_msg(status != 0, "%s can list the VMs", home);
+}
+
+/* The error code of a JSON-RPC answer line. */
+gint64
+ch_error_code(const char *answer, char **ret_message)
+{
+    g_autoptr(VlJson) json = NULL;
+    const VlJson *error;
+
+    ck_assert_msg(answer != NULL, "no answer");
+    json = ch_parse(answer);
+    error = vl_json_object_get(json, "error");
+    ck_assert_msg(error != NULL, "not an error: %s", answer);
+    if (ret_message) {
+        *ret_message = g_strdup(vl_json_get_string(vl_json_object_get(error, "message")));
+    }
+    return vl_json_get_int(vl_json_object_get(error, "code"));
+}

@@ -9,6 +9,8 @@
 #include <gio/gio.h>
 #include <glib.h>
 
+#include "vl-json.h"
+
 #define CH_PASSWORD "correct horse battery staple"
 #define CH_WAIT_MS 30000
 
@@ -65,3 +67,29 @@ int ch_run(const char *const *argv, const char *input, char **ret_out, char **re
  * no client certificate); returns the first line answered, or NULL when the handshake failed or
  * nothing came back. */
 char *ch_tls_call(ChBridge *b, const char *cert, const char *key, const char *request);
+
+/* What the control tests check --------------------------------------------------------------- */
+
+#define CH_VM_LIST "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.list\"}\n"
+
+/* ch_bridge_init then ch_bridge_start. */
+void ch_start(ChBridge *b, guint n_vms, const char *extra_config);
+/* Stops vmlinkd (it must exit cleanly), checks that neither its log nor the audit log holds a
+ * password of the tests, and clears b. */
+void ch_finish(ChBridge *b);
+/* text as JSON (the test fails if it is not). */
+VlJson *ch_parse(const char *text);
+/* A string member of `vmlinkctl --json host info` as the manager home sees it. */
+char *ch_host_info_member(ChBridge *b, const char *home, const char *member);
+/* `vmlinkctl --json vm list` as home: the number of VMs (0 on failure) and the exit status. */
+guint ch_vm_count(ChBridge *b, const char *home, int *ret_status);
+/* A file of the manager home's identity (cert.pem, key.pem). */
+char *ch_identity_file(ChBridge *b, const char *home, const char *name);
+/* One request line over TLS as the manager home, presenting its certificate and key. */
+char *ch_call_as(ChBridge *b, const char *home, const char *request);
+/* `vmlinkctl vm list` as home succeeds / fails. */
+void ch_assert_lists_vms(ChBridge *b, const char *home);
+void ch_assert_cannot_list_vms(ChBridge *b, const char *home);
+/* The error code of a JSON-RPC answer line (the test fails if it is not an error), and its
+ * message in *ret_message (may be NULL). */
+gint64 ch_error_code(const char *answer, char **ret_message);
