@@ -6,23 +6,12 @@
  * A VM is named by "vm": its libvirt name or its UUID. Lifecycle methods answer with the VM's
  * name, UUID and state after the call; guest methods answer with what the agent replied.
  */
-#include "vl-catalogue-private.h"
+#include "vl-control-private.h"
 #include "vl-protocol.h"
-
-#define VM_MAX_LEN 64 /* libvirt names in practice, and UUIDs */
 
 /* Shared values ----------------------------------------------------------------------------- */
 
-static const char *const vm_states[] = {"running", "blocked",     "paused",  "shutdown", "shutoff",
-                                        "crashed", "pmsuspended", "nostate", NULL};
-static const char *const agent_states[] = {"absent", "connected", "responsive", NULL};
-static const char *const accels[] = {"kvm", "tcg", NULL};
-static const char *const disk_formats[] = {"raw", "qcow2", NULL};
-static const char *const disk_buses[] = {"virtio", "sata", "scsi", "usb", NULL};
-static const char *const disk_devices[] = {"disk", "cdrom", NULL};
-static const char *const nic_models[] = {"virtio", "e1000", "e1000e", "rtl8139", NULL};
-static const char *const device_kinds[] = {"disk", "nic", NULL};
-static const char *const shutdown_ways[] = {"auto", "acpi", "agent", NULL};
+const char *const vl_control_agent_states[] = {"absent", "connected", "responsive", NULL};
 static const char *const shutdown_modes[] = {"poweroff", "reboot", NULL};
 static const char *const event_kinds[] = {
     "vm.lifecycle",     "agent.state", "guest.report", "guest.event", "host.ownership",
@@ -43,18 +32,6 @@ static const VlField push_state_fields[] = {
     F_INT("failures", REQ, 0, I64_MAX, "Failed posts (each retried with backoff)"),
     F_STRING("last_error", OPT, 0, VL_TEXT_MAX_LEN, "Why the last post failed"),
     F_INT("last_success", OPT, 0, I64_MAX, "When a post last succeeded, Unix time"),
-    F_END,
-};
-
-#define F_VM F_STRING("vm", REQ, 1, VM_MAX_LEN, "The VM: its name or UUID")
-
-static const VlField vm_only[] = {F_VM, F_END};
-
-/* The VM after a lifecycle call. */
-static const VlField vm_state_result[] = {
-    F_STRING("name", REQ, 1, VM_MAX_LEN, "VM name"),
-    F_STRING("uuid", REQ, 36, 36, "VM UUID"),
-    F_ENUM("state", REQ, vm_states, "State after the call"),
     F_END,
 };
 
@@ -129,199 +106,10 @@ static const VlField rotate_params[] = {
     F_END,
 };
 
-/* vm.list ------------------------------------------------------------------------------------ */
-
-static const VlField vm_summary_fields[] = {
-    F_STRING("name", REQ, 1, VM_MAX_LEN, "VM name"),
-    F_STRING("uuid", REQ, 36, 36, "VM UUID"),
-    F_ENUM("state", REQ, vm_states, "libvirt state"),
-    F_BOOL("persistent", OPT, "Defined (true) or transient (false)"),
-    F_INT("id", OPT, -1, G_MAXINT32, "libvirt domain id while running, else -1"),
-    F_INT("memory_kib", OPT, 0, I64_MAX, "Memory, KiB"),
-    F_INT("vcpus", OPT, 0, 65536, "Virtual CPUs"),
-    F_ENUM("agent", REQ, agent_states, "The vmlink agent: absent, connected or responsive"),
-    F_END,
-};
-static const VlField vm_summary_item[] = {ITEM_OBJECT(vm_summary_fields, "A VM")};
-
-static const VlField vm_list_result[] = {
-    F_ARRAY("vms", REQ, 0, 100000, vm_summary_item, "Every VM libvirt knows, running or not"),
-    F_END,
-};
-
-/* vm.define ---------------------------------------------------------------------------------- */
-
-static const VlField spec_boot_fields[] = {
-    F_STRING("kernel", REQ, 1, VL_PATH_MAX_LEN, "Kernel image on the host"),
-    F_STRING("initrd", OPT, 1, VL_PATH_MAX_LEN, "Initial ramdisk on the host"),
-    F_STRING("cmdline", OPT, 0, VL_TEXT_MAX_LEN, "Kernel command line"),
-    F_END,
-};
-
-static const VlField spec_disk_fields[] = {
-    F_STRING("path", REQ, 1, VL_PATH_MAX_LEN, "Image file or block device on the host"),
-    F_ENUM("format", OPT, disk_formats, "Image format; default raw"),
-    F_ENUM("bus", OPT, disk_buses, "Bus; default virtio (sata for a cdrom)"),
-    F_ENUM("device", OPT, disk_devices, "disk (default) or cdrom"),
-    F_STRING("target", OPT, 2, 16, "Guest device name (vda); default: the next free one"),
-    F_BOOL("readonly", OPT, "Read-only; default false (true for a cdrom)"),
-    F_END,
-};
-static const VlField spec_disk_item[] = {ITEM_OBJECT(spec_disk_fields, "A disk")};
-
-static const VlField spec_nic_fields[] = {
-    F_STRING("network", OPT, 1, VM_MAX_LEN, "libvirt network to join"),
-    F_STRING("bridge", OPT, 1, 15, "Host bridge to join (instead of a network)"),
-    F_STRING("mac", OPT, 17, 17, "MAC address; default: one libvirt picks"),
-    F_ENUM("model", OPT, nic_models, "Device model; default virtio"),
-    F_END,
-};
-static const VlField spec_nic_item[] = {ITEM_OBJECT(spec_nic_fields, "A NIC")};
-
-static const VlField spec_fields[] = {
-    F_STRING("name", REQ, 1, VM_MAX_LEN, "VM name: letters, digits, '.', '-', '_'"),
-    F_STRING("uuid", OPT, 36, 36, "UUID; default: a new one"),
-    F_INT("memory_mib", REQ, 16, 16777216, "Memory, MiB"),
-    F_INT("vcpus", OPT, 1, 1024, "Virtual CPUs; default 1"),
-    F_ENUM("accel", OPT, accels, "kvm (default) or tcg, QEMU's emulator"),
-    F_OBJECT("boot", OPT, spec_boot_fields, "Direct kernel boot; absent: boot the first disk"),
-    F_ARRAY("disks", OPT, 0, 32, spec_disk_item, "Disks, in boot order"),
-    F_ARRAY("nics", OPT, 0, 16, spec_nic_item, "Network interfaces"),
-    F_STRING("console_log", OPT, 1, VL_PATH_MAX_LEN, "Write the serial console to this file"),
-    F_END,
-};
-
-static const VlField vm_define_params[] = {
-    F_OBJECT("spec", REQ, spec_fields,
-             "The VM; the vmlink and QEMU guest agent channels are added to it"),
-    F_END,
-};
-
-/* vm.start, vm.shutdown ---------------------------------------------------------------------- */
-
-static const VlField vm_start_params[] = {
-    F_VM,
-    F_BOOL("paused", OPT, "Start with the CPUs stopped; default false"),
-    F_END,
-};
-
-static const VlField vm_shutdown_params[] = {
-    F_VM,
-    F_ENUM("via", OPT, shutdown_ways,
-           "acpi: the power button; agent: the vmlink agent; auto (default): the agent when it "
-           "is responsive, else acpi"),
-    F_END,
-};
-
-static const VlField vm_shutdown_result[] = {
-    F_STRING("name", REQ, 1, VM_MAX_LEN, "VM name"),
-    F_STRING("uuid", REQ, 36, 36, "VM UUID"),
-    F_ENUM("state", REQ, vm_states, "State right after the request (shutting down takes time)"),
-    F_ENUM("via", REQ, shutdown_ways, "How it was asked: acpi or agent"),
-    F_END,
-};
-
-/* vm.stats ----------------------------------------------------------------------------------- */
-
-static const VlField block_stats_fields[] = {
-    F_STRING("name", REQ, 1, 32, "Guest device (vda)"),
-    F_STRING("path", OPT, 0, VL_PATH_MAX_LEN, "Source on the host"),
-    F_INT("rd_bytes", OPT, 0, I64_MAX, "Bytes read"),
-    F_INT("wr_bytes", OPT, 0, I64_MAX, "Bytes written"),
-    F_INT("rd_reqs", OPT, 0, I64_MAX, "Read requests"),
-    F_INT("wr_reqs", OPT, 0, I64_MAX, "Write requests"),
-    F_INT("capacity_bytes", OPT, 0, I64_MAX, "Size seen by the guest"),
-    F_INT("allocation_bytes", OPT, 0, I64_MAX, "Bytes allocated on the host"),
-    F_END,
-};
-static const VlField block_stats_item[] = {ITEM_OBJECT(block_stats_fields, "A disk")};
-
-static const VlField net_stats_fields[] = {
-    F_STRING("name", REQ, 1, 32, "Host side interface (vnet0)"),
-    F_INT("rx_bytes", OPT, 0, I64_MAX, "Bytes received by the guest"),
-    F_INT("tx_bytes", OPT, 0, I64_MAX, "Bytes sent by the guest"),
-    F_INT("rx_pkts", OPT, 0, I64_MAX, "Packets received"),
-    F_INT("tx_pkts", OPT, 0, I64_MAX, "Packets sent"),
-    F_INT("rx_drop", OPT, 0, I64_MAX, "Received packets dropped"),
-    F_INT("tx_drop", OPT, 0, I64_MAX, "Sent packets dropped"),
-    F_END,
-};
-static const VlField net_stats_item[] = {ITEM_OBJECT(net_stats_fields, "A NIC")};
-
-static const VlField vm_stats_fields[] = {
-    F_STRING("name", REQ, 1, VM_MAX_LEN, "VM name"),
-    F_STRING("uuid", REQ, 36, 36, "VM UUID"),
-    F_ENUM("state", REQ, vm_states, "libvirt state"),
-    F_INT("cpu_time_ns", OPT, 0, I64_MAX, "CPU time used, nanoseconds"),
-    F_INT("vcpus", OPT, 0, 65536, "Virtual CPUs online"),
-    F_INT("balloon_current_kib", OPT, 0, I64_MAX, "Memory the guest has now, KiB"),
-    F_INT("balloon_maximum_kib", OPT, 0, I64_MAX, "Memory it may have, KiB"),
-    F_INT("balloon_rss_kib", OPT, 0, I64_MAX, "Resident memory of the VM's process, KiB"),
-    F_ARRAY("block", OPT, 0, 256, block_stats_item, "Per disk"),
-    F_ARRAY("net", OPT, 0, 256, net_stats_item, "Per NIC"),
-    F_END,
-};
-static const VlField vm_stats_item[] = {ITEM_OBJECT(vm_stats_fields, "A VM's statistics")};
-
-static const VlField vm_stats_params[] = {
-    F_STRING("vm", OPT, 1, VM_MAX_LEN, "The VM (name or UUID); absent: every running VM"),
-    F_END,
-};
-
-static const VlField vm_stats_result[] = {
-    F_ARRAY("vms", REQ, 0, 100000, vm_stats_item, "One entry per VM"),
-    F_END,
-};
-
-/* vm.attach_device, vm.detach_device --------------------------------------------------------- */
-
-static const VlField device_fields[] = {
-    F_ENUM("kind", REQ, device_kinds, "disk or nic"),
-    F_STRING("path", OPT, 1, VL_PATH_MAX_LEN, "disk: image file or block device (required)"),
-    F_ENUM("format", OPT, disk_formats, "disk: image format; default raw"),
-    F_ENUM("bus", OPT, disk_buses, "disk: bus; default virtio"),
-    F_STRING("target", OPT, 2, 16, "disk: guest device name (vdb); detach: the disk to remove"),
-    F_BOOL("readonly", OPT, "disk: read-only"),
-    F_STRING("network", OPT, 1, VM_MAX_LEN, "nic: libvirt network to join"),
-    F_STRING("bridge", OPT, 1, 15, "nic: host bridge to join"),
-    F_STRING("mac", OPT, 17, 17, "nic: MAC address; detach: the NIC to remove"),
-    F_ENUM("model", OPT, nic_models, "nic: device model; default virtio"),
-    F_END,
-};
-
-static const VlField device_params[] = {
-    F_VM,
-    F_OBJECT("device", REQ, device_fields, "The device"),
-    F_BOOL("persistent", OPT,
-           "Also change the VM's definition, so the change outlives a restart; default true "
-           "for a persistent VM"),
-    F_END,
-};
-
-static const VlField device_result[] = {
-    F_STRING("name", REQ, 1, VM_MAX_LEN, "VM name"),
-    F_STRING("uuid", REQ, 36, 36, "VM UUID"),
-    F_OBJECT("device", REQ, device_fields, "The device as attached or detached (target or mac)"),
-    F_END,
-};
-
-/* vm.qmp ------------------------------------------------------------------------------------- */
-
-static const VlField qmp_params[] = {
-    F_VM,
-    F_OBJECT("command", REQ, NULL, "A QMP command: {\"execute\": ..., \"arguments\": {...}}"),
-    F_END,
-};
-
-static const VlField qmp_result[] = {
-    F_ANY("return", REQ, "What QEMU returned"),
-    F_END,
-};
-
 /* guest.* ------------------------------------------------------------------------------------ */
 
 static const VlField agent_info_fields[] = {
-    F_ENUM("state", REQ, agent_states,
+    F_ENUM("state", REQ, vl_control_agent_states,
            "absent; connected (hello done); responsive (heard from within 3 heartbeats)"),
     F_STRING("name", OPT, 1, VL_ID_MAX_LEN, "Agent program, from its hello"),
     F_STRING("version", OPT, 1, VL_ID_MAX_LEN, "Agent version, from its hello"),
@@ -468,7 +256,7 @@ static const VlField push_stats_params[] = {
     F_STRING("host", REQ, 1, 253, "The bridge's host name"),
     F_STRING("fingerprint", REQ, 95, 95, "The bridge's certificate fingerprint"),
     F_INT("time", REQ, 0, I64_MAX, "When collected, Unix time in milliseconds"),
-    F_ARRAY("vms", REQ, 0, 100000, vm_stats_item, "vm.stats of every running VM"),
+    F_ARRAY("vms", REQ, 0, 100000, vl_control_vm_stats_item, "vm.stats of every running VM"),
     F_END,
 };
 
@@ -483,8 +271,8 @@ static const VlField push_stats_params[] = {
 
 /* clang-format off */
 #define VM_METHOD(n, what)                                                                         \
-    {.name = (n), .senders = VL_SENDER_CLIENT, .summary = (what), .fields = vm_only,               \
-     .result = vm_state_result, .example = VM_REQUEST(n)}
+    {.name = (n), .senders = VL_SENDER_CLIENT, .summary = (what), .fields = vl_control_vm_only,               \
+     .result = vl_control_vm_state_result, .example = VM_REQUEST(n)}
 /* clang-format on */
 
 static const VlEntry control_entries[] = {
@@ -543,15 +331,15 @@ static const VlEntry control_entries[] = {
         .senders = VL_SENDER_CLIENT,
         .summary = "Every VM libvirt knows, with its state and its agent's.",
         .fields = vl_no_fields,
-        .result = vm_list_result,
+        .result = vl_control_vm_list_result,
         .example = REQUEST("vm.list", "{}"),
     },
     {
         .name = "vm.define",
         .senders = VL_SENDER_CLIENT,
         .summary = "Defines a persistent VM from a spec; it is not started.",
-        .fields = vm_define_params,
-        .result = vm_state_result,
+        .fields = vl_control_vm_define_params,
+        .result = vl_control_vm_state_result,
         .example =
             REQUEST("vm.define", "{\"spec\":{\"name\":\"web1\",\"memory_mib\":1024,\"vcpus\":1,"
                                  "\"accel\":\"tcg\",\"boot\":{\"kernel\":\"/srv/vmlinuz\","
@@ -563,8 +351,8 @@ static const VlEntry control_entries[] = {
         .name = "vm.start",
         .senders = VL_SENDER_CLIENT,
         .summary = "Starts a defined VM.",
-        .fields = vm_start_params,
-        .result = vm_state_result,
+        .fields = vl_control_vm_start_params,
+        .result = vl_control_vm_state_result,
         .example = VM_REQUEST("vm.start"),
     },
     {
@@ -572,8 +360,8 @@ static const VlEntry control_entries[] = {
         .senders = VL_SENDER_CLIENT,
         .summary = "Asks the guest to power off, through its agent or the ACPI power button; "
                    "returns when asked, not when off (watch vm.lifecycle events).",
-        .fields = vm_shutdown_params,
-        .result = vm_shutdown_result,
+        .fields = vl_control_vm_shutdown_params,
+        .result = vl_control_vm_shutdown_result,
         .example = REQUEST("vm.shutdown", "{\"vm\":\"web1\",\"via\":\"auto\"}"),
     },
     VM_METHOD("vm.destroy", "Stops a VM at once, like pulling the plug."),
@@ -586,8 +374,8 @@ static const VlEntry control_entries[] = {
         .name = "vm.stats",
         .senders = VL_SENDER_CLIENT,
         .summary = "CPU, balloon, block and network statistics of one VM or of every running VM.",
-        .fields = vm_stats_params,
-        .result = vm_stats_result,
+        .fields = vl_control_vm_stats_params,
+        .result = vl_control_vm_stats_result,
         .example = VM_REQUEST("vm.stats"),
     },
     {
@@ -595,8 +383,8 @@ static const VlEntry control_entries[] = {
         .senders = VL_SENDER_CLIENT,
         .summary = "Adds a disk or a NIC to a VM (to the running VM and, when persistent, its "
                    "definition).",
-        .fields = device_params,
-        .result = device_result,
+        .fields = vl_control_device_params,
+        .result = vl_control_device_result,
         .example = REQUEST("vm.attach_device", "{\"vm\":\"web1\",\"device\":{\"kind\":\"disk\","
                                                "\"path\":\"/srv/data.img\",\"target\":\"vdb\"}}"),
     },
@@ -604,8 +392,8 @@ static const VlEntry control_entries[] = {
         .name = "vm.detach_device",
         .senders = VL_SENDER_CLIENT,
         .summary = "Removes a disk (by target) or a NIC (by MAC) from a VM.",
-        .fields = device_params,
-        .result = device_result,
+        .fields = vl_control_device_params,
+        .result = vl_control_device_result,
         .example = REQUEST("vm.detach_device", "{\"vm\":\"web1\",\"device\":{\"kind\":\"nic\","
                                                "\"mac\":\"52:54:00:12:34:56\"}}"),
     },
@@ -614,8 +402,8 @@ static const VlEntry control_entries[] = {
         .senders = VL_SENDER_CLIENT,
         .summary = "Passes one QMP command to the VM's QEMU through libvirt. Disabled unless "
                    "[control] qmp-passthrough = true in bridge.conf.",
-        .fields = qmp_params,
-        .result = qmp_result,
+        .fields = vl_control_qmp_params,
+        .result = vl_control_qmp_result,
         .example =
             REQUEST("vm.qmp", "{\"vm\":\"web1\",\"command\":{\"execute\":\"query-status\"}}"),
     },
@@ -641,7 +429,7 @@ static const VlEntry control_entries[] = {
         .name = "guest.lock",
         .senders = VL_SENDER_CLIENT,
         .summary = "Asks the agent to lock the guest's screens.",
-        .fields = vm_only,
+        .fields = vl_control_vm_only,
         .result = guest_reply_result,
         .example = VM_REQUEST("guest.lock"),
     },
