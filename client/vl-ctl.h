@@ -108,6 +108,13 @@ struct _VlCtlCommand {
     /* Set: the command does not connect (method is NULL, no params are built): vmlinkctl calls
      * it with stdout instead, e.g. .local = vl_ctl_receive_events. */
     VlCtlLocalFunc local;
+    /* The params member run adds once it has asked for it (a password): the params the table
+     * builds are checked against the catalogue without it, so that what was typed is told
+     * before connecting and before anyone is asked for a password. NULL: none. */
+    const char *secret;
+    /* How long to wait for an answer when --timeout is not given, in seconds, for commands the
+     * other end may take long over (a login); 0: VL_CTL_DEFAULT_TIMEOUT_S. */
+    guint timeout_s;
 };
 
 /* The commands, ended by an entry whose name is NULL, and the groups, NULL-terminated. */
@@ -148,7 +155,8 @@ GPtrArray *vl_ctl_args_get_all(const VlCtlArgs *args, const char *option);
 const char *vl_ctl_args_positional(const VlCtlArgs *args, guint index);
 /* The address to connect to: --connect, $VMLINK_CONNECT or the default. */
 const char *vl_ctl_args_address(const VlCtlArgs *args);
-/* How long to wait for an answer: --timeout in ms, -1 for --timeout 0 (no limit). */
+/* How long to wait for an answer: --timeout in ms, -1 for --timeout 0 (no limit); without
+ * --timeout, the command's own default or VL_CTL_DEFAULT_TIMEOUT_S. */
 int vl_ctl_args_timeout_ms(const VlCtlArgs *args);
 
 /* The params of the command's call, checked against the catalogue; NULL with VL_CTL_ERROR. */
