@@ -188,6 +188,13 @@ vl_ctl_build_guest_shutdown(const VlCtlArgs *args, VlJsonBuilder *params, GError
 }
 
 gboolean
+vl_ctl_build_login(const VlCtlArgs *args, VlJsonBuilder *params, GError **error)
+{
+    vl_json_builder_add_member_string(params, "user", vl_ctl_args_positional(args, 1));
+    return TRUE;
+}
+
+gboolean
 vl_ctl_check_events(const VlCtlArgs *args, VlJsonBuilder *params, GError **error)
 {
     if (vl_ctl_args_get(args, "follow") && vl_ctl_args_get(args, "count")) {
@@ -271,6 +278,18 @@ const VlCtlOption vl_ctl_guest_shutdown_options[] = {
     {"delay", VL_CTL_INT, "SECONDS", "Wait this long first (at most 86400)", NULL, FALSE,
      "delay_s"},
     {"message", VL_CTL_STRING, "TEXT", "Tell the logged-in users this", NULL, FALSE, "message"},
+    {NULL},
+};
+
+const VlCtlOption vl_ctl_login_options[] = {
+    {"console", VL_CTL_STRING, "NAME",
+     "The console to log in on: tty1, ttyS0, hvc0 or graphical; default: the first of the "
+     "guest's configured ones that exists",
+     NULL, FALSE, "console"},
+    {"domain", VL_CTL_STRING, "NAME", "The user's domain, where the guest has domains", NULL, FALSE,
+     "domain"},
+    {"password-stdin", VL_CTL_FLAG, NULL,
+     "Read the password from the standard input (one line), even on a terminal", NULL, FALSE, NULL},
     {NULL},
 };
 

@@ -30,6 +30,8 @@ typedef enum {
     VL_CTL_ERROR_REFUSED, /* vmlinkctl refused to go on: a fingerprint that does not match, a
                              "no" at a confirmation, an answer it will not pin (exit code 1) */
     VL_CTL_ERROR_MANAGER, /* the manager's folder (~/.config/vmlink) is not usable (exit 1) */
+    VL_CTL_ERROR_GUEST,   /* the call went through but the guest did not do it, and said why:
+                             a login refused, no such console (exit code 1) */
 } VlCtlError;
 
 /* Exit codes, documented in --help and vmlinkctl(1). */
@@ -184,6 +186,10 @@ gboolean vl_ctl_owner_change_password(VlCtlSession *session, const VlCtlArgs *ar
                                       const VlJson *params, GError **error);
 gboolean vl_ctl_owner_rotate(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
                              GError **error);
+/* guest login (vl-ctl-login.c): asks for the password, calls guest.login and tells the outcome;
+ * FALSE with VL_CTL_ERROR_GUEST for the outcomes that are not a login. */
+gboolean vl_ctl_guest_login(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
+                            GError **error);
 /* events --since without --follow or --count: one events.since call. */
 gboolean vl_ctl_events_since(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
                              GError **error);
