@@ -196,8 +196,9 @@ gboolean vl_ctl_events_since(VlCtlSession *session, const VlCtlArgs *args, const
 
 /*
  * Secrets typed by a person or a script (vl-ctl-password.c): from the terminal without echo
- * after prompt when stdin is one and from_stdin is FALSE, else one line of stdin. The result
- * is wiped by vl_ctl_secret_free (OPENSSL_cleanse); an empty line is an error.
+ * after prompt ("agent password", shown "Agent password: ") when stdin is one and from_stdin is
+ * FALSE, else one line of stdin. The result is wiped by vl_ctl_secret_free (OPENSSL_cleanse);
+ * an empty line, no line and a line longer than VL_PASSWORD_MAX_LEN are VL_CTL_ERROR_INPUT.
  */
 typedef char VlCtlSecret;
 VlCtlSecret *vl_ctl_read_secret(const char *prompt, gboolean from_stdin, GError **error);

@@ -516,13 +516,15 @@ START_TEST(test_login_password_refused)
     g_auto(CtlRun) fits = {0};
     g_autoptr(VlJson) request = NULL;
 
-    expect_password_refused("\nsecond line\n", "no password for alice on web1 on the standard "
-                                               "input (give it as one line, e.g. "
-                                               "--password-stdin < FILE)");
+    expect_password_refused("\nsecond line\n", "the password for alice on web1 on the standard "
+                                               "input is empty (an empty line)");
     expect_password_refused("", "no password for alice on web1 on the standard input (give it "
                                 "as one line, e.g. --password-stdin < FILE)");
     expect_password_refused(long_line, "the password for alice on web1 on the standard input is "
                                        "longer than 1024 bytes");
+    /* JSON carries UTF-8 only: a Latin-1 password would make a frame the bridge refuses. */
+    expect_password_refused("caf\xe9\n", "the password for alice on web1 on the standard input is "
+                                         "not UTF-8 text (or holds a NUL byte): it cannot be sent");
 
     /* The bound itself is sent. */
     ctl_run(&fits, config_home, NULL, fits_line, "--connect", script_server_address(server),
