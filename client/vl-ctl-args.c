@@ -71,7 +71,9 @@ int
 vl_ctl_args_timeout_ms(const VlCtlArgs *args)
 {
     if (args->timeout_s < 0) {
-        return VL_CTL_DEFAULT_TIMEOUT_S * 1000;
+        guint seconds = args->command && args->command->timeout_s ? args->command->timeout_s
+                                                                  : VL_CTL_DEFAULT_TIMEOUT_S;
+        return (int)(seconds * 1000);
     }
     return args->timeout_s == 0 ? -1 : (int)(args->timeout_s * 1000);
 }

@@ -17,6 +17,10 @@ G_DEFINE_QUARK(vl-ctl-error-quark, vl_ctl_error)
 
 /* The table ---------------------------------------------------------------------------------- */
 
+/* guest login's answer comes late at times: PAM delays the answer to a wrong password by
+ * seconds, and a session starting in a guest under emulation (TCG) takes a while. */
+#define LOGIN_TIMEOUT_S 90
+
 /* clang-format off */
 #define VM_COMMAND(verb, m, what, show_func)                                                       \
     {.group = "vm", .name = (verb), .args = "NAME", .vm_arg = TRUE, .method = (m),                 \
@@ -235,6 +239,29 @@ const VlCtlCommand vl_ctl_commands[] = {
         .summary = "Ask the VM's agent to lock the guest's screens.",
         .example = "guest lock web1",
         .show = vl_ctl_show_guest_reply,
+    },
+    {
+        .group = "guest",
+        .name = "login",
+        .args = "NAME USER",
+        .vm_arg = TRUE,
+        .method = "guest.login",
+        .summary = "Log a user in on a console of the guest with their password (single sign-on).",
+        .description =
+            "Asks for USER's password on the terminal without echo, or reads one line from the "
+            "standard input when it is not a terminal or with --password-stdin; it is sent once, "
+            "to this VM's agent, and wiped. Prints what the guest did: logged the user in (exit "
+            "status 0), handed the credentials to its graphical greeter (0), or why not (1): "
+            "wrong credentials, not allowed by the guest's [sso] policy in "
+            "/etc/vmlink/agent.conf, no such console, a session already there, or not used in "
+            "time. PAM's delay after a wrong password and a session starting in a slow guest "
+            "take time, so the answer is awaited longer than for other commands.",
+        .example = "guest login web1 alice --console ttyS0 --password-stdin",
+        .options = vl_ctl_login_options,
+        .build = vl_ctl_build_login,
+        .run = vl_ctl_guest_login,
+        .secret = "password",
+        .timeout_s = LOGIN_TIMEOUT_S,
     },
     {
         .group = "guest",

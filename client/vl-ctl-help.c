@@ -19,7 +19,8 @@ static const char *const global_options =
     "                     vmlinkctl(1)) (default: $VMLINK_CONNECT, else\n"
     "                     " VL_CLIENT_DEFAULT_ADDRESS ")\n"
     "  --json             Print results as JSON, for scripts\n"
-    "  --timeout SECONDS  How long to wait for each answer (default 30; 0: no limit)\n"
+    "  --timeout SECONDS  How long to wait for each answer (default 30 unless the command's\n"
+    "                     --help says otherwise; 0: no limit)\n"
     "  --help, -h         This help; after a command, that command's help\n"
     "  --version          Print the version\n";
 
@@ -125,11 +126,16 @@ command_help(const VlCtlCommand *c, GString *out)
         g_string_append(out, "\nOptions:\n");
         vl_ctl_table_render(t, out);
     }
-    g_string_append_printf(out,
-                           "\nExample:\n  vmlinkctl %s\n\n"
-                           "Global options: --connect ADDRESS, --json, --timeout SECONDS (see "
-                           "vmlinkctl --help).\n",
-                           c->example);
+    g_string_append_printf(out, "\nExample:\n  vmlinkctl %s\n\n", c->example);
+    if (c->timeout_s) {
+        g_string_append_printf(out,
+                               "Global options: --connect ADDRESS, --json, --timeout SECONDS "
+                               "(default %u for this command) (see vmlinkctl --help).\n",
+                               c->timeout_s);
+    } else {
+        g_string_append(out, "Global options: --connect ADDRESS, --json, --timeout SECONDS (see "
+                             "vmlinkctl --help).\n");
+    }
 }
 
 void

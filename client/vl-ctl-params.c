@@ -188,6 +188,13 @@ vl_ctl_build_guest_shutdown(const VlCtlArgs *args, VlJsonBuilder *params, GError
 }
 
 gboolean
+vl_ctl_build_login(const VlCtlArgs *args, VlJsonBuilder *params, GError **error)
+{
+    vl_json_builder_add_member_string(params, "user", vl_ctl_args_positional(args, 1));
+    return TRUE;
+}
+
+gboolean
 vl_ctl_check_events(const VlCtlArgs *args, VlJsonBuilder *params, GError **error)
 {
     if (vl_ctl_args_get(args, "follow") && vl_ctl_args_get(args, "count")) {
@@ -274,6 +281,18 @@ const VlCtlOption vl_ctl_guest_shutdown_options[] = {
     {NULL},
 };
 
+const VlCtlOption vl_ctl_login_options[] = {
+    {"console", VL_CTL_STRING, "NAME",
+     "The console to log in on: tty1, ttyS0, hvc0 or graphical; default: the first of the "
+     "guest's configured ones that exists",
+     NULL, FALSE, "console"},
+    {"domain", VL_CTL_STRING, "NAME", "The user's domain, where the guest has domains", NULL, FALSE,
+     "domain"},
+    {"password-stdin", VL_CTL_FLAG, NULL,
+     "Read the password from the standard input (one line), even on a terminal", NULL, FALSE, NULL},
+    {NULL},
+};
+
 const VlCtlOption vl_ctl_events_options[] = {
     {"follow", VL_CTL_FLAG, NULL, "Print events until interrupted (Ctrl-C)", NULL, FALSE, NULL},
     {"count", VL_CTL_INT, "N", "Stop after N events (default 1)", NULL, FALSE, NULL},
@@ -333,6 +352,27 @@ const VlCtlOption vl_ctl_receive_options[] = {
 
 /* Params ------------------------------------------------------------------------------------- */
 
+/* The fields but the one named skip: what a command's params hold before its run function adds
+ * the secret it asks for. The caller frees the copy (not the fields it points to). */
+static VlField *
+fields_without(const VlField *fields, const char *skip)
+{
+    gsize n = 0;
+    VlField *copy;
+
+    for (const VlField *f = fields; f->name; f++) {
+        n++;
+    }
+    copy = g_new0(VlField, n + 1);
+    n = 0;
+    for (const VlField *f = fields; f->name; f++) {
+        if (strcmp(f->name, skip) != 0) {
+            copy[n++] = *f;
+        }
+    }
+    return copy;
+}
+
 static void
 add_option(VlJsonBuilder *b, const VlCtlOption *o, GPtrArray *values)
 {
@@ -388,11 +428,18 @@ vl_ctl_command_params(const VlCtlArgs *args, GError **error)
     params = vl_json_builder_finish(b);
 
     /* What people typed, in the catalogue's words, before anything is sent: a name too long,
-     * a value out of range. A run function's params are checked when it sends them. */
-    if (entry && !cmd->run && !vl_fields_validate(entry->fields, params, "params", &local_error)) {
-        g_set_error(error, VL_CTL_ERROR, VL_CTL_ERROR_USAGE, "%s: %s (see vmlinkctl %s --help)",
-                    words, local_error->message, words);
-        return NULL;
+     * a value out of range. A run function's params are checked when it sends them, except
+     * for commands whose params lack only the secret their run function adds: those are
+     * checked here without it. */
+    if (entry && (!cmd->run || cmd->secret)) {
+        g_autofree VlField *fields =
+            cmd->secret ? fields_without(entry->fields, cmd->secret) : NULL;
+
+        if (!vl_fields_validate(fields ? fields : entry->fields, params, "params", &local_error)) {
+            g_set_error(error, VL_CTL_ERROR, VL_CTL_ERROR_USAGE, "%s: %s (see vmlinkctl %s --help)",
+                        words, local_error->message, words);
+            return NULL;
+        }
     }
     return g_steal_pointer(&params);
 }

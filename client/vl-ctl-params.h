@@ -18,6 +18,7 @@ extern const VlCtlOption vl_ctl_info_options[];
 extern const VlCtlOption vl_ctl_refresh_options[];
 extern const VlCtlOption vl_ctl_logoff_options[];
 extern const VlCtlOption vl_ctl_guest_shutdown_options[];
+extern const VlCtlOption vl_ctl_login_options[];
 extern const VlCtlOption vl_ctl_events_options[];
 extern const VlCtlOption vl_ctl_take_options[];
 extern const VlCtlOption vl_ctl_password_options[];
@@ -32,6 +33,7 @@ gboolean vl_ctl_build_attach_nic(const VlCtlArgs *args, VlJsonBuilder *params, G
 gboolean vl_ctl_build_detach_nic(const VlCtlArgs *args, VlJsonBuilder *params, GError **error);
 gboolean vl_ctl_build_qmp(const VlCtlArgs *args, VlJsonBuilder *params, GError **error);
 gboolean vl_ctl_build_guest_shutdown(const VlCtlArgs *args, VlJsonBuilder *params, GError **error);
+gboolean vl_ctl_build_login(const VlCtlArgs *args, VlJsonBuilder *params, GError **error);
 gboolean vl_ctl_check_events(const VlCtlArgs *args, VlJsonBuilder *params, GError **error);
 
 G_END_DECLS

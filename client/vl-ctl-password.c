@@ -12,9 +12,11 @@
 #include <openssl/crypto.h>
 
 #include "vl-ctl.h"
+#include "vl-protocol.h"
 
-/* The catalogue's bound on a password; one byte more tells a line that is too long. */
-#define SECRET_MAX_LEN 1024
+/* The catalogue's bound on a password, so that a longer one is refused before it is sent; one
+ * byte more tells a line that is too long. */
+#define SECRET_MAX_LEN VL_PASSWORD_MAX_LEN
 
 void
 vl_ctl_secret_free(VlCtlSecret *secret)
@@ -28,16 +30,18 @@ vl_ctl_secret_free(VlCtlSecret *secret)
 /*
  * One line from fd, a byte at a time so that the next line stays for the next reader (change
  * password reads two). NULL at the end of input before any byte; *ret_too_long when the line
- * does not fit.
+ * does not fit; *ret_not_text when it holds a NUL byte (what follows it would be neither sent
+ * nor wiped, as secrets end at their NUL) or is not UTF-8 (JSON strings cannot carry it).
  */
 static char *
-read_line(int fd, gboolean *ret_too_long, int *ret_errno)
+read_line(int fd, gboolean *ret_too_long, gboolean *ret_not_text, int *ret_errno)
 {
     char *buf = g_malloc0(SECRET_MAX_LEN + 2);
     gsize len = 0;
     gboolean any = FALSE;
 
     *ret_too_long = FALSE;
+    *ret_not_text = FALSE;
     *ret_errno = 0;
     for (;;) {
         char c;
@@ -68,7 +72,10 @@ read_line(int fd, gboolean *ret_too_long, int *ret_errno)
     if (len > SECRET_MAX_LEN) {
         *ret_too_long = TRUE;
     }
-    if (!any || *ret_errno != 0 || *ret_too_long) {
+    if (!*ret_too_long && (memchr(buf, '\0', len) || !g_utf8_validate(buf, (gssize)len, NULL))) {
+        *ret_not_text = TRUE;
+    }
+    if (!any || *ret_errno != 0 || *ret_too_long || *ret_not_text) {
         OPENSSL_cleanse(buf, SECRET_MAX_LEN + 2);
         g_free(buf);
         return NULL;
@@ -83,11 +90,13 @@ vl_ctl_read_secret(const char *prompt, gboolean from_stdin, GError **error)
     struct termios saved;
     gboolean restore = FALSE;
     gboolean too_long = FALSE;
+    gboolean not_text = FALSE;
     int errsv = 0;
     char *line;
 
     if (terminal) {
-        fprintf(stderr, "%s: ", prompt);
+        /* The prompt starts a line, the messages below use it inside a sentence. */
+        fprintf(stderr, "%c%s: ", g_ascii_toupper(prompt[0]), prompt + 1);
         fflush(stderr);
         if (tcgetattr(STDIN_FILENO, &saved) == 0) {
             struct termios quiet = saved;
@@ -99,12 +108,13 @@ vl_ctl_read_secret(const char *prompt, gboolean from_stdin, GError **error)
             restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
         }
     }
-    line = read_line(STDIN_FILENO, &too_long, &errsv);
+    line = read_line(STDIN_FILENO, &too_long, &not_text, &errsv);
     if (restore) {
         tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
     }
     if (line == NULL || *line == '\0') {
         const char *where = terminal ? "typed" : "on the standard input";
+        gboolean empty = line != NULL; /* a line, but nothing on it */
 
         vl_ctl_secret_free(line);
         if (errsv != 0) {
@@ -113,6 +123,13 @@ vl_ctl_read_secret(const char *prompt, gboolean from_stdin, GError **error)
         } else if (too_long) {
             g_set_error(error, VL_CTL_ERROR, VL_CTL_ERROR_INPUT,
                         "the %s %s is longer than %d bytes", prompt, where, SECRET_MAX_LEN);
+        } else if (not_text) {
+            g_set_error(error, VL_CTL_ERROR, VL_CTL_ERROR_INPUT,
+                        "the %s %s is not UTF-8 text (or holds a NUL byte): it cannot be sent",
+                        prompt, where);
+        } else if (empty) {
+            g_set_error(error, VL_CTL_ERROR, VL_CTL_ERROR_INPUT,
+                        "the %s %s is empty (an empty line)", prompt, where);
         } else {
             g_set_error(error, VL_CTL_ERROR, VL_CTL_ERROR_INPUT, "no %s %s (give it as one line%s)",
                         prompt, where, terminal ? "" : ", e.g. --password-stdin < FILE");
@@ -127,11 +144,12 @@ vl_ctl_confirm(const char *question)
 {
     g_autofree char *line = NULL;
     gboolean too_long = FALSE;
+    gboolean not_text = FALSE;
     int errsv = 0;
 
     fprintf(stderr, "%s [y/N] ", question);
     fflush(stderr);
-    line = read_line(STDIN_FILENO, &too_long, &errsv);
+    line = read_line(STDIN_FILENO, &too_long, &not_text, &errsv);
     if (line == NULL) {
         return FALSE;
     }

@@ -30,6 +30,8 @@ typedef enum {
     VL_CTL_ERROR_REFUSED, /* vmlinkctl refused to go on: a fingerprint that does not match, a
                              "no" at a confirmation, an answer it will not pin (exit code 1) */
     VL_CTL_ERROR_MANAGER, /* the manager's folder (~/.config/vmlink) is not usable (exit 1) */
+    VL_CTL_ERROR_GUEST,   /* the call went through but the guest did not do it, and said why:
+                             a login refused, no such console (exit code 1) */
 } VlCtlError;
 
 /* Exit codes, documented in --help and vmlinkctl(1). */
@@ -108,6 +110,13 @@ struct _VlCtlCommand {
     /* Set: the command does not connect (method is NULL, no params are built): vmlinkctl calls
      * it with stdout instead, e.g. .local = vl_ctl_receive_events. */
     VlCtlLocalFunc local;
+    /* The params member run adds once it has asked for it (a password): the params the table
+     * builds are checked against the catalogue without it, so that what was typed is told
+     * before connecting and before anyone is asked for a password. NULL: none. */
+    const char *secret;
+    /* How long to wait for an answer when --timeout is not given, in seconds, for commands the
+     * other end may take long over (a login); 0: VL_CTL_DEFAULT_TIMEOUT_S. */
+    guint timeout_s;
 };
 
 /* The commands, ended by an entry whose name is NULL, and the groups, NULL-terminated. */
@@ -148,7 +157,8 @@ GPtrArray *vl_ctl_args_get_all(const VlCtlArgs *args, const char *option);
 const char *vl_ctl_args_positional(const VlCtlArgs *args, guint index);
 /* The address to connect to: --connect, $VMLINK_CONNECT or the default. */
 const char *vl_ctl_args_address(const VlCtlArgs *args);
-/* How long to wait for an answer: --timeout in ms, -1 for --timeout 0 (no limit). */
+/* How long to wait for an answer: --timeout in ms, -1 for --timeout 0 (no limit); without
+ * --timeout, the command's own default or VL_CTL_DEFAULT_TIMEOUT_S. */
 int vl_ctl_args_timeout_ms(const VlCtlArgs *args);
 
 /* The params of the command's call, checked against the catalogue; NULL with VL_CTL_ERROR. */
@@ -176,14 +186,19 @@ gboolean vl_ctl_owner_change_password(VlCtlSession *session, const VlCtlArgs *ar
                                       const VlJson *params, GError **error);
 gboolean vl_ctl_owner_rotate(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
                              GError **error);
+/* guest login (vl-ctl-login.c): asks for the password, calls guest.login and tells the outcome;
+ * FALSE with VL_CTL_ERROR_GUEST for the outcomes that are not a login. */
+gboolean vl_ctl_guest_login(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
+                            GError **error);
 /* events --since without --follow or --count: one events.since call. */
 gboolean vl_ctl_events_since(VlCtlSession *session, const VlCtlArgs *args, const VlJson *params,
                              GError **error);
 
 /*
  * Secrets typed by a person or a script (vl-ctl-password.c): from the terminal without echo
- * after prompt when stdin is one and from_stdin is FALSE, else one line of stdin. The result
- * is wiped by vl_ctl_secret_free (OPENSSL_cleanse); an empty line is an error.
+ * after prompt ("agent password", shown "Agent password: ") when stdin is one and from_stdin is
+ * FALSE, else one line of stdin. The result is wiped by vl_ctl_secret_free (OPENSSL_cleanse);
+ * an empty line, no line and a line longer than VL_PASSWORD_MAX_LEN are VL_CTL_ERROR_INPUT.
  */
 typedef char VlCtlSecret;
 VlCtlSecret *vl_ctl_read_secret(const char *prompt, gboolean from_stdin, GError **error);

@@ -120,6 +120,12 @@ START_TEST(test_table_matches_catalogue)
             continue; /* connects to no vmlinkd: nothing of the catalogue's */
         }
         ck_assert_msg(entry != NULL, "%s calls %s, which the catalogue lacks", words, c->method);
+        if (c->secret) {
+            /* Added by the run function only: a required field the table leaves out. */
+            ck_assert_msg(c->run != NULL, "%s: a secret without a run function", words);
+            ck_assert_msg(field_at(entry->fields, c->secret)->flags & VL_FIELD_REQUIRED, "%s: %s",
+                          words, c->secret);
+        }
         ck_assert_msg(c->show != NULL || c->follows_events || c->run, "%s shows nothing", words);
         ck_assert_msg(c->group == NULL || vl_ctl_group_index(c->group) >= 0, "%s: no group", words);
         ck_assert_ptr_eq(vl_ctl_command_find(c->group, c->name), c);
@@ -208,6 +214,10 @@ START_TEST(test_params)
     expect_params("guest info web1 --section os --section network",
                   "{\"vm\":\"web1\",\"sections\":[\"os\",\"network\"]}");
     expect_params("guest logoff web1 --session 3", "{\"vm\":\"web1\",\"session\":\"3\"}");
+    /* The password is the run function's; the rest is checked without it. */
+    expect_params("guest login web1 alice", "{\"vm\":\"web1\",\"user\":\"alice\"}");
+    expect_params("guest login web1 alice --domain CORP --console ttyS0 --password-stdin",
+                  "{\"vm\":\"web1\",\"console\":\"ttyS0\",\"domain\":\"CORP\",\"user\":\"alice\"}");
     expect_params("guest shutdown web1", "{\"vm\":\"web1\",\"mode\":\"poweroff\"}");
     expect_params("guest shutdown web1 --reboot --delay 060 --message 'Back soon'",
                   "{\"vm\":\"web1\",\"delay_s\":60,\"message\":\"Back soon\",\"mode\":\"reboot\"}");
@@ -294,6 +304,32 @@ START_TEST(test_global_options_anywhere)
 }
 END_TEST
 
+START_TEST(test_command_timeouts)
+{
+    g_autoptr(VlCtlArgs) login = parse_ok("guest login web1 alice");
+    g_autoptr(VlCtlArgs) login_given = parse_ok("guest login web1 alice --timeout 5");
+    g_autoptr(VlCtlArgs) login_unbounded = parse_ok("--timeout 0 guest login web1 alice");
+    g_autoptr(VlCtlArgs) logoff = parse_ok("guest logoff web1");
+
+    /* The agent may take long over a login: its own default, unless --timeout says. */
+    ck_assert_int_eq(vl_ctl_args_timeout_ms(login), 90 * 1000);
+    ck_assert_int_eq(vl_ctl_args_timeout_ms(login_given), 5000);
+    ck_assert_int_eq(vl_ctl_args_timeout_ms(login_unbounded), -1);
+    ck_assert_int_eq(vl_ctl_args_timeout_ms(logoff), VL_CTL_DEFAULT_TIMEOUT_S * 1000);
+}
+END_TEST
+
+START_TEST(test_user_too_long)
+{
+    g_autofree char *user = g_strnfill(257, 'u');
+    g_autofree char *line = g_strdup_printf("guest login web1 %s", user);
+
+    /* Told before connecting, and so before the password is asked for. */
+    expect_usage_error(line, "guest login: params.user: length 257 is outside 1..256 (see "
+                             "vmlinkctl guest login --help)");
+}
+END_TEST
+
 START_TEST(test_help_requests)
 {
     g_autoptr(VlCtlArgs) top = parse_ok("--help");
@@ -318,8 +354,8 @@ START_TEST(test_usage_errors)
 {
     expect_usage_error("frob", "unknown command \"frob\" (see vmlinkctl --help)");
     expect_usage_error("vm frob", "unknown command \"vm frob\" (see vmlinkctl vm --help)");
-    expect_usage_error("guest", "guest needs a command: info, lock, logoff, refresh, shutdown "
-                                "(see vmlinkctl guest --help)");
+    expect_usage_error("guest", "guest needs a command: info, lock, login, logoff, refresh, "
+                                "shutdown (see vmlinkctl guest --help)");
     expect_usage_error("--frob vm list", "unknown option --frob (see vmlinkctl --help)");
     expect_usage_error("-x vm list",
                        "unknown option -x (options are written --name) (see vmlinkctl --help)");
@@ -362,6 +398,14 @@ START_TEST(test_usage_errors)
                        "after N: give one of them (see vmlinkctl events --help)");
     expect_usage_error("events --count 0", "events: --count: give 1 or more events to wait for "
                                            "(see vmlinkctl events --help)");
+    expect_usage_error("guest login web1",
+                       "guest login: USER is missing (see vmlinkctl guest login --help)");
+    expect_usage_error("guest login web1 alice --console ''",
+                       "guest login: params.console: length 0 is outside 1..64 (see vmlinkctl "
+                       "guest login --help)");
+    expect_usage_error("guest login web1 alice --password-stdin=yes",
+                       "guest login: --password-stdin takes no value (see vmlinkctl guest login "
+                       "--help)");
     expect_usage_error("vm start 'a name far too long to be the name of any libvirt domain at "
                        "all, really'",
                        "vm start: params.vm: length 71 is outside 1..64 (see vmlinkctl vm start "
@@ -388,6 +432,7 @@ START_TEST(test_help_texts)
     g_autofree char *shutdown = help_for("vm shutdown --help");
     g_autofree char *info = help_for("guest info --help");
     g_autofree char *nic = help_for("vm attach-nic --help");
+    g_autofree char *login = help_for("guest login --help");
 
     test_util_assert_contains(top,
                               "Usage: vmlinkctl [--connect ADDRESS] [--json] [--timeout SECONDS] "
@@ -418,6 +463,12 @@ START_TEST(test_help_texts)
     test_util_assert_contains(
         nic, "Usage: vmlinkctl vm attach-nic NAME (--network NAME | --bridge NAME) "
              "[--mac MAC] [--model MODEL]\n");
+    ck_assert_ptr_null(strstr(nic, "for this command"));
+    test_util_assert_contains(login, "Usage: vmlinkctl guest login NAME USER [--console NAME] "
+                                     "[--domain NAME] [--password-stdin]\n");
+    test_util_assert_contains(login, "  --password-stdin  Read the password from the standard "
+                                     "input");
+    test_util_assert_contains(login, "--timeout SECONDS (default 90 for this command)");
 }
 END_TEST
 
@@ -439,6 +490,8 @@ commands_suite(void)
     suite_add_tcase(s, params);
 
     tcase_add_test(line, test_global_options_anywhere);
+    tcase_add_test(line, test_command_timeouts);
+    tcase_add_test(line, test_user_too_long);
     tcase_add_test(line, test_help_requests);
     tcase_add_test(line, test_usage_errors);
     suite_add_tcase(s, line);

@@ -14,20 +14,33 @@ ctl_run_clear(CtlRun *run)
 void
 ctl_run(CtlRun *run, const char *config_home, const char *connect_env, const char *stdin_text, ...)
 {
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
+    va_list ap;
+
+    va_start(ap, stdin_text);
+    for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *)) {
+        g_ptr_array_add(args, (gpointer)a);
+    }
+    va_end(ap);
+    g_ptr_array_add(args, NULL);
+    ctl_runv(run, config_home, connect_env, stdin_text, (const char *const *)args->pdata);
+}
+
+void
+ctl_runv(CtlRun *run, const char *config_home, const char *connect_env, const char *stdin_text,
+         const char *const *args)
+{
     g_autoptr(GSubprocessLauncher) launcher =
         g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                   G_SUBPROCESS_FLAGS_STDERR_PIPE);
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     g_autoptr(GSubprocess) process = NULL;
     g_autoptr(GError) error = NULL;
-    va_list ap;
 
     g_ptr_array_add(argv, (gpointer)VMLINKCTL_PATH);
-    va_start(ap, stdin_text);
-    for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *)) {
-        g_ptr_array_add(argv, (gpointer)a);
+    for (const char *const *a = args; *a; a++) {
+        g_ptr_array_add(argv, (gpointer)*a);
     }
-    va_end(ap);
     g_ptr_array_add(argv, NULL);
 
     g_subprocess_launcher_setenv(launcher, "TZ", "UTC", TRUE);

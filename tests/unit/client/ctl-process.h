@@ -26,6 +26,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CtlRun, ctl_run_clear)
  */
 void ctl_run(CtlRun *run, const char *config_home, const char *connect_env, const char *stdin_text,
              ...) G_GNUC_NULL_TERMINATED;
+/* The same with the arguments in a NULL-terminated array, for tests that put them together. */
+void ctl_runv(CtlRun *run, const char *config_home, const char *connect_env, const char *stdin_text,
+              const char *const *args);
 
 /* Fails unless the run exited with status, showing what it printed. */
 void ctl_assert_ran(const CtlRun *run, int status);

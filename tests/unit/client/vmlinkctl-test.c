@@ -325,12 +325,226 @@ START_TEST(test_connection_lost_exits_3)
 }
 END_TEST
 
+/* guest login -------------------------------------------------------------------------------- */
+
+#define PASSWORD "Zq7-unlikely-anywhere"
+#define LOGIN_RESULT(reply) "{\"reply\":" reply "}"
+
+/* Fails if the password shows in anything vmlinkctl printed. */
+static void
+assert_password_unseen(const CtlRun *run, const char *password)
+{
+    ck_assert_msg(strstr(run->out, password) == NULL, "password on stdout: %s", run->out);
+    ck_assert_msg(strstr(run->err, password) == NULL, "password on stderr: %s", run->err);
+}
+
+/*
+ * guest login web1 alice with the password on stdin and the options given, answered with reply;
+ * the params it sent are returned through ret_params (may be NULL).
+ */
+static void
+run_login(CtlRun *run, const char *reply, const char *const *options, VlJson **ret_params)
+{
+    g_autofree char *response = g_strdup_printf(RESPONSE("%s"), reply);
+    const ScriptStep steps[] = {READ, SEND(response), END};
+    g_autoptr(ScriptServer) server = script_server_start(steps);
+    g_autoptr(VlJson) request = NULL;
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
+    const char *const login[] = {
+        "--connect", script_server_address(server), "guest", "login", "web1", "alice"};
+
+    for (gsize i = 0; i < G_N_ELEMENTS(login); i++) {
+        g_ptr_array_add(args, (gpointer)login[i]);
+    }
+    for (; options && *options; options++) {
+        g_ptr_array_add(args, (gpointer)*options);
+    }
+    g_ptr_array_add(args, NULL);
+    ctl_runv(run, config_home, NULL, PASSWORD "\n", (const char *const *)args->pdata);
+    request = only_request(server, "guest.login");
+    if (ret_params) {
+        *ret_params = vl_json_ref(vl_json_object_get(request, "params"));
+    }
+    assert_password_unseen(run, PASSWORD);
+}
+
+START_TEST(test_login_sends_what_was_given)
+{
+    static const char *const options[] = {"--console", "ttyS0", "--domain", "CORP", NULL};
+    g_auto(CtlRun) run = {0};
+    g_autoptr(VlJson) params = NULL;
+
+    run_login(&run,
+              LOGIN_RESULT("{\"outcome\":\"logged_in\",\"console\":\"ttyS0\",\"session\":\"3\"}"),
+              options, &params);
+    ctl_assert_ran(&run, 0);
+    ck_assert_str_eq(run.out, "alice is logged in on ttyS0 of web1 (session 3)\n");
+    ck_assert_str_eq(run.err, "");
+    /* The password from stdin (no terminal there), once; the options as given. */
+    test_util_assert_json_eq(params, "{\"vm\":\"web1\",\"console\":\"ttyS0\",\"domain\":\"CORP\","
+                                     "\"user\":\"alice\",\"password\":\"" PASSWORD "\"}");
+}
+END_TEST
+
+START_TEST(test_login_without_console)
+{
+    static const char *const options[] = {"--password-stdin", NULL};
+    g_auto(CtlRun) run = {0};
+    g_autoptr(VlJson) params = NULL;
+
+    /* The agent chose the console: its choice is named. */
+    run_login(&run, LOGIN_RESULT("{\"outcome\":\"logged_in\",\"console\":\"tty1\"}"), options,
+              &params);
+    ctl_assert_ran(&run, 0);
+    ck_assert_str_eq(run.out, "alice is logged in on tty1 of web1\n");
+    test_util_assert_json_eq(params,
+                             "{\"vm\":\"web1\",\"user\":\"alice\",\"password\":\"" PASSWORD "\"}");
+}
+END_TEST
+
+START_TEST(test_login_outcomes)
+{
+    static const char *const ttys0[] = {"--console", "ttyS0", NULL};
+    static const char *const tty9[] = {"--console", "tty9", NULL};
+    static const struct {
+        const char *reply;
+        const char *const *options;
+        int status;
+        const char *out, *err;
+    } cases[] = {
+        {"{\"outcome\":\"logged_in\"}", NULL, 0, "alice is logged in on web1\n", ""},
+        {"{\"outcome\":\"handed_to_greeter\",\"console\":\"graphical\"}", NULL, 0,
+         "the credentials for alice were handed to the graphical greeter of web1\n", ""},
+        {"{\"outcome\":\"wrong_credentials\",\"console\":\"ttyS0\"}", ttys0, 1, "",
+         "vmlinkctl: guest login: the guest refused the credentials of alice on ttyS0 of web1: "
+         "check the user name and the password (and --domain, where the guest has domains)\n"},
+        {"{\"outcome\":\"not_allowed\"}", ttys0, 1, "",
+         "vmlinkctl: guest login: the single sign-on policy of web1 does not allow alice on "
+         "ttyS0: see [sso] in /etc/vmlink/agent.conf of the guest\n"},
+        {"{\"outcome\":\"no_console\"}", tty9, 1, "",
+         "vmlinkctl: guest login: web1 has no console tty9: give --console one it has (tty1, "
+         "ttyS0, hvc0 or graphical)\n"},
+        {"{\"outcome\":\"no_console\"}", NULL, 1, "",
+         "vmlinkctl: guest login: none of the consoles configured for single sign-on exists in "
+         "web1: name one with --console, or see [sso] in /etc/vmlink/agent.conf of the guest\n"},
+        {"{\"outcome\":\"already_logged_in\",\"console\":\"ttyS0\"}", NULL, 1, "",
+         "vmlinkctl: guest login: ttyS0 of web1 has a session already: log it off first with "
+         "vmlinkctl guest logoff web1 --session ID (vmlinkctl guest info web1 --section users "
+         "lists the sessions)\n"},
+        {"{\"outcome\":\"timed_out\",\"console\":\"graphical\"}", NULL, 1, "",
+         "vmlinkctl: guest login: nobody used the credentials for alice on graphical of web1 in "
+         "time: is its login screen showing? Try again\n"},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *result = g_strdup_printf("{\"reply\":%s}", cases[i].reply);
+        g_auto(CtlRun) run = {0};
+
+        run_login(&run, result, cases[i].options, NULL);
+        ctl_assert_ran(&run, cases[i].status);
+        ck_assert_str_eq(run.out, cases[i].out);
+        ck_assert_str_eq(run.err, cases[i].err);
+    }
+}
+END_TEST
+
+START_TEST(test_login_json)
+{
+    static const char *const json[] = {"--json", NULL};
+    const char *done = LOGIN_RESULT("{\"outcome\":\"logged_in\",\"console\":\"ttyS0\","
+                                    "\"session\":\"3\"}");
+    const char *refused = LOGIN_RESULT("{\"outcome\":\"wrong_credentials\"}");
+    g_auto(CtlRun) ok = {0};
+    g_auto(CtlRun) failed = {0};
+    g_autoptr(VlJson) ok_printed = NULL;
+    g_autoptr(VlJson) failed_printed = NULL;
+
+    run_login(&ok, done, json, NULL);
+    ctl_assert_ran(&ok, 0);
+    ok_printed = test_util_parse(ok.out);
+    test_util_assert_json_eq(ok_printed, done);
+    ck_assert_str_eq(ok.err, "");
+
+    /* The same exit status as without --json; stdout is the result all the same. */
+    run_login(&failed, refused, json, NULL);
+    ctl_assert_ran(&failed, 1);
+    failed_printed = test_util_parse(failed.out);
+    test_util_assert_json_eq(failed_printed, refused);
+    test_util_assert_contains(failed.err, "the guest refused the credentials of alice");
+}
+END_TEST
+
+START_TEST(test_login_bad_reply_exits_1)
+{
+    g_auto(CtlRun) run = {0};
+
+    run_login(&run, LOGIN_RESULT("{\"outcome\":\"maybe\"}"), NULL, NULL);
+    ctl_assert_ran(&run, 1);
+    ck_assert_str_eq(run.out, "");
+    test_util_assert_contains(run.err, "to guest.login breaks the protocol: result.reply.outcome");
+}
+END_TEST
+
+/* guest login whose password line is wrong: a usage error, and nothing is sent. */
+static void
+expect_password_refused(const char *stdin_text, const char *message)
+{
+    const ScriptStep steps[] = {READ, SEND(RESPONSE(LOGIN_RESULT("{\"outcome\":\"logged_in\"}"))),
+                                END};
+    g_autoptr(ScriptServer) server = script_server_start(steps);
+    g_auto(CtlRun) run = {0};
+    g_autofree char *expected = g_strdup_printf("vmlinkctl: guest login: %s\n", message);
+
+    ctl_run(&run, config_home, NULL, stdin_text, "--connect", script_server_address(server),
+            "guest", "login", "web1", "alice", NULL);
+    ctl_assert_ran(&run, 2);
+    ck_assert_str_eq(run.out, "");
+    ck_assert_str_eq(run.err, expected);
+    ck_assert_uint_eq(script_server_finish(server)->len, 0);
+}
+
+START_TEST(test_login_password_refused)
+{
+    /* One byte more than the catalogue allows, on one line with nothing else. */
+    g_autofree char *long_password = g_strnfill(VL_PASSWORD_MAX_LEN + 1, 'p');
+    g_autofree char *long_line = g_strconcat(long_password, "\n", NULL);
+    g_autofree char *just_fits = g_strnfill(VL_PASSWORD_MAX_LEN, 'q');
+    g_autofree char *fits_line = g_strconcat(just_fits, "\n", NULL);
+    const ScriptStep steps[] = {READ, SEND(RESPONSE(LOGIN_RESULT("{\"outcome\":\"logged_in\"}"))),
+                                END};
+    g_autoptr(ScriptServer) server = script_server_start(steps);
+    g_auto(CtlRun) fits = {0};
+    g_autoptr(VlJson) request = NULL;
+
+    expect_password_refused("\nsecond line\n", "the password for alice on web1 on the standard "
+                                               "input is empty (an empty line)");
+    expect_password_refused("", "no password for alice on web1 on the standard input (give it "
+                                "as one line, e.g. --password-stdin < FILE)");
+    expect_password_refused(long_line, "the password for alice on web1 on the standard input is "
+                                       "longer than 1024 bytes");
+    /* JSON carries UTF-8 only: a Latin-1 password would make a frame the bridge refuses. */
+    expect_password_refused("caf\xe9\n", "the password for alice on web1 on the standard input is "
+                                         "not UTF-8 text (or holds a NUL byte): it cannot be sent");
+
+    /* The bound itself is sent. */
+    ctl_run(&fits, config_home, NULL, fits_line, "--connect", script_server_address(server),
+            "guest", "login", "web1", "alice", NULL);
+    ctl_assert_ran(&fits, 0);
+    assert_password_unseen(&fits, just_fits);
+    request = only_request(server, "guest.login");
+    ck_assert_str_eq(
+        vl_json_get_string(vl_json_object_get(vl_json_object_get(request, "params"), "password")),
+        just_fits);
+}
+END_TEST
+
 static Suite *
 vmlinkctl_suite(void)
 {
     Suite *s = suite_create("vmlinkctl");
     TCase *success = tcase_create("success");
     TCase *failures = tcase_create("failures");
+    TCase *login = tcase_create("login");
 
     tcase_add_test(success, test_vm_list_table);
     tcase_add_test(success, test_json_output_is_the_result);
@@ -347,6 +561,14 @@ vmlinkctl_suite(void)
     tcase_add_test(failures, test_connect_failure_exits_3);
     tcase_add_test(failures, test_connection_lost_exits_3);
     suite_add_tcase(s, failures);
+
+    tcase_add_test(login, test_login_sends_what_was_given);
+    tcase_add_test(login, test_login_without_console);
+    tcase_add_test(login, test_login_outcomes);
+    tcase_add_test(login, test_login_json);
+    tcase_add_test(login, test_login_bad_reply_exits_1);
+    tcase_add_test(login, test_login_password_refused);
+    suite_add_tcase(s, login);
     return s;
 }
 
