@@ -27,6 +27,9 @@ void vl_dispatch_who(VlCall *call, const char *manager, VlAuditWho *ret_who);
 const char *vl_dispatch_caller_manager(VlBridge *bridge, VlCall *call);
 /* Sends command to vm's agent and answers the call with its reply ({reply}) or, for
  * vm.shutdown through the agent (shutdown TRUE), in vm.shutdown's shape. */
+/* How long a guest login may take (or command-timeout, if that is longer). */
+#define VL_DISPATCH_LOGIN_TIMEOUT_S 150
+
 void vl_dispatch_guest_command(VlBridge *bridge, VlCall *call, VlVm *vm, const char *command,
                                const VlJson *args, gboolean shutdown);
 

@@ -161,7 +161,13 @@ vl_dispatch_guest_command(VlBridge *bridge, VlCall *call, VlVm *vm, const char *
                           const VlJson *args, gboolean shutdown)
 {
     GuestCommand *gc = g_new0(GuestCommand, 1);
+    guint timeout_s = (guint)bridge->config->command_timeout_s;
 
+    /* A login waits for PAM, for a console's session to start and for a greeter to use the
+     * credentials: the agent bounds each by its [sso] settings, at most two minutes in all. */
+    if (g_str_equal(command, "login")) {
+        timeout_s = MAX(timeout_s, VL_DISPATCH_LOGIN_TIMEOUT_S);
+    }
     gc->call = call;
     gc->name = g_strdup(vm->name);
     gc->uuid = g_strdup(vm->uuid);
@@ -174,8 +180,7 @@ vl_dispatch_guest_command(VlBridge *bridge, VlCall *call, VlVm *vm, const char *
         guest_replied(NULL, error, gc);
         return;
     }
-    vl_guest_link_command(vm->link, command, args, (guint)bridge->config->command_timeout_s,
-                          guest_replied, gc);
+    vl_guest_link_command(vm->link, command, args, timeout_s, guest_replied, gc);
 }
 
 /* Copies the named members of params into a new object: the command's args. */
@@ -239,9 +244,12 @@ m_guest_command(VlBridge *bridge, VlCall *call)
         args = args_from(call, logoff_args);
         command = "log_off";
     } else if (g_str_equal(method, "guest.login")) {
-        /* The password now lives only in args: the request's copy goes at once, args' once the
-         * command is written to the channel. */
-        args = args_from(call, login_args);
+        g_autoptr(VlJson) given = args_from(call, login_args);
+
+        /* json-glib's copies of a node share its text, so the password goes into args as a
+         * string of its own: the request's is wiped at once, args' once the command is written
+         * to the channel. */
+        args = vl_json_object_with_string(given, "password", vl_dispatch_param(call, "password"));
         vl_dispatch_wipe_secrets(call);
         command = "login";
     } else {

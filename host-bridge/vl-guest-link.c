@@ -2,6 +2,7 @@
 #include "vl-guest-link.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -145,9 +146,37 @@ flush_output(VlGuestLink *link)
             return FALSE;
         }
         g_byte_array_remove_range(link->outbuf, 0, (guint)n);
+        /* What moved up left its old copy past the end. */
+        OPENSSL_cleanse(link->outbuf->data + link->outbuf->len, (gsize)n);
     }
     update_watch(link);
     return TRUE;
+}
+
+/*
+ * Output is wiped once sent or dropped, since commands may carry a password (guest.login). A
+ * buffer that grows while it holds bytes is copied here rather than by realloc, which would
+ * leave the old copy behind unwiped.
+ */
+static void
+outbuf_append(VlGuestLink *link, const char *data, gsize len)
+{
+    if (link->outbuf->len > 0) {
+        GByteArray *bigger = g_byte_array_sized_new(link->outbuf->len + (guint)len);
+
+        g_byte_array_append(bigger, link->outbuf->data, link->outbuf->len);
+        OPENSSL_cleanse(link->outbuf->data, link->outbuf->len);
+        g_byte_array_unref(link->outbuf);
+        link->outbuf = bigger;
+    }
+    g_byte_array_append(link->outbuf, (const guint8 *)data, (guint)len);
+}
+
+static void
+outbuf_clear(VlGuestLink *link)
+{
+    OPENSSL_cleanse(link->outbuf->data, link->outbuf->len);
+    g_byte_array_set_size(link->outbuf, 0);
 }
 
 gboolean
@@ -160,7 +189,8 @@ vl_guest_link_send(VlGuestLink *link, const VlJson *message)
         vl_guest_link_disconnect(link, "the guest stopped reading its channel");
         return FALSE;
     }
-    g_byte_array_append(link->outbuf, (const guint8 *)frame->str, (guint)frame->len);
+    outbuf_append(link, frame->str, frame->len);
+    OPENSSL_cleanse(frame->str, frame->len);
     return flush_output(link);
 }
 
@@ -459,7 +489,7 @@ close_socket(VlGuestLink *link)
     vl_epoll_timer_stop(link->watch);
     link->watch_armed = FALSE;
     g_clear_pointer(&link->inbuf, g_byte_array_unref);
-    g_byte_array_set_size(link->outbuf, 0);
+    outbuf_clear(link);
     vl_frame_reader_reset(link->reader);
     g_clear_pointer(&link->nonce, g_free);
     link->phase = LINK_IDLE;
@@ -607,6 +637,7 @@ vl_guest_link_free(VlGuestLink *link)
     vl_epoll_timer_free(link->watch);
     vl_frame_reader_free(link->reader);
     g_clear_pointer(&link->inbuf, g_byte_array_unref);
+    outbuf_clear(link);
     g_byte_array_unref(link->outbuf);
     g_free(link->path);
     g_free(link->label);
