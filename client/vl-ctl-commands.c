@@ -19,7 +19,7 @@ G_DEFINE_QUARK(vl-ctl-error-quark, vl_ctl_error)
 
 /* guest login's answer comes late at times: PAM delays the answer to a wrong password by
  * seconds, and a session starting in a guest under emulation (TCG) takes a while. */
-#define LOGIN_TIMEOUT_S 90
+#define LOGIN_TIMEOUT_S 180
 
 /* clang-format off */
 #define VM_COMMAND(verb, m, what, show_func)                                                       \

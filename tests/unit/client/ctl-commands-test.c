@@ -312,7 +312,7 @@ START_TEST(test_command_timeouts)
     g_autoptr(VlCtlArgs) logoff = parse_ok("guest logoff web1");
 
     /* The agent may take long over a login: its own default, unless --timeout says. */
-    ck_assert_int_eq(vl_ctl_args_timeout_ms(login), 90 * 1000);
+    ck_assert_int_eq(vl_ctl_args_timeout_ms(login), 180 * 1000);
     ck_assert_int_eq(vl_ctl_args_timeout_ms(login_given), 5000);
     ck_assert_int_eq(vl_ctl_args_timeout_ms(login_unbounded), -1);
     ck_assert_int_eq(vl_ctl_args_timeout_ms(logoff), VL_CTL_DEFAULT_TIMEOUT_S * 1000);
@@ -468,7 +468,7 @@ START_TEST(test_help_texts)
                                      "[--domain NAME] [--password-stdin]\n");
     test_util_assert_contains(login, "  --password-stdin  Read the password from the standard "
                                      "input");
-    test_util_assert_contains(login, "--timeout SECONDS (default 90 for this command)");
+    test_util_assert_contains(login, "--timeout SECONDS (default 180 for this command)");
 }
 END_TEST
 
