@@ -20,11 +20,14 @@ static const char *const default_net_exclude[] = {"docker*",  "veth*", "virbr*",
 /* Every group and key the file may hold. */
 static const struct {
     const char *group;
-    const char *const keys[6];
+    const char *const keys[12];
 } known_keys[] = {
     {"agent", {"channel", "heartbeat-interval", "max-frame-size", NULL}},
     {"report", {"network-exclude", "filesystem-exclude", NULL}},
     {"commands", {"allowed", "blocked", NULL}},
+    {"sso",
+     {"allow-normal-users", "uid-min", "uid-max", "users", "groups", "allow-root", "consoles",
+      "token-lifetime", "session-timeout", "pam-service", "credential-socket", NULL}},
 };
 
 VlAgentConfig *
@@ -37,6 +40,7 @@ vl_agent_config_new(void)
     c->max_frame = VL_FRAME_DEFAULT_MAX_SIZE;
     c->net_exclude = g_strdupv((char **)default_net_exclude);
     c->fs_exclude = g_new0(char *, 1);
+    vl_sso_policy_init(&c->sso);
     return c;
 }
 
@@ -49,6 +53,7 @@ vl_agent_config_free(VlAgentConfig *c)
         g_strfreev(c->fs_exclude);
         g_strfreev(c->allowed);
         g_strfreev(c->blocked);
+        vl_sso_policy_clear(&c->sso);
         g_free(c);
     }
 }
@@ -107,7 +112,8 @@ check_keys(GKeyFile *kf, const char *name, GError **error)
         }
         if (i == G_N_ELEMENTS(known_keys)) {
             g_set_error(error, VL_AGENT_CONFIG_ERROR, VL_AGENT_CONFIG_ERROR_UNKNOWN,
-                        "%s: unknown group [%s] (known: [agent], [report], [commands])", name, *g);
+                        "%s: unknown group [%s] (known: [agent], [report], [commands], [sso])",
+                        name, *g);
             return FALSE;
         }
         keys = g_key_file_get_keys(kf, *g, NULL, NULL);
@@ -182,6 +188,128 @@ check_commands(char **list, const char *name, const char *key, GError **error)
     return TRUE;
 }
 
+static gboolean
+get_bool(GKeyFile *kf, const char *name, const char *group, const char *key, gboolean *value,
+         GError **error)
+{
+    g_autofree char *text = g_key_file_get_value(kf, group, key, NULL);
+
+    if (text == NULL) {
+        return TRUE;
+    }
+    g_strstrip(text);
+    if (g_str_equal(text, "true") || g_str_equal(text, "yes")) {
+        *value = TRUE;
+    } else if (g_str_equal(text, "false") || g_str_equal(text, "no")) {
+        *value = FALSE;
+    } else {
+        g_set_error(error, VL_AGENT_CONFIG_ERROR, VL_AGENT_CONFIG_ERROR_INVALID,
+                    "%s: [%s] %s = \"%s\" is neither true nor false", name, group, key, text);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* A list whose every item must pass check; KIND names what an item is, for the error. */
+static gboolean
+get_checked_list(GKeyFile *kf, const char *name, const char *key, gboolean (*check)(const char *),
+                 const char *kind, char ***value, GError **error)
+{
+    if (!get_list(kf, "sso", key, value)) {
+        return TRUE;
+    }
+    for (char **item = *value; *item; item++) {
+        if (!check(*item)) {
+            g_set_error(error, VL_AGENT_CONFIG_ERROR, VL_AGENT_CONFIG_ERROR_INVALID,
+                        "%s: [sso] %s names \"%s\", which is not %s", name, key, *item, kind);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+group_name_valid(const char *text)
+{
+    /* Group names follow the rules of user names. */
+    return vl_sso_user_name_valid(text);
+}
+
+static gboolean
+get_uid(GKeyFile *kf, const char *name, const char *key, guint32 *value, GError **error)
+{
+    guint64 v = *value;
+
+    if (!get_uint(kf, name, "sso", key, 1, G_MAXUINT32 - 1, &v, error)) {
+        return FALSE;
+    }
+    *value = (guint32)v;
+    return TRUE;
+}
+
+static gboolean
+load_sso(GKeyFile *kf, const char *name, VlSsoPolicy *p, GError **error)
+{
+    g_autofree char *service = g_key_file_get_value(kf, "sso", "pam-service", NULL);
+    g_autofree char *socket = g_key_file_get_value(kf, "sso", "credential-socket", NULL);
+    guint64 value;
+
+    if (!get_bool(kf, name, "sso", "allow-normal-users", &p->normal_users, error) ||
+        !get_bool(kf, name, "sso", "allow-root", &p->allow_root, error) ||
+        !get_uid(kf, name, "uid-min", &p->uid_min, error) ||
+        !get_uid(kf, name, "uid-max", &p->uid_max, error) ||
+        !get_checked_list(kf, name, "users", vl_sso_user_name_valid, "a user name", &p->users,
+                          error) ||
+        !get_checked_list(kf, name, "groups", group_name_valid, "a group name", &p->groups,
+                          error) ||
+        !get_checked_list(kf, name, "consoles", vl_sso_console_name_valid,
+                          "a console (graphical, or a terminal such as tty1, ttyS0, hvc0)",
+                          &p->consoles, error)) {
+        return FALSE;
+    }
+    if (p->uid_min && p->uid_max && p->uid_min > p->uid_max) {
+        g_set_error(error, VL_AGENT_CONFIG_ERROR, VL_AGENT_CONFIG_ERROR_INVALID,
+                    "%s: [sso] uid-min (%u) is above uid-max (%u)", name, p->uid_min, p->uid_max);
+        return FALSE;
+    }
+    value = p->token_ttl_s;
+    if (!get_uint(kf, name, "sso", "token-lifetime", 5, 60, &value, error)) {
+        return FALSE;
+    }
+    p->token_ttl_s = (guint)value;
+    value = p->session_timeout_s;
+    if (!get_uint(kf, name, "sso", "session-timeout", 1, 60, &value, error)) {
+        return FALSE;
+    }
+    p->session_timeout_s = (guint)value;
+    if (service) {
+        g_strstrip(service);
+        /* A service is a file name in /etc/pam.d. */
+        if (*service == '\0' || strchr(service, '/') || service[0] == '.') {
+            g_set_error(error, VL_AGENT_CONFIG_ERROR, VL_AGENT_CONFIG_ERROR_INVALID,
+                        "%s: [sso] pam-service = \"%s\" is not a PAM service name (a file name "
+                        "in /etc/pam.d)",
+                        name, service);
+            return FALSE;
+        }
+        g_free(p->pam_service);
+        p->pam_service = g_steal_pointer(&service);
+    }
+    if (socket) {
+        g_strstrip(socket);
+        if (socket[0] != '/' || strlen(socket) >= 108) {
+            g_set_error(error, VL_AGENT_CONFIG_ERROR, VL_AGENT_CONFIG_ERROR_INVALID,
+                        "%s: [sso] credential-socket = \"%s\" is not an absolute path of at most "
+                        "107 bytes",
+                        name, socket);
+            return FALSE;
+        }
+        g_free(p->socket_path);
+        p->socket_path = g_steal_pointer(&socket);
+    }
+    return TRUE;
+}
+
 gboolean
 vl_agent_config_load_data(VlAgentConfig *c, const char *data, gsize len, const char *name,
                           GError **error)
@@ -227,7 +355,7 @@ vl_agent_config_load_data(VlAgentConfig *c, const char *data, gsize len, const c
         !check_commands(c->blocked, name, "blocked", error)) {
         return FALSE;
     }
-    return TRUE;
+    return load_sso(kf, name, &c->sso, error);
 }
 
 gboolean

@@ -9,6 +9,8 @@
 
 #include <glib.h>
 
+#include "vl-sso-policy.h"
+
 G_BEGIN_DECLS
 
 #define VL_AGENT_CONFIG_FILE SYSCONFDIR "/vmlink/agent.conf"
@@ -31,6 +33,7 @@ typedef struct {
     char **fs_exclude;  /* mount point globs left out of the filesystems section */
     char **allowed;     /* commands allowed; NULL: all */
     char **blocked;     /* commands refused, even when allowed */
+    VlSsoPolicy sso;    /* [sso]: who may be logged in by single sign-on, and where */
 } VlAgentConfig;
 
 VlAgentConfig *vl_agent_config_new(void);

@@ -10,6 +10,7 @@
 #include "vl-channel.h"
 #include "vl-protocol.h"
 #include "vl-report.h"
+#include "vl-sso-login.h"
 #include "vl-watch.h"
 
 typedef struct {
@@ -26,6 +27,7 @@ typedef struct {
     VlWatch *watch;
     GHashTable *last_sent; /* section -> its text as last sent on this connection */
     GHashTable *pending;   /* section -> source id of its scheduled collection */
+    VlSsoLogin *sso;       /* single sign-on */
 } VlAgent;
 
 /*
@@ -331,6 +333,56 @@ run_action(VlAgent *a, const char *name, const VlJson *args, GError **error)
     return vl_action_log_off(a->bus, session, error);
 }
 
+typedef struct {
+    VlAgent *agent;
+    char *id;
+} LoginReply;
+
+static void
+on_login_done(const VlSsoLoginResult *result, const GError *error, gpointer user_data)
+{
+    LoginReply *r = user_data;
+
+    if (error) {
+        send_error(r->agent, r->id, VL_PROTOCOL_ERROR_FAILED, error->message);
+    } else {
+        g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+        g_autoptr(VlJson) reply = NULL;
+
+        vl_json_builder_begin_object(b);
+        vl_json_builder_member(b, "outcome");
+        vl_json_builder_add_string(b, result->outcome);
+        if (result->console) {
+            vl_json_builder_member(b, "console");
+            vl_json_builder_add_string(b, result->console);
+        }
+        if (result->session) {
+            vl_json_builder_member(b, "session");
+            vl_json_builder_add_string(b, result->session);
+        }
+        vl_json_builder_end_object(b);
+        reply = vl_json_builder_finish(b);
+        send_reply(r->agent, r->id, reply);
+    }
+    g_free(r->id);
+    g_free(r);
+}
+
+/* The password is wiped from the parsed command as soon as the login holds its own copy. */
+static void
+handle_login(VlAgent *a, const char *id, const VlJson *args)
+{
+    char *password = (char *)vl_json_get_string(vl_json_object_get(args, "password"));
+    LoginReply *r = g_new0(LoginReply, 1);
+
+    r->agent = a;
+    r->id = g_strdup(id);
+    vl_sso_login_start(a->sso, vl_json_get_string(vl_json_object_get(args, "user")), password,
+                       strlen(password), vl_json_get_string(vl_json_object_get(args, "console")),
+                       on_login_done, r);
+    explicit_bzero(password, strlen(password));
+}
+
 static void
 handle_command(VlAgent *a, const VlJson *message)
 {
@@ -371,8 +423,7 @@ handle_command(VlAgent *a, const VlJson *message)
         send_reply(a, id, NULL);
         send_report(a, sections ? (const char *const *)sections->pdata : NULL);
     } else if (g_str_equal(name, "login")) {
-        send_error(a, id, VL_PROTOCOL_ERROR_UNSUPPORTED,
-                   "single sign-on is not supported by this agent yet");
+        handle_login(a, id, args);
     } else if (run_action(a, name, args, &error)) {
         send_reply(a, id, NULL);
     } else {
@@ -521,6 +572,7 @@ vl_agent_run(const VlAgentConfig *config, const char *root)
         return 1;
     }
     a.watch = vl_watch_new(&a.ctx, &watch_callbacks, &a);
+    a.sso = vl_sso_login_new(&config->sso, root, a.bus);
     if (config->heartbeat_s > 0) {
         a.heartbeat_id = g_timeout_add_seconds(config->heartbeat_s, on_heartbeat, &a);
     }
@@ -538,6 +590,7 @@ vl_agent_run(const VlAgentConfig *config, const char *root)
     g_hash_table_foreach(a.pending, remove_source, NULL);
     g_hash_table_unref(a.pending);
     g_hash_table_unref(a.last_sent);
+    vl_sso_login_free(a.sso);
     vl_watch_free(a.watch);
     vl_channel_free(a.channel);
     vl_frame_reader_free(a.reader);

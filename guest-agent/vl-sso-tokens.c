@@ -22,6 +22,8 @@ struct _VlSsoTokens {
     guint max;
     gint64 ttl_us;
     GPtrArray *entries; /* of Entry */
+    VlSsoTokensTakenFunc taken_func;
+    gpointer taken_data;
 };
 
 static void
@@ -214,5 +216,15 @@ vl_sso_tokens_take(VlSsoTokens *store, const char *token, gint64 now_us, char **
     *ret_user = g_strndup(mem + VL_SSO_TOKEN_LEN, found->user_len);
     *ret_password = g_steal_pointer(&password);
     g_ptr_array_remove_index_fast(store->entries, found_index);
+    if (store->taken_func) {
+        store->taken_func(token, store->taken_data);
+    }
     return TRUE;
+}
+
+void
+vl_sso_tokens_set_taken_func(VlSsoTokens *store, VlSsoTokensTakenFunc func, gpointer user_data)
+{
+    store->taken_func = func;
+    store->taken_data = user_data;
 }

@@ -47,6 +47,12 @@ char *vl_sso_tokens_add(VlSsoTokens *store, const char *user, const char *passwo
 gboolean vl_sso_tokens_take(VlSsoTokens *store, const char *token, gint64 now_us, char **ret_user,
                             VlSecret **ret_password);
 
+/* Called each time a token is taken, with that token, once its credentials are handed over (the
+ * agent learns so that a greeter used them). NULL removes it. */
+typedef void (*VlSsoTokensTakenFunc)(const char *token, gpointer user_data);
+void vl_sso_tokens_set_taken_func(VlSsoTokens *store, VlSsoTokensTakenFunc func,
+                                  gpointer user_data);
+
 /* Wipes and forgets every expired credential (adding and taking sweep too). */
 void vl_sso_tokens_sweep(VlSsoTokens *store, gint64 now_us);
 /* Credentials held, expired or not, until the next sweep. */

@@ -25,6 +25,8 @@
 G_BEGIN_DECLS
 
 #define VL_SSO_SOCKET_PATH "/run/vmlink/sso.sock"
+/* What pam_vmlink.so asks through the PAM conversation; the agent answers nothing else. */
+#define VL_SSO_TOKEN_PROMPT "vmlink SSO token: "
 #define VL_SSO_TOKEN_BYTES 32 /* 256 bits */
 #define VL_SSO_TOKEN_LEN 43   /* base64url of 32 bytes, no padding */
 #define VL_SSO_TOKEN_TTL_S 30

@@ -109,6 +109,82 @@ START_TEST(test_errors_name_the_key)
 }
 END_TEST
 
+START_TEST(test_sso_defaults)
+{
+    g_autoptr(VlAgentConfig) c = vl_agent_config_new();
+
+    ck_assert(c->sso.normal_users);
+    ck_assert(!c->sso.allow_root);
+    ck_assert_uint_eq(c->sso.uid_min, 0); /* from login.defs */
+    ck_assert_uint_eq(c->sso.uid_max, 0);
+    ck_assert_uint_eq(g_strv_length(c->sso.users), 0);
+    ck_assert_uint_eq(g_strv_length(c->sso.groups), 0);
+    ck_assert_uint_eq(g_strv_length(c->sso.consoles), 4);
+    ck_assert_str_eq(c->sso.consoles[0], "graphical");
+    ck_assert_str_eq(c->sso.consoles[1], "tty1");
+    ck_assert_str_eq(c->sso.consoles[2], "ttyS0");
+    ck_assert_str_eq(c->sso.consoles[3], "hvc0");
+    ck_assert_uint_eq(c->sso.token_ttl_s, 30);
+    ck_assert_uint_eq(c->sso.session_timeout_s, 20);
+    ck_assert_str_eq(c->sso.pam_service, "vmlink-sso");
+    ck_assert_str_eq(c->sso.socket_path, "/run/vmlink/sso.sock");
+}
+END_TEST
+
+START_TEST(test_sso_every_key)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlAgentConfig) c = load("[sso]\n"
+                                      "allow-normal-users = false\n"
+                                      "uid-min = 2000\n"
+                                      "uid-max = 2999\n"
+                                      "users = alice;svc-kiosk\n"
+                                      "groups = console-users\n"
+                                      "allow-root = yes\n"
+                                      "consoles = ttyS0;hvc0\n"
+                                      "token-lifetime = 10\n"
+                                      "session-timeout = 45\n"
+                                      "pam-service = vmlink-sso-ldap\n"
+                                      "credential-socket = /run/vl-test/sso.sock\n",
+                                      &error);
+
+    ck_assert_msg(c != NULL, "%s", error ? error->message : "");
+    ck_assert(!c->sso.normal_users);
+    ck_assert(c->sso.allow_root);
+    ck_assert_uint_eq(c->sso.uid_min, 2000);
+    ck_assert_uint_eq(c->sso.uid_max, 2999);
+    ck_assert_uint_eq(g_strv_length(c->sso.users), 2);
+    ck_assert_str_eq(c->sso.users[1], "svc-kiosk");
+    ck_assert_str_eq(c->sso.groups[0], "console-users");
+    ck_assert_uint_eq(g_strv_length(c->sso.consoles), 2);
+    ck_assert_str_eq(c->sso.consoles[0], "ttyS0");
+    ck_assert_uint_eq(c->sso.token_ttl_s, 10);
+    ck_assert_uint_eq(c->sso.session_timeout_s, 45);
+    ck_assert_str_eq(c->sso.pam_service, "vmlink-sso-ldap");
+    ck_assert_str_eq(c->sso.socket_path, "/run/vl-test/sso.sock");
+}
+END_TEST
+
+START_TEST(test_sso_errors_name_the_key)
+{
+    assert_error("[sso]\nallow-root = maybe\n", VL_AGENT_CONFIG_ERROR_INVALID, "allow-root");
+    assert_error("[sso]\nuid-min = 0\n", VL_AGENT_CONFIG_ERROR_INVALID, "uid-min");
+    assert_error("[sso]\nuid-max = -5\n", VL_AGENT_CONFIG_ERROR_INVALID, "uid-max");
+    assert_error("[sso]\nuid-min = 5000\nuid-max = 1000\n", VL_AGENT_CONFIG_ERROR_INVALID,
+                 "uid-min");
+    assert_error("[sso]\nusers = alice;-rf\n", VL_AGENT_CONFIG_ERROR_INVALID, "-rf");
+    assert_error("[sso]\ngroups = wheel;a b\n", VL_AGENT_CONFIG_ERROR_INVALID, "a b");
+    assert_error("[sso]\nconsoles = ttyS0;/dev/tty1\n", VL_AGENT_CONFIG_ERROR_INVALID, "/dev/tty1");
+    assert_error("[sso]\ntoken-lifetime = 1\n", VL_AGENT_CONFIG_ERROR_INVALID, "token-lifetime");
+    assert_error("[sso]\ntoken-lifetime = 61\n", VL_AGENT_CONFIG_ERROR_INVALID, "token-lifetime");
+    assert_error("[sso]\nsession-timeout = 0\n", VL_AGENT_CONFIG_ERROR_INVALID, "session-timeout");
+    assert_error("[sso]\npam-service = ../shadow\n", VL_AGENT_CONFIG_ERROR_INVALID, "pam-service");
+    assert_error("[sso]\ncredential-socket = sso.sock\n", VL_AGENT_CONFIG_ERROR_INVALID,
+                 "credential-socket");
+    assert_error("[sso]\nallow-everyone = true\n", VL_AGENT_CONFIG_ERROR_UNKNOWN, "allow-everyone");
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
     g_autoptr(GError) error = NULL;
@@ -144,6 +220,9 @@ main(void)
     tcase_add_test(tc, test_every_key);
     tcase_add_test(tc, test_empty_list_means_none);
     tcase_add_test(tc, test_errors_name_the_key);
+    tcase_add_test(tc, test_sso_defaults);
+    tcase_add_test(tc, test_sso_every_key);
+    tcase_add_test(tc, test_sso_errors_name_the_key);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_example_config_loads);
     suite_add_tcase(s, tc);
