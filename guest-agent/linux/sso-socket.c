@@ -13,9 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vl-sso-request.h"
 #include "vl-sso.h"
-
-#define BASE64URL_ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 struct _VlSsoSocket {
     VlSsoTokens *tokens;
@@ -147,22 +146,16 @@ on_client_writable(int fd, GIOCondition condition, gpointer user_data)
     return G_SOURCE_CONTINUE;
 }
 
-/* Answers a complete request line (its newline replaced by a NUL). */
+/* Answers a well-formed request for TOKEN (NUL-terminated, in the request buffer). */
 static void
-client_answer(Client *c, const char *line)
+client_answer(Client *c, const char *token)
 {
-    const char *token = line + 4;
     g_autofree char *user = NULL;
     g_autoptr(VlSecret) password = NULL;
     VlSecret *reply;
     char *p;
     gsize user_len;
 
-    if (!g_str_has_prefix(line, "GET ") || strlen(token) != VL_SSO_TOKEN_LEN ||
-        strspn(token, BASE64URL_ALPHABET) != VL_SSO_TOKEN_LEN) {
-        client_reply_error(c, "bad-request");
-        return;
-    }
     if (!vl_sso_tokens_take(c->owner->tokens, token, g_get_monotonic_time(), &user, &password)) {
         g_message("single sign-on: unknown token from pid %d", (int)c->pid);
         client_reply_error(c, "unknown-token");
@@ -188,7 +181,8 @@ on_client_readable(int fd, GIOCondition condition, gpointer user_data)
 {
     Client *c = user_data;
     char *data = vl_secret_data(c->request);
-    char *newline;
+    const char *token = NULL;
+    const char *reason = NULL;
     ssize_t n;
 
     n = recv(fd, data + c->received, VL_SSO_REQUEST_MAX - c->received, 0);
@@ -201,17 +195,17 @@ on_client_readable(int fd, GIOCondition condition, gpointer user_data)
         return G_SOURCE_REMOVE;
     }
     c->received += (gsize)n;
-    newline = memchr(data, '\n', c->received);
-    if (newline == NULL && n > 0 && c->received < VL_SSO_REQUEST_MAX) {
+    switch (vl_sso_request_parse(data, c->received, n == 0, &token, &reason)) {
+    case VL_SSO_REQUEST_INCOMPLETE:
         return G_SOURCE_CONTINUE;
-    }
-    /* A whole line, a full buffer without one, or the end of the stream: the exchange ends
-     * here. Whatever follows the line is not part of the protocol. */
-    if (newline == NULL || newline != data + c->received - 1) {
-        client_reply_error(c, "bad-request");
-    } else {
-        *newline = '\0';
-        client_answer(c, data);
+    case VL_SSO_REQUEST_BAD:
+        client_reply_error(c, reason);
+        break;
+    case VL_SSO_REQUEST_GET:
+        /* The store takes the token as a string: it ends where the line's newline is. */
+        data[c->received - 1] = '\0';
+        client_answer(c, token);
+        break;
     }
     return G_SOURCE_CONTINUE; /* client_reply removed or replaced this source */
 }

@@ -29,6 +29,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "pam-vmlink-answer.h"
 #include "pam-vmlink-wire.h"
 
 /* Built with -fvisibility=hidden: only the PAM entry points leave the module. */
@@ -37,22 +38,17 @@
 #define PAM_VMLINK_PROMPT "vmlink SSO token: "
 /* For the whole exchange: a greeter must not hang on an agent that stopped answering. */
 #define PAM_VMLINK_TIMEOUT_MS 5000
-/* "OK\n" USER "\0" PASSWORD "\0": the longest answer the agent may give. */
-#define PAM_VMLINK_ANSWER_MAX (3 + PAM_VMLINK_USER_MAX + 1 + PAM_VMLINK_PASSWORD_MAX + 1)
-/* How much of an "ERR" reason reaches the log. */
-#define PAM_VMLINK_REASON_MAX 64
 
 typedef struct {
     const char *socket_path;
     bool debug;
 } PamVmlinkOptions;
 
-/* The agent's answer; user and password point into buf. Wiped before the module returns. */
+/* The agent's answer; its fields point into buf. Wiped before the module returns. */
 typedef struct {
     char buf[PAM_VMLINK_ANSWER_MAX + 1]; /* one byte more, to notice an answer too long */
     size_t len;
-    const char *user;
-    const char *password;
+    PamVmlinkAnswerFields fields;
 } PamVmlinkAnswer;
 
 static void
@@ -218,70 +214,34 @@ pam_vmlink_read_answer(pam_handle_t *pamh, int fd, long long deadline_ms, PamVml
     }
 }
 
-/* The length of the NUL-terminated field at p (at most avail bytes), or -1 without a NUL. */
-static long
-pam_vmlink_field_len(const char *p, size_t avail)
-{
-    const char *nul = memchr(p, '\0', avail);
-
-    return nul ? (long)(nul - p) : -1;
-}
-
-/* Parses "OK\n" USER "\0" PASSWORD "\0" exactly, or logs an "ERR REASON\n" answer. */
+/* Parses the answer (pam-vmlink-answer.h) and logs why one is refused. */
 static int
 pam_vmlink_parse_answer(pam_handle_t *pamh, PamVmlinkAnswer *answer)
 {
-    const char *p;
-    size_t avail;
-    long user_len, password_len;
+    const PamVmlinkAnswerFields *f = &answer->fields;
 
-    if (answer->len >= 4 && memcmp(answer->buf, "ERR ", 4) == 0) {
-        char reason[PAM_VMLINK_REASON_MAX + 1];
-        size_t i;
-
-        /* Only printable characters reach the log: the reason comes from another process. */
-        for (i = 0; i < PAM_VMLINK_REASON_MAX && 4 + i < answer->len; i++) {
-            char c = answer->buf[4 + i];
-
-            if (c < 0x20 || c > 0x7e) {
-                break;
-            }
-            reason[i] = c;
-        }
-        reason[i] = '\0';
-        pam_syslog(pamh, LOG_NOTICE, "the vmlink agent refused the token: %s", reason);
-        return PAM_AUTH_ERR;
-    }
-    if (answer->len < 3 || memcmp(answer->buf, "OK\n", 3) != 0) {
+    switch (pam_vmlink_answer_parse(answer->buf, answer->len, &answer->fields)) {
+    case PAM_VMLINK_ANSWER_OK:
+        return PAM_SUCCESS;
+    case PAM_VMLINK_ANSWER_REFUSED:
+        /* The parser kept only printable characters: the reason comes from another process. */
+        pam_syslog(pamh, LOG_NOTICE, "the vmlink agent refused the token: %.*s", (int)f->reason_len,
+                   f->reason);
+        break;
+    case PAM_VMLINK_ANSWER_MALFORMED:
         pam_syslog(pamh, LOG_ERR, "malformed answer of the vmlink agent");
-        return PAM_AUTH_ERR;
-    }
-
-    p = answer->buf + 3;
-    avail = answer->len - 3;
-    user_len = pam_vmlink_field_len(p, avail);
-    if (user_len < 1 || user_len > PAM_VMLINK_USER_MAX) {
+        break;
+    case PAM_VMLINK_ANSWER_BAD_USER:
         pam_syslog(pamh, LOG_ERR, "malformed user in the answer of the vmlink agent");
-        return PAM_AUTH_ERR;
-    }
-    for (long i = 0; i < user_len; i++) {
-        if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) {
-            pam_syslog(pamh, LOG_ERR, "control character in the user sent by the vmlink agent");
-            return PAM_AUTH_ERR;
-        }
-    }
-    answer->user = p;
-    p += user_len + 1;
-    avail -= (size_t)user_len + 1;
-
-    password_len = pam_vmlink_field_len(p, avail);
-    if (password_len < 1 || password_len > PAM_VMLINK_PASSWORD_MAX ||
-        (size_t)password_len + 1 != avail) {
+        break;
+    case PAM_VMLINK_ANSWER_USER_CONTROL:
+        pam_syslog(pamh, LOG_ERR, "control character in the user sent by the vmlink agent");
+        break;
+    case PAM_VMLINK_ANSWER_BAD_PASSWORD:
         pam_syslog(pamh, LOG_ERR, "malformed password field in the answer of the vmlink agent");
-        return PAM_AUTH_ERR;
+        break;
     }
-    answer->password = p;
-    return PAM_SUCCESS;
+    return PAM_AUTH_ERR;
 }
 
 /* One exchange with the agent: the token for a user and a password, in answer. */
@@ -365,17 +325,17 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
     }
 
     if (rc == PAM_SUCCESS) {
-        rc = pam_vmlink_check_user(pamh, answer.user);
+        rc = pam_vmlink_check_user(pamh, answer.fields.user);
     }
     if (rc == PAM_SUCCESS) {
-        rc = pam_set_item(pamh, PAM_USER, answer.user);
+        rc = pam_set_item(pamh, PAM_USER, answer.fields.user);
     }
     if (rc == PAM_SUCCESS) {
-        rc = pam_set_item(pamh, PAM_AUTHTOK, answer.password);
+        rc = pam_set_item(pamh, PAM_AUTHTOK, answer.fields.password);
     }
     if (rc == PAM_SUCCESS && opts.debug) {
         pam_syslog(pamh, LOG_DEBUG, "credentials for user %s handed to the next module",
-                   answer.user);
+                   answer.fields.user);
     }
     explicit_bzero(&answer, sizeof(answer));
     return rc;
