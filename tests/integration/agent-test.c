@@ -13,47 +13,15 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 
-#include "vl-line-socket.h"
+#include "agent-host.h"
 #include "vl-logind-mock.h"
-#include "vl-protocol.h"
 
-#define WAIT_MS 20000
-
-static char *work_dir;
-static char *socket_path;
-static GSubprocess *agent;
+static AgentHost *host;
 
 static void
 start_agent_with(const char *config_text, const char *const *prefix)
 {
-    g_autoptr(GError) error = NULL;
-    g_autofree char *config = NULL;
-    g_autofree char *channel = NULL;
-    const char *binary = g_getenv("VL_AGENT");
-
-    ck_assert_msg(binary != NULL, "VL_AGENT names the agent binary");
-    work_dir = g_dir_make_tmp("vl-agent-test-XXXXXX", &error);
-    ck_assert_msg(work_dir != NULL, "%s", error ? error->message : "");
-    socket_path = g_build_filename(work_dir, "agent.sock", NULL);
-    config = g_build_filename(work_dir, "agent.conf", NULL);
-    ck_assert(g_file_set_contents(config, config_text, -1, NULL));
-    channel = g_strconcat("unix-listen:", socket_path, NULL);
-    {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-
-        for (const char *const *p = prefix; p && *p; p++) {
-            g_ptr_array_add(argv, (gpointer)*p);
-        }
-        g_ptr_array_add(argv, (gpointer)binary);
-        g_ptr_array_add(argv, "--config");
-        g_ptr_array_add(argv, config);
-        g_ptr_array_add(argv, "--channel");
-        g_ptr_array_add(argv, channel);
-        g_ptr_array_add(argv, NULL);
-        agent =
-            g_subprocess_newv((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
-    }
-    ck_assert_msg(agent != NULL, "%s", error ? error->message : "");
+    host = agent_host_start(config_text, prefix, NULL, FALSE);
 }
 
 /* As root, the agent gets a network namespace of its own: changes to this machine's interfaces
@@ -76,59 +44,7 @@ setup(void)
 static void
 teardown(void)
 {
-    if (agent) {
-        g_subprocess_send_signal(agent, SIGTERM);
-        g_subprocess_wait(agent, NULL, NULL);
-        g_clear_object(&agent);
-    }
-    if (socket_path) {
-        g_unlink(socket_path);
-    }
-    if (work_dir) {
-        g_autofree char *config = g_build_filename(work_dir, "agent.conf", NULL);
-        g_unlink(config);
-        g_rmdir(work_dir);
-    }
-    g_clear_pointer(&socket_path, g_free);
-    g_clear_pointer(&work_dir, g_free);
-}
-
-/* The next message from the agent, checked against the catalogue. */
-static VlJson *
-receive(VlLineSocket *sock, const VlEntry **ret_entry)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *line = vl_line_socket_recv(sock, WAIT_MS, &error);
-    VlJson *message;
-    const VlEntry *entry = NULL;
-
-    ck_assert_msg(line != NULL, "no message from the agent: %s", error ? error->message : "");
-    ck_assert(vl_json_check(line, strlen(line), VL_FRAME_DEFAULT_MAX_DEPTH, &error));
-    message = vl_json_parse(line, strlen(line), &error);
-    ck_assert_msg(message != NULL, "%s", error ? error->message : "");
-    ck_assert_msg(
-        vl_catalogue_validate(&vl_guest_catalogue, VL_SENDER_GUEST, message, &entry, &error),
-        "the agent sent an invalid message: %s: %s", error ? error->message : "", line);
-    if (ret_entry) {
-        *ret_entry = entry;
-    }
-    return message;
-}
-
-/* The next message of the given type, skipping heartbeats and events (agent_started...). */
-static VlJson *
-receive_type(VlLineSocket *sock, const char *type)
-{
-    for (;;) {
-        const VlEntry *entry = NULL;
-        g_autoptr(VlJson) m = receive(sock, &entry);
-
-        if (g_str_equal(entry->name, type)) {
-            return g_steal_pointer(&m);
-        }
-        ck_assert_msg(g_str_equal(entry->name, "heartbeat") || g_str_equal(entry->name, "event"),
-                      "expected %s, got %s", type, entry->name);
-    }
+    g_clear_pointer(&host, agent_host_stop);
 }
 
 /*
@@ -139,7 +55,7 @@ static VlJson *
 receive_report_with(VlLineSocket *sock, const char *section)
 {
     for (;;) {
-        g_autoptr(VlJson) report = receive_type(sock, "report");
+        g_autoptr(VlJson) report = agent_host_receive_type(sock, "report");
 
         if (vl_json_object_get(vl_json_object_get(report, "sections"), section)) {
             return g_steal_pointer(&report);
@@ -147,52 +63,11 @@ receive_report_with(VlLineSocket *sock, const char *section)
     }
 }
 
-static void
-send_line(VlLineSocket *sock, const char *line)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *framed = g_strconcat(line, "\n", NULL);
-
-    ck_assert_msg(vl_line_socket_send(sock, framed, strlen(framed), &error), "%s",
-                  error ? error->message : "");
-}
-
-static const char *
-member_string(const VlJson *m, const char *name)
-{
-    return vl_json_get_string(vl_json_object_get(m, name));
-}
-
 /* Connects and does the handshake; returns the connection after the first full report. */
 static VlLineSocket *
 connect_and_greet(const char *nonce)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(VlLineSocket) sock = vl_line_socket_connect(socket_path, 20, &error);
-    g_autoptr(VlJson) greeting = NULL;
-    g_autoptr(VlJson) hello = NULL;
-    g_autoptr(VlJson) report = NULL;
-    g_autofree char *line = NULL;
-
-    ck_assert_msg(sock != NULL, "%s", error ? error->message : "");
-    /* The agent greets first, without a nonce. */
-    greeting = receive_type(sock, "hello");
-    ck_assert(vl_json_object_get(greeting, "nonce") == NULL);
-    ck_assert_str_eq(member_string(vl_json_object_get(greeting, "agent"), "name"), "vmlink-agent");
-
-    line = g_strdup_printf("{\"type\":\"hello\",\"versions\":[1,7],\"nonce\":\"%s\"}", nonce);
-    send_line(sock, line);
-    hello = receive_type(sock, "hello");
-    ck_assert_str_eq(member_string(hello, "nonce"), nonce);
-    ck_assert_int_eq(vl_json_get_int(vl_json_object_get(hello, "version")), 1);
-
-    report = receive_type(sock, "report");
-    ck_assert(vl_json_get_bool(vl_json_object_get(report, "full")));
-    for (const char *const *s = vl_report_sections; *s; s++) {
-        ck_assert_msg(vl_json_object_get(vl_json_object_get(report, "sections"), *s) != NULL,
-                      "the full report lacks the %s section", *s);
-    }
-    return g_steal_pointer(&sock);
+    return agent_host_connect_and_greet(host, nonce);
 }
 
 START_TEST(test_handshake_and_full_report)
@@ -211,16 +86,17 @@ START_TEST(test_commands)
     g_autoptr(VlJson) login = NULL;
     const VlJson *sections;
 
-    send_line(sock, "{\"type\":\"command\",\"id\":\"p1\",\"name\":\"ping\",\"args\":{}}");
-    pong = receive_type(sock, "reply");
-    ck_assert_str_eq(member_string(pong, "id"), "p1");
+    agent_host_send_line(sock,
+                         "{\"type\":\"command\",\"id\":\"p1\",\"name\":\"ping\",\"args\":{}}");
+    pong = agent_host_receive_type(sock, "reply");
+    ck_assert_str_eq(agent_host_member(pong, "id"), "p1");
     ck_assert(vl_json_get_int(vl_json_object_get(vl_json_object_get(pong, "result"), "time")) >
               1700000000);
 
-    send_line(sock, "{\"type\":\"command\",\"id\":\"r1\",\"name\":\"refresh\","
-                    "\"args\":{\"sections\":[\"os\",\"memory\"]}}");
-    refreshed = receive_type(sock, "reply");
-    ck_assert_str_eq(member_string(refreshed, "id"), "r1");
+    agent_host_send_line(sock, "{\"type\":\"command\",\"id\":\"r1\",\"name\":\"refresh\","
+                               "\"args\":{\"sections\":[\"os\",\"memory\"]}}");
+    refreshed = agent_host_receive_type(sock, "reply");
+    ck_assert_str_eq(agent_host_member(refreshed, "id"), "r1");
     partial = receive_report_with(sock, "os");
     ck_assert(!vl_json_get_bool(vl_json_object_get(partial, "full")));
     sections = vl_json_object_get(partial, "sections");
@@ -228,17 +104,18 @@ START_TEST(test_commands)
     ck_assert(vl_json_object_get(sections, "os") != NULL);
     ck_assert(vl_json_object_get(sections, "memory") != NULL);
 
-    send_line(sock, "{\"type\":\"command\",\"id\":\"b1\",\"name\":\"log_off\",\"args\":{}}");
-    blocked = receive_type(sock, "error");
-    ck_assert_str_eq(member_string(blocked, "id"), "b1");
-    ck_assert_str_eq(member_string(blocked, "code"), "disabled");
+    agent_host_send_line(sock,
+                         "{\"type\":\"command\",\"id\":\"b1\",\"name\":\"log_off\",\"args\":{}}");
+    blocked = agent_host_receive_type(sock, "error");
+    ck_assert_str_eq(agent_host_member(blocked, "id"), "b1");
+    ck_assert_str_eq(agent_host_member(blocked, "code"), "disabled");
 
     /* A user this machine does not have: refused like one the policy forbids (tests/integration/
      * sso-test.c has the rest of single sign-on). */
-    send_line(sock, "{\"type\":\"command\",\"id\":\"l1\",\"name\":\"login\","
-                    "\"args\":{\"user\":\"vl-no-such-user\",\"password\":\"secret\"}}");
-    login = receive_type(sock, "reply");
-    ck_assert_str_eq(member_string(login, "id"), "l1");
+    agent_host_send_line(sock, "{\"type\":\"command\",\"id\":\"l1\",\"name\":\"login\","
+                               "\"args\":{\"user\":\"vl-no-such-user\",\"password\":\"secret\"}}");
+    login = agent_host_receive_type(sock, "reply");
+    ck_assert_str_eq(agent_host_member(login, "id"), "l1");
     ck_assert_str_eq(
         vl_json_get_string(vl_json_object_get(vl_json_object_get(login, "result"), "outcome")),
         "not_allowed");
@@ -265,27 +142,28 @@ START_TEST(test_bad_input_keeps_agent_running)
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(VlJson) error = NULL;
 
-        send_line(sock, bad[i].line);
-        error = receive_type(sock, "error");
-        ck_assert_msg(g_str_equal(member_string(error, "code"), bad[i].code),
+        agent_host_send_line(sock, bad[i].line);
+        error = agent_host_receive_type(sock, "error");
+        ck_assert_msg(g_str_equal(agent_host_member(error, "code"), bad[i].code),
                       "%s: expected %s, got %s", bad[i].line, bad[i].code,
-                      member_string(error, "code"));
+                      agent_host_member(error, "code"));
     }
     /* Over the 1 MiB cap: refused as soon as it passes the cap. */
     while (huge->len < 2 * 1024 * 1024) {
         g_string_append(huge, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
     }
     g_string_append(huge, "\"}");
-    send_line(sock, huge->str);
+    agent_host_send_line(sock, huge->str);
     {
-        g_autoptr(VlJson) error = receive_type(sock, "error");
-        ck_assert_str_eq(member_string(error, "code"), "frame_too_large");
+        g_autoptr(VlJson) error = agent_host_receive_type(sock, "error");
+        ck_assert_str_eq(agent_host_member(error, "code"), "frame_too_large");
     }
     /* Still answering. */
-    send_line(sock, "{\"type\":\"command\",\"id\":\"p2\",\"name\":\"ping\",\"args\":{}}");
+    agent_host_send_line(sock,
+                         "{\"type\":\"command\",\"id\":\"p2\",\"name\":\"ping\",\"args\":{}}");
     {
-        g_autoptr(VlJson) pong = receive_type(sock, "reply");
-        ck_assert_str_eq(member_string(pong, "id"), "p2");
+        g_autoptr(VlJson) pong = agent_host_receive_type(sock, "reply");
+        ck_assert_str_eq(agent_host_member(pong, "id"), "p2");
     }
 }
 END_TEST
@@ -309,7 +187,7 @@ START_TEST(test_heartbeat)
     /* Reports of changes elsewhere on this machine (mounts) may come first. */
     for (;;) {
         const VlEntry *entry = NULL;
-        g_autoptr(VlJson) m = receive(sock, &entry);
+        g_autoptr(VlJson) m = agent_host_receive(sock, &entry);
 
         if (g_str_equal(entry->name, "heartbeat")) {
             beat = g_steal_pointer(&m);
@@ -338,7 +216,7 @@ report_has_address(const VlJson *report, const char *address)
         const VlJson *addresses = vl_json_object_get(vl_json_array_get(interfaces, i), "addresses");
 
         for (guint j = 0; j < vl_json_array_length(addresses); j++) {
-            const char *a = member_string(vl_json_array_get(addresses, j), "address");
+            const char *a = agent_host_member(vl_json_array_get(addresses, j), "address");
             if (a && g_str_equal(a, address)) {
                 return TRUE;
             }
@@ -360,7 +238,7 @@ START_TEST(test_network_change_is_pushed)
         return;
     }
     sock = connect_and_greet("nonce-push-0123456789ab");
-    pid = g_strdup(g_subprocess_get_identifier(agent));
+    pid = g_strdup(g_subprocess_get_identifier(host->process));
     {
         /* unshare(1) execs the agent, so the agent's pid is the subprocess's. */
         const char *argv[] = {"nsenter",         "-t",  pid,  "-n", "ip", "addr", "add",
@@ -412,7 +290,7 @@ receive_event(VlLineSocket *sock, const char *name, const char *session)
 
     for (;;) {
         const VlEntry *entry = NULL;
-        g_autoptr(VlJson) m = receive(sock, &entry);
+        g_autoptr(VlJson) m = agent_host_receive(sock, &entry);
 
         if (g_str_equal(entry->name, "event")) {
             event = g_steal_pointer(&m);
@@ -424,11 +302,11 @@ receive_event(VlLineSocket *sock, const char *name, const char *session)
     data = vl_json_object_get(event, "data");
 
     /* agent_started comes once after the first handshake. */
-    if (g_str_equal(member_string(event, "event"), "agent_started")) {
+    if (g_str_equal(agent_host_member(event, "event"), "agent_started")) {
         return receive_event(sock, name, session);
     }
-    ck_assert_str_eq(member_string(event, "event"), name);
-    ck_assert_str_eq(member_string(data, "session"), session);
+    ck_assert_str_eq(agent_host_member(event, "event"), name);
+    ck_assert_str_eq(agent_host_member(data, "session"), session);
     return g_steal_pointer(&event);
 }
 
@@ -445,7 +323,7 @@ START_TEST(test_session_events)
     path = vl_logind_mock_add_session(logind, "5", 1000, "alice", TRUE, TRUE, &error);
     ck_assert_msg(path != NULL, "%s", error ? error->message : "");
     logon = receive_event(sock, "session_logon", "5");
-    ck_assert_str_eq(member_string(vl_json_object_get(logon, "data"), "user"), "alice");
+    ck_assert_str_eq(agent_host_member(vl_json_object_get(logon, "data"), "user"), "alice");
 
     ck_assert(vl_logind_mock_set_locked(logind, path, TRUE, &error));
     lock = receive_event(sock, "session_lock", "5");
@@ -472,8 +350,8 @@ START_TEST(test_users_section_pushed)
         const VlJson *users = vl_json_object_get(vl_json_object_get(report, "sections"), "users");
 
         if (vl_json_array_length(users) == 1) {
-            ck_assert_str_eq(member_string(vl_json_array_get(users, 0), "name"), "bob");
-            ck_assert_str_eq(member_string(vl_json_array_get(users, 0), "session"), "7");
+            ck_assert_str_eq(agent_host_member(vl_json_array_get(users, 0), "name"), "bob");
+            ck_assert_str_eq(agent_host_member(vl_json_array_get(users, 0), "session"), "7");
             break;
         }
     }
@@ -493,10 +371,10 @@ START_TEST(test_session_actions)
     const char *session = NULL;
 
     ck_assert(path != NULL);
-    send_line(sock, "{\"type\":\"command\",\"id\":\"k1\",\"name\":\"lock_screen\","
-                    "\"args\":{\"session\":\"9\"}}");
-    locked = receive_type(sock, "reply");
-    ck_assert_str_eq(member_string(locked, "id"), "k1");
+    agent_host_send_line(sock, "{\"type\":\"command\",\"id\":\"k1\",\"name\":\"lock_screen\","
+                               "\"args\":{\"session\":\"9\"}}");
+    locked = agent_host_receive_type(sock, "reply");
+    ck_assert_str_eq(agent_host_member(locked, "id"), "k1");
     calls = vl_logind_mock_call(logind, "/org/freedesktop/login1", "org.freedesktop.DBus.Mock",
                                 "GetMethodCalls", g_variant_new("(s)", "LockSession"), &error);
     ck_assert_msg(calls != NULL, "%s", error ? error->message : "");
@@ -517,9 +395,10 @@ START_TEST(test_session_actions)
     }
 
     /* Without a session the agent ends the active user session: carol's. */
-    send_line(sock, "{\"type\":\"command\",\"id\":\"o1\",\"name\":\"log_off\",\"args\":{}}");
-    logged_off = receive_type(sock, "reply");
-    ck_assert_str_eq(member_string(logged_off, "id"), "o1");
+    agent_host_send_line(sock,
+                         "{\"type\":\"command\",\"id\":\"o1\",\"name\":\"log_off\",\"args\":{}}");
+    logged_off = agent_host_receive_type(sock, "reply");
+    ck_assert_str_eq(agent_host_member(logged_off, "id"), "o1");
 }
 END_TEST
 
