@@ -68,15 +68,16 @@ attempt_unref(Attempt *a)
 static void
 revoke_token(Attempt *a)
 {
+    /* Out of the attempt first: taking it back is no greeter's use of it (on_token_taken). */
+    g_autoptr(VlSecret) token = g_steal_pointer(&a->token);
     g_autofree char *user = NULL;
     g_autoptr(VlSecret) password = NULL;
 
-    if (a->login && a->token &&
-        vl_sso_tokens_take(a->login->tokens, vl_secret_data(a->token), g_get_monotonic_time(),
-                           &user, &password)) {
+    if (a->login && token &&
+        vl_sso_tokens_take(a->login->tokens, vl_secret_data(token), g_get_monotonic_time(), &user,
+                           &password)) {
         g_debug("single sign-on: the token for %s was not used; withdrawn", a->user);
     }
-    g_clear_pointer(&a->token, vl_secret_free);
 }
 
 static void

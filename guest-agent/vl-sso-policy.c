@@ -141,7 +141,8 @@ vl_sso_account_lookup(const char *name)
         buf_len *= 2;
         buf = g_realloc(buf, buf_len);
     }
-    if (r != 0 || found == NULL) {
+    /* The database's spelling goes to login programs as an argument: it must pass too. */
+    if (r != 0 || found == NULL || !vl_sso_user_name_valid(pw.pw_name)) {
         return NULL;
     }
     gids = g_new(gid_t, n);

@@ -220,13 +220,19 @@ login_free(gpointer data)
     g_free(l);
 }
 
+/* Stops the login unit; its ExecStopPost= brings the getty back. */
 static void
 stop_unit(Login *l)
 {
+    g_autoptr(GError) error = NULL;
     g_autoptr(GVariant) reply =
         g_dbus_connection_call_sync(l->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit",
                                     g_variant_new("(ss)", l->unit, "replace"), NULL,
-                                    G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, NULL);
+                                    G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, &error);
+
+    if (reply == NULL) {
+        g_warning("single sign-on: %s could not be stopped: %s", l->unit, error->message);
+    }
 }
 
 /* The session logind lists for the user on the console, or NULL. */
