@@ -3,8 +3,9 @@
  * ./dev demo: the story so far, with the real programs. A Debian guest under libvirt runs
  * vmlink-agent, installed the way a package installs it; vmlinkd runs on this host and attaches
  * to it; vmlinkctl, the manager's command line, takes ownership of the host over TLS with the
- * agent password, then lists the VM, shows what its guest reports, and follows a change made
- * inside the guest as it happens, every call over the owned TLS connection.
+ * agent password, then lists the VM, shows what its guest reports, follows a change made
+ * inside the guest as it happens, and logs a user in on the guest's serial console (single
+ * sign-on), every call over the owned TLS connection.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -198,6 +199,35 @@ follow_change(Demo *d, const char *command, GError **error)
     return TRUE;
 }
 
+/* Waits (up to 10 s) until vmlinkd's guest info lists a session of vltest on ttyS0. */
+static gboolean
+wait_session(Demo *d, GError **error)
+{
+    const char *argv[] = {d->ctl,      "--json", "guest", "info", vl_guest_name(d->guest),
+                          "--section", "users",  NULL};
+    gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+    for (;;) {
+        g_autoptr(GSubprocessLauncher) launcher =
+            manager_launcher(d, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+        g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(launcher, argv, error);
+        g_autofree char *out = NULL;
+
+        if (p == NULL || !g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, error)) {
+            return FALSE;
+        }
+        if (strstr(out, "\"vltest\"") && strstr(out, "\"ttyS0\"")) {
+            return TRUE;
+        }
+        if (g_get_monotonic_time() >= end) {
+            g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                "guest info lists no session of vltest on ttyS0");
+            return FALSE;
+        }
+        g_usleep(200000);
+    }
+}
+
 static void
 demo_clear(Demo *d)
 {
@@ -360,6 +390,20 @@ run(Demo *d)
     {
         const char *args[] = {"--json", "vm", "list", NULL};
         if (!vmlinkctl(d, args, &error)) {
+            return fail(error);
+        }
+    }
+
+    step("single sign-on: the manager logs vltest in on the guest's serial console");
+    {
+        const char *login[] = {"guest", "login", vl_guest_name(d->guest), "vltest", "--console",
+                               "ttyS0", NULL};
+        const char *users[] = {"guest",     "info",  vl_guest_name(d->guest),
+                               "--section", "users", NULL};
+
+        /* The test image's password of vltest; the agent hands it to PAM in the guest. */
+        if (!vmlinkctl_input(d, login, "vltest\n", &error) || !wait_session(d, &error) ||
+            !vmlinkctl(d, users, &error)) {
             return fail(error);
         }
     }

@@ -231,7 +231,6 @@ START_TEST(test_console_single_sign_on)
 {
     g_autoptr(VlClient) c = vl_bridge_run_client(bridge);
     g_autoptr(VlClient) events = vl_bridge_run_client(bridge);
-    g_autoptr(VlJson) info = vl_bridge_wait_info(c, guest, NULL);
     g_autoptr(VlJson) subscribed = NULL;
     g_autoptr(VlJson) logged_in = NULL;
     g_autoptr(VlJson) logon = NULL;
@@ -240,6 +239,8 @@ START_TEST(test_console_single_sign_on)
     g_autoptr(VlJsonBuilder) b = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *hash = password_hash();
+
+    vl_json_unref(vl_bridge_wait_info(c, guest, NULL));
     g_autofree char *command = NULL;
     g_autofree char *out = NULL;
     g_autofree char *wrong = g_strdup_printf("%sx", password);
