@@ -503,14 +503,3 @@ vl_client_next_event(VlClient *client, int timeout_ms, GError **error)
     }
     return g_queue_pop_head(&client->events);
 }
-
-void
-vl_client_wipe_member(VlJson *object, const char *member)
-{
-    /* The tree's own copy of the string: the const of the getter is for readers. */
-    char *value = (char *)vl_json_get_string(vl_json_object_get(object, member));
-
-    if (value) {
-        OPENSSL_cleanse(value, strlen(value));
-    }
-}

@@ -110,7 +110,7 @@ gboolean vl_client_pin_renewed(const VlClient *client);
  * without limit). Returns the result object, owned by the caller, after checking it against the
  * method's catalogue entry. On failure returns NULL with error set (see VL_CLIENT_ERROR). The
  * encoded request is wiped once written (it may carry a password); params are the caller's to
- * wipe (vl_client_wipe_member).
+ * wipe (vl_json_wipe_member).
  */
 VlJson *vl_client_call(VlClient *client, const char *method, const VlJson *params, int timeout_ms,
                        GError **error);
@@ -125,12 +125,5 @@ VlJson *vl_client_next_event(VlClient *client, int timeout_ms, GError **error);
 
 /* Events queued and not yet handed out. */
 guint vl_client_pending_events(const VlClient *client);
-
-/*
- * Overwrites the string value of object's member with zeros (OPENSSL_cleanse), in place: for
- * params that carried a password (host.take_ownership, host.change_password), once the call
- * returned. The member then reads as "". Nothing happens when it is absent or not a string.
- */
-void vl_client_wipe_member(VlJson *object, const char *member);
 
 G_END_DECLS

@@ -124,7 +124,7 @@ vl_ctl_guest_login(VlCtlSession *session, const VlCtlArgs *args, const VlJson *p
     request = vl_json_object_with_string(params, cmd->secret, password);
     result =
         vl_client_call(session->client, cmd->method, request, vl_ctl_args_timeout_ms(args), error);
-    vl_client_wipe_member(request, cmd->secret);
+    vl_json_wipe_member(request, cmd->secret);
     if (result == NULL) {
         return FALSE;
     }

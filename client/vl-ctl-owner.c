@@ -264,7 +264,7 @@ vl_ctl_owner_take(VlCtlSession *session, const VlCtlArgs *args, const VlJson *pa
     request = take_params(session, args, password);
     result = vl_client_call(session->client, "host.take_ownership", request,
                             vl_ctl_args_timeout_ms(args), error);
-    vl_client_wipe_member(request, "password"); /* the params' copy; password wipes itself */
+    vl_json_wipe_member(request, "password"); /* the params' copy; password wipes itself */
     if (result == NULL ||
         !pin_answer(session, result, vl_client_peer_fingerprint(session->client), error)) {
         return FALSE;
@@ -349,8 +349,8 @@ vl_ctl_owner_change_password(VlCtlSession *session, const VlCtlArgs *args, const
     request = vl_json_builder_finish(b);
     result = vl_client_call(session->client, "host.change_password", request,
                             vl_ctl_args_timeout_ms(args), error);
-    vl_client_wipe_member(request, "password");
-    vl_client_wipe_member(request, "new_password");
+    vl_json_wipe_member(request, "password");
+    vl_json_wipe_member(request, "new_password");
     if (result == NULL) {
         return FALSE;
     }

@@ -372,15 +372,30 @@ on_login_done(const VlSsoLoginResult *result, const GError *error, gpointer user
 static void
 handle_login(VlAgent *a, const char *id, const VlJson *args)
 {
-    char *password = (char *)vl_json_get_string(vl_json_object_get(args, "password"));
-    LoginReply *r = g_new0(LoginReply, 1);
+    const char *password = vl_json_get_string(vl_json_object_get(args, "password"));
+    const char *domain = vl_json_get_string(vl_json_object_get(args, "domain"));
+    LoginReply *r;
 
-    r->agent = a;
-    r->id = g_strdup(id);
-    vl_sso_login_start(a->sso, vl_json_get_string(vl_json_object_get(args, "user")), password,
-                       strlen(password), vl_json_get_string(vl_json_object_get(args, "console")),
-                       on_login_done, r);
-    explicit_bzero(password, strlen(password));
+    if (domain && *domain) {
+        g_autofree char *user =
+            g_strescape(vl_json_get_string(vl_json_object_get(args, "user")), NULL);
+
+        /* Never the local user of the same name in its place. */
+        g_message("audit: single sign-on of %s refused: a domain was given", user);
+        send_error(a, id, VL_PROTOCOL_ERROR_UNSUPPORTED,
+                   "this agent logs in users of the guest's own user database, not of a domain: "
+                   "name the user as the guest knows it (alice@corp.example with SSSD), without "
+                   "a domain");
+    } else {
+        r = g_new0(LoginReply, 1);
+        r->agent = a;
+        r->id = g_strdup(id);
+        vl_sso_login_start(a->sso, vl_json_get_string(vl_json_object_get(args, "user")), password,
+                           strlen(password),
+                           vl_json_get_string(vl_json_object_get(args, "console")), on_login_done,
+                           r);
+    }
+    vl_json_wipe_member(args, "password");
 }
 
 static void

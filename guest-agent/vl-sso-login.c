@@ -119,6 +119,7 @@ finish(Attempt *a, const char *outcome, const char *session, const GError *error
 {
     VlSsoLogin *login = a->login;
     const VlSsoLoginResult result = {outcome, a->console, session};
+    g_autofree char *console = a->console ? g_strescape(a->console, NULL) : NULL;
 
     if (login == NULL) {
         return;
@@ -133,10 +134,10 @@ finish(Attempt *a, const char *outcome, const char *session, const GError *error
     close_socket_soon(login);
     if (error) {
         g_message("audit: single sign-on of %s on %s failed: %s", a->user,
-                  a->console ? a->console : "(no console)", error->message);
+                  console ? console : "(no console)", error->message);
     } else {
         g_message("audit: single sign-on of %s on %s: %s%s%s", a->user,
-                  a->console ? a->console : "(no console)", outcome, session ? ", session " : "",
+                  console ? console : "(no console)", outcome, session ? ", session " : "",
                   session ? session : "");
     }
     a->func(error ? NULL : &result, error, a->user_data);
@@ -287,18 +288,7 @@ proceed(Attempt *a, const char *password, gsize password_len)
 {
     VlSsoLogin *login = a->login;
     g_autoptr(GError) error = NULL;
-    gboolean in_use = FALSE;
 
-    if (!a->graphical) {
-        if (!vl_sso_console_in_use(login->bus, a->console, &in_use, &error)) {
-            finish_error(a, VL_SSO_LOGIN_ERROR_FAILED, error->message);
-            return;
-        }
-        if (in_use) {
-            finish(a, "already_logged_in", NULL, NULL);
-            return;
-        }
-    }
     /* A socket left from the last login goes first: the path is the same. */
     close_socket_now(login);
     login->socket = vl_sso_socket_new(login->tokens, login->policy->socket_path, &error);
@@ -323,54 +313,108 @@ proceed(Attempt *a, const char *password, gsize password_len)
                       on_auth, attempt_ref(a));
 }
 
+static gboolean
+on_refusal_delayed(gpointer user_data)
+{
+    Attempt *a = user_data;
+
+    a->timer_id = 0;
+    finish(a, "not_allowed", NULL, NULL);
+    return G_SOURCE_REMOVE;
+}
+
+/* Whether a nologin file stops logins of people now, as pam_nologin would (its refusal would
+ * otherwise come back as wrong credentials). */
+static gboolean
+logins_disabled(VlSsoLogin *login)
+{
+    static const char *const files[] = {"run/nologin", "etc/nologin"};
+
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *path = g_build_filename(login->root, files[i], NULL);
+
+        if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+            g_message("single sign-on: logins are disabled by /%s", files[i]);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/*
+ * The checks, in an order that tells the host nothing about users: the console first (its
+ * name, the policy, whether it is there, whether someone uses it), which does not depend on
+ * the user, then the user, whose refusal comes after the same delay whether the user does not
+ * exist or the policy forbids them, about as long as PAM takes to refuse a wrong password.
+ */
 void
 vl_sso_login_start(VlSsoLogin *login, const char *user, const char *password, gsize password_len,
                    const char *console, VlSsoLoginFunc func, gpointer user_data)
 {
     g_autoptr(VlSsoAccount) account = NULL;
+    g_autoptr(GError) error = NULL;
     const char *outcome = NULL;
     const char *chosen;
+    gboolean in_use = FALSE;
     guint32 uid_min;
     guint32 uid_max;
     Attempt *a;
 
     if (login->current) {
-        g_autoptr(GError) error =
-            g_error_new(VL_SSO_LOGIN_ERROR, VL_SSO_LOGIN_ERROR_BUSY,
-                        "a single sign-on login of %s is in progress; try again once it is done",
-                        login->current->user);
+        error = g_error_new(VL_SSO_LOGIN_ERROR, VL_SSO_LOGIN_ERROR_BUSY,
+                            "a single sign-on login of %s is in progress; try again once it is "
+                            "done",
+                            login->current->user);
         func(NULL, error, user_data);
         return;
     }
     a = g_new0(Attempt, 1);
     a->refs = 1;
     a->login = login;
-    a->user = g_strdup(user);
+    /* What the host sent, escaped for the log until the user database names the user. */
+    a->user = g_strescape(user, NULL);
     a->func = func;
     a->user_data = user_data;
     login->current = a;
-    g_message("audit: single sign-on of %s on %s requested by the host", user,
-              console ? console : "(any console)");
+    {
+        g_autofree char *shown = console ? g_strescape(console, NULL) : NULL;
 
-    /* A user who does not exist is refused like one the policy forbids. */
+        g_message("audit: single sign-on of %s on %s requested by the host", a->user,
+                  shown ? shown : "(any console)");
+    }
+
+    chosen = choose_console(login, console, &outcome);
+    a->console = g_strdup(chosen ? chosen : console);
+    if (chosen == NULL) {
+        finish(a, outcome, NULL, NULL);
+        return;
+    }
+    a->graphical = g_str_equal(chosen, VL_SSO_CONSOLE_GRAPHICAL);
+    if (!a->graphical) {
+        if (!vl_sso_console_in_use(login->bus, chosen, &in_use, &error)) {
+            finish_error(a, VL_SSO_LOGIN_ERROR_FAILED, error->message);
+            return;
+        }
+        if (in_use) {
+            finish(a, "already_logged_in", NULL, NULL);
+            return;
+        }
+    }
+    if (logins_disabled(login)) {
+        finish(a, "not_allowed", NULL, NULL);
+        return;
+    }
+
     account = vl_sso_account_lookup(user);
     vl_sso_policy_uid_range(login->policy, login->root, &uid_min, &uid_max);
     if (account == NULL ||
         !vl_sso_policy_allows_account(login->policy, account, uid_min, uid_max)) {
-        finish(a, "not_allowed", NULL, NULL);
+        a->timer_id = g_timeout_add(VL_SSO_REFUSAL_DELAY_MS, on_refusal_delayed, a);
         return;
     }
     /* From here on the user database's spelling of the name. */
     g_free(a->user);
     a->user = g_strdup(account->name);
-    chosen = choose_console(login, console, &outcome);
-    if (chosen == NULL) {
-        a->console = g_strdup(console);
-        finish(a, outcome, NULL, NULL);
-        return;
-    }
-    a->console = g_strdup(chosen);
-    a->graphical = g_str_equal(chosen, VL_SSO_CONSOLE_GRAPHICAL);
     proceed(a, password, password_len);
 }
 

@@ -3,8 +3,8 @@
  * The agent's `login` command (issue 7): single sign-on of a user the manager names, with the
  * password the manager sends, on a console of the guest.
  *
- * In order: the policy ([sso] of agent.conf: which users, which consoles), the console (the one
- * asked for, or the first of the policy's that exists), then the credentials go into locked
+ * In order: the console (the one asked for, or the first of the policy's that exists; not one
+ * in use), the policy on the user ([sso] of agent.conf), then the credentials go into locked
  * memory behind a one-time token (vl-sso-tokens.h) that the credential socket
  * (vl-sso-socket.h) hands to pam_vmlink.so once. On a text console the agent runs the PAM
  * service itself (vl-sso-auth.h) and, if the system accepts the credentials, starts the login
@@ -26,6 +26,9 @@ G_BEGIN_DECLS
 
 #define VL_SSO_LOGIN_ERROR (vl_sso_login_error_quark())
 GQuark vl_sso_login_error_quark(void);
+
+/* How long a user the policy refuses (or who does not exist) waits for the answer. */
+#define VL_SSO_REFUSAL_DELAY_MS 2000
 
 typedef enum {
     VL_SSO_LOGIN_ERROR_UNAVAILABLE, /* no credential socket, or the agent is stopping */

@@ -202,17 +202,6 @@ args_from(VlCall *call, const char *const *names)
     return vl_json_builder_finish(b);
 }
 
-/* Overwrites a string node's text in place (a secret that has been used). */
-static void
-wipe_string(const VlJson *node)
-{
-    char *text = (char *)vl_json_get_string(node);
-
-    if (text) {
-        OPENSSL_cleanse(text, strlen(text));
-    }
-}
-
 static void
 m_guest_command(VlBridge *bridge, VlCall *call)
 {
@@ -227,6 +216,7 @@ m_guest_command(VlBridge *bridge, VlCall *call)
     const char *command;
 
     if (vm == NULL) {
+        vl_dispatch_wipe_secrets(call); /* guest.login's password, answered already */
         return;
     }
     if (g_str_equal(method, "guest.shutdown")) {
@@ -258,7 +248,7 @@ m_guest_command(VlBridge *bridge, VlCall *call)
     }
     vl_dispatch_audit(bridge, call);
     vl_dispatch_guest_command(bridge, call, vm, command, args, FALSE);
-    wipe_string(vl_json_object_get(args, "password"));
+    vl_json_wipe_member(args, "password");
 }
 
 /* Answers from the bridge's own state -------------------------------------------------------- */
@@ -389,15 +379,7 @@ vl_dispatch_serves(const char *name)
 void
 vl_dispatch_wipe_secrets(VlCall *call)
 {
-    static const char *const names[] = {"password", "new_password"};
-
-    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-        char *value = (char *)vl_dispatch_param(call, names[i]);
-
-        if (value) {
-            OPENSSL_cleanse(value, strlen(value));
-        }
-    }
+    vl_rpc_wipe_secrets(vl_call_params(call));
 }
 
 static gboolean

@@ -186,6 +186,7 @@ vl_guest_link_send(VlGuestLink *link, const VlJson *message)
 
     if (link->outbuf->len + frame->len > MAX_OUTPUT) {
         /* The guest does not read: commands pile up in vain. */
+        OPENSSL_cleanse(frame->str, frame->len);
         vl_guest_link_disconnect(link, "the guest stopped reading its channel");
         return FALSE;
     }

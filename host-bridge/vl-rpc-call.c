@@ -141,6 +141,8 @@ vl_rpc_call_handle_frame(VlRpcConn *conn, VlJson *frame)
             id && (vl_json_kind(id) == VL_JSON_STRING || vl_json_kind(id) == VL_JSON_INT) ? id
                                                                                           : NULL;
         vl_rpc_conn_send_error(conn, echo, code, error->message);
+        /* A refused request may still carry a password (one field of it too long, say). */
+        vl_rpc_wipe_secrets(vl_json_object_get(frame, "params"));
         return;
     }
     if (kind != VL_RPC_REQUEST && kind != VL_RPC_NOTIFICATION) {

@@ -219,6 +219,7 @@ escape_controls_in_strings(char *text, gsize *ret_len)
             in_string = !in_string;
         }
     }
+    explicit_bzero(text, strlen(text)); /* it may hold a password */
     g_free(text);
     if (ret_len) {
         *ret_len = out->len;
@@ -381,6 +382,17 @@ copy_except(const char *name, VlJson *value, gpointer user_data)
     if (!g_str_equal(name, copy->skip)) {
         vl_json_builder_member(copy->builder, name);
         vl_json_builder_add_node(copy->builder, value);
+    }
+}
+
+void
+vl_json_wipe_member(const VlJson *object, const char *member)
+{
+    /* The tree's own copy of the string: the const of the getter is for readers. */
+    char *value = (char *)vl_json_get_string(vl_json_object_get(object, member));
+
+    if (value) {
+        explicit_bzero(value, strlen(value));
     }
 }
 

@@ -64,6 +64,12 @@ VlJson *vl_json_array_get(const VlJson *node, guint index);
 /* A new object: a copy of object's members, with name set to the string value (replacing the
  * member if object has one, last otherwise). Owned by the caller. */
 VlJson *vl_json_object_with_string(const VlJson *object, const char *name, const char *value);
+/*
+ * Overwrites the text of the string member (a password that has been used) with zeros, in the
+ * tree itself; nothing when there is no such string. Copies of the node made with
+ * vl_json_builder_add_node share that text, so they are wiped too.
+ */
+void vl_json_wipe_member(const VlJson *object, const char *member);
 
 /* Compact text without a newline; the caller frees it. */
 char *vl_json_to_string(const VlJson *node, gsize *ret_len);

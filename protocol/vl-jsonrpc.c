@@ -260,3 +260,13 @@ vl_rpc_new_error(const VlJson *id, VlRpcCode code, const char *message)
     vl_json_builder_end_object(b);
     return vl_json_builder_finish(b);
 }
+
+void
+vl_rpc_wipe_secrets(const VlJson *params)
+{
+    static const char *const names[] = {"password", "new_password"};
+
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        vl_json_wipe_member(params, names[i]);
+    }
+}

@@ -59,6 +59,12 @@ typedef enum {
 } VlRpcKind;
 
 /*
+ * Wipes the secrets a request's params may carry (password, new_password: host.take_ownership,
+ * host.change_password, guest.login) in place, once used or refused. NULL is allowed.
+ */
+void vl_rpc_wipe_secrets(const VlJson *params);
+
+/*
  * Checks a control plane message sent by sender. On success sets *ret_kind and, for requests and
  * notifications, *ret_entry (the method's catalogue entry). On failure sets *ret_code to the
  * JSON-RPC error code to answer with (invalid request, method not found, invalid params) and

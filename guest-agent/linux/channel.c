@@ -134,6 +134,8 @@ on_fd(int fd, GIOCondition condition, gpointer user_data)
 
         if (n > 0) {
             ch->cb.received(buf, (gsize)n, ch->user_data);
+            /* The frame reader keeps (and wipes) its own copy; a login's password was here. */
+            explicit_bzero(buf, (gsize)n);
             return G_SOURCE_CONTINUE;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {

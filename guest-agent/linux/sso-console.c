@@ -158,11 +158,14 @@ add_command(GVariantBuilder *props, const char *property, const char *const *arg
  * again when the user has logged out, if it ran before.
  */
 static GVariant *
-transient_unit(const char *console, const char *user, const char *agetty, const char *systemctl,
-               const char *getty, gboolean getty_ran)
+transient_unit(const char *console, const char *user_name, const char *agetty,
+               const char *systemctl, const char *getty, gboolean getty_ran)
 {
+    /* systemd expands $NAME in ExecStart= arguments ("machine$" is a valid name); $$ is $. */
+    g_auto(GStrv) parts = g_strsplit(user_name, "$", -1);
+    g_autofree char *user = g_strjoinv("$$", parts);
     g_autofree char *description =
-        g_strdup_printf("vmlink single sign-on of %s on %s", user, console);
+        g_strdup_printf("vmlink single sign-on of %s on %s", user_name, console);
     g_autofree char *tty = g_strdup_printf("/dev/%s", console);
     const char *const getties[] = {getty, NULL};
     const gboolean vt = is_vt(console);
@@ -203,6 +206,7 @@ typedef struct {
     char *unit;
     gint64 deadline_us;
     guint poll_id;
+    gboolean started; /* the unit was seen active: from then on, inactive means it ended */
 } Login;
 
 static void
@@ -266,8 +270,11 @@ on_poll(gpointer user_data)
         g_object_unref(task);
         return G_SOURCE_REMOVE;
     }
+    /* Until its start job has run (it waits for the getty to stop) the unit is inactive. */
     state = unit_state(l->bus, l->unit);
-    if (state == NULL || g_str_equal(state, "failed") || g_str_equal(state, "inactive")) {
+    l->started = l->started || g_strcmp0(state, "active") == 0;
+    if (g_strcmp0(state, "failed") == 0 ||
+        (l->started && (state == NULL || g_str_equal(state, "inactive")))) {
         l->poll_id = 0;
         g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED,
                                 "the login on %s ended before a session started (journalctl -u "
@@ -300,6 +307,7 @@ vl_sso_console_login_async(GDBusConnection *bus, const char *console, const char
     g_autofree char *getty_state = NULL;
     g_autoptr(GVariant) reply = NULL;
     g_autoptr(GError) error = NULL;
+    gboolean in_use = FALSE;
     Login *l;
 
     g_task_set_source_tag(task, vl_sso_console_login_async);
@@ -319,6 +327,18 @@ vl_sso_console_login_async(GDBusConnection *bus, const char *console, const char
     l->deadline_us = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
     g_task_set_task_data(task, l, login_free);
 
+    /* Someone may have logged in at the getty while PAM took its time: the unit would stop
+     * that getty, and their session with it. */
+    if (!vl_sso_console_in_use(bus, console, &in_use, &error) || in_use) {
+        if (error) {
+            g_task_return_error(task, g_steal_pointer(&error));
+        } else {
+            g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                                    "someone logged in on %s meanwhile", console);
+        }
+        g_object_unref(task);
+        return;
+    }
     getty =
         g_strdup_printf(is_vt(console) ? "getty@%s.service" : "serial-getty@%s.service", console);
     getty_state = unit_state(bus, getty);

@@ -123,11 +123,17 @@ run_pam(AuthJob *job, VlSsoAuthResult *ret_result, GError **error)
     switch (rc) {
     case PAM_SUCCESS:
         break;
+    case PAM_PERM_DENIED:
+        /* Not a verdict on the password: a module (pam_access, say) keeps the user out. */
+        g_message("single sign-on of %s: not permitted here: %s", job->user,
+                  pam_strerror(pamh, rc));
+        *ret_result = VL_SSO_AUTH_ACCOUNT;
+        pam_end(pamh, rc);
+        return TRUE;
     case PAM_AUTH_ERR:
     case PAM_USER_UNKNOWN:
     case PAM_MAXTRIES:
     case PAM_CRED_INSUFFICIENT:
-    case PAM_PERM_DENIED:
         if (job->odd_prompt) {
             set_pam_error(error, pamh, job, "authentication", rc);
             pam_end(pamh, rc);

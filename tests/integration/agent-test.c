@@ -110,10 +110,11 @@ START_TEST(test_commands)
     ck_assert_str_eq(agent_host_member(blocked, "id"), "b1");
     ck_assert_str_eq(agent_host_member(blocked, "code"), "disabled");
 
-    /* A user this machine does not have: refused like one the policy forbids (tests/integration/
-     * sso-test.c has the rest of single sign-on). */
+    /* Answered (tests/integration/sso-test.c has the rest of single sign-on): a console outside
+     * the policy. */
     agent_host_send_line(sock, "{\"type\":\"command\",\"id\":\"l1\",\"name\":\"login\","
-                               "\"args\":{\"user\":\"vl-no-such-user\",\"password\":\"secret\"}}");
+                               "\"args\":{\"user\":\"vl-no-such-user\",\"password\":"
+                               "\"secret\",\"console\":\"hvc9\"}}");
     login = agent_host_receive_type(sock, "reply");
     ck_assert_str_eq(agent_host_member(login, "id"), "l1");
     ck_assert_str_eq(

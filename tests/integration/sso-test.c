@@ -12,6 +12,7 @@
  * login whose credentials pass PAM ends in an error naming systemd.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -398,6 +399,24 @@ START_TEST(test_already_logged_in)
 }
 END_TEST
 
+START_TEST(test_domain_refused)
+{
+    g_autofree char *id = NULL;
+    g_autoptr(VlJson) answer = NULL;
+
+    /* Never the local user of that name instead. */
+    agent_host_send_line(sock, "{\"type\":\"command\",\"id\":\"d1\",\"name\":\"login\","
+                               "\"args\":{\"user\":\"nobody\",\"password\":\"x\","
+                               "\"domain\":\"CORP\"}}");
+    id = g_strdup("d1");
+    answer = receive_answer(id);
+    ck_assert_str_eq(agent_host_member(answer, "type"), "error");
+    ck_assert_str_eq(agent_host_member(answer, "code"), "unsupported");
+    ck_assert_msg(strstr(agent_host_member(answer, "message"), "domain") != NULL, "%s",
+                  agent_host_member(answer, "message"));
+}
+END_TEST
+
 /* The graphical console -------------------------------------------------------------------- */
 
 START_TEST(test_greeter_uses_the_token)
@@ -472,6 +491,32 @@ START_TEST(test_greeter_times_out)
 }
 END_TEST
 
+START_TEST(test_agent_stops_while_greeter_waits)
+{
+    g_autofree char *token = NULL;
+    guint subscription = subscribe_tokens(&token);
+    g_autofree char *id = NULL;
+    g_autoptr(VlJson) answer = NULL;
+
+    set_can_graphical(TRUE);
+    wait_agent_name();
+    id = send_login("nobody", PASSWORD, "graphical");
+    wait_token(&token);
+    /* The host still gets its answer, the token dies with the agent, and the agent exits
+     * cleanly (in the sanitized build: no leak, no error). */
+    g_subprocess_send_signal(host->process, SIGTERM);
+    answer = receive_answer(id);
+    ck_assert_str_eq(agent_host_member(answer, "type"), "error");
+    ck_assert_msg(strstr(agent_host_member(answer, "message"), "stopped") != NULL, "%s",
+                  agent_host_member(answer, "message"));
+    ck_assert(g_subprocess_wait(host->process, NULL, NULL));
+    ck_assert_int_eq(g_subprocess_get_status(host->process), 0);
+    g_clear_object(&host->process);
+    ck_assert(!greeter_pam("nobody", token));
+    g_dbus_connection_signal_unsubscribe(vl_logind_mock_bus(logind), subscription);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -488,12 +533,14 @@ main(void)
     tcase_add_test(text, test_refusals_look_alike);
     tcase_add_test(text, test_consoles);
     tcase_add_test(text, test_already_logged_in);
+    tcase_add_test(text, test_domain_refused);
     suite_add_tcase(s, text);
     tcase_add_checked_fixture(graphical, setup, teardown);
     tcase_set_timeout(graphical, 120);
     tcase_add_test(graphical, test_greeter_uses_the_token);
     tcase_add_test(graphical, test_greeter_for_another_user_refused);
     tcase_add_test(graphical, test_greeter_times_out);
+    tcase_add_test(graphical, test_agent_stops_while_greeter_waits);
     suite_add_tcase(s, graphical);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

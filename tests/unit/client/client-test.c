@@ -520,10 +520,10 @@ START_TEST(test_password_params_wiped_by_caller)
         "{\"password\":\"old-secret\",\"new_password\":\"new-secret\",\"n\":1}");
     ck_assert_str_eq(vl_json_get_string(vl_json_object_get(params, "password")), "old-secret");
 
-    vl_client_wipe_member(params, "password");
-    vl_client_wipe_member(params, "new_password");
-    vl_client_wipe_member(params, "n");       /* not a string: left alone */
-    vl_client_wipe_member(params, "missing"); /* absent: nothing happens */
+    vl_json_wipe_member(params, "password");
+    vl_json_wipe_member(params, "new_password");
+    vl_json_wipe_member(params, "n");       /* not a string: left alone */
+    vl_json_wipe_member(params, "missing"); /* absent: nothing happens */
     test_util_assert_json_eq(params, "{\"password\":\"\",\"new_password\":\"\",\"n\":1}");
 }
 END_TEST
