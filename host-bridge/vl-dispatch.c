@@ -76,6 +76,13 @@ audit_done(VlCall *call, const GError *error, gpointer user_data)
     /* A throttled password attempt is a refusal: a client hammering must not flood the log. */
     if (g_error_matches(error, VL_CALL_ERROR, VL_RPC_RATE_LIMITED)) {
         vl_audit_refusal(hook->bridge->audit, &who, vl_call_method(call), error);
+    } else if (g_str_equal(vl_call_method(call), "guest.login")) {
+        /* Whom the manager logged in; the outcome is the agent's, in its reply and its log. */
+        g_autofree char *user = g_strescape(vl_dispatch_param(call, "user"), NULL);
+        g_autofree char *target =
+            g_strdup_printf("%s, user %s", vl_dispatch_param(call, "vm"), user);
+
+        vl_audit_record(hook->bridge->audit, &who, vl_call_method(call), target, error);
     } else {
         vl_audit_record(hook->bridge->audit, &who, vl_call_method(call),
                         vl_dispatch_param(call, "vm"), error);

@@ -123,6 +123,8 @@ pam_vmlink_connect(pam_handle_t *pamh, const PamVmlinkOptions *opts, long long d
                    int *ret_fd)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    struct ucred peer = {0};
+    socklen_t peer_len = sizeof(peer);
     int fd;
 
     if (strlen(opts->socket_path) >= sizeof(addr.sun_path)) {
@@ -142,6 +144,15 @@ pam_vmlink_connect(pam_handle_t *pamh, const PamVmlinkOptions *opts, long long d
             close(fd);
             return PAM_AUTHINFO_UNAVAIL;
         }
+    }
+    /* Credentials only from the agent, which runs as root: a socket left at the path by anyone
+     * else (the folder of a socket= option open to others, say) must not hand out passwords.
+     * A process that is not root itself may talk to its own user's socket (tests do). */
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) < 0 ||
+        (peer.uid != 0 && peer.uid != getuid())) {
+        pam_syslog(pamh, LOG_ERR, "%s is not served by root: refused", opts->socket_path);
+        close(fd);
+        return PAM_AUTHINFO_UNAVAIL;
     }
     *ret_fd = fd;
     return PAM_SUCCESS;

@@ -347,6 +347,7 @@ START_TEST(test_console_single_sign_on)
         /* The audit log does record the logins, without the password. */
         ck_assert(g_file_get_contents(bridge->audit_path, &audit, NULL, NULL));
         ck_assert_msg(strstr(audit, "guest.login") != NULL, "guest.login is not audited");
+        ck_assert_msg(strstr(audit, ", user vltest") != NULL, "the audit does not name the user");
     }
 }
 END_TEST

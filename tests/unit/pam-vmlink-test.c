@@ -25,10 +25,14 @@
 #include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <grp.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pam-vmlink-wire.h"
@@ -409,6 +413,57 @@ START_TEST(test_user_mismatch)
 }
 END_TEST
 
+/* A socket at the path that is not the agent's (root's): nothing it says is believed. */
+START_TEST(test_socket_not_served_by_root)
+{
+    FakeToken tokens[] = {{.token = TOKEN_ALICE, .user = "alice", .password = ALICE_PASSWORD}};
+    g_autoptr(FakeAgent) agent = fake_agent_new(tokens, G_N_ELEMENTS(tokens), FALSE);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    int ready[2];
+    char byte;
+    pid_t pid;
+
+    if (geteuid() != 0) {
+        printf("skipped: a socket of another user needs root to make\n");
+        return;
+    }
+    ck_assert_int_eq(g_chmod(agent->dir, 0777), 0);
+    strcpy(addr.sun_path, agent->socket_path);
+    ck_assert_int_eq(pipe(ready), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        /* nobody serves alice's credentials, as the real agent would. */
+        static const char answer[] = "OK\nalice\0" ALICE_PASSWORD;
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        int client;
+
+        if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0 ||
+            bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0 ||
+            write(ready[1], "x", 1) != 1) {
+            _exit(1);
+        }
+        client = accept(fd, NULL, NULL);
+        if (client >= 0) {
+            (void)!write(client, answer, sizeof(answer));
+            close(client);
+        }
+        _exit(0);
+    }
+    close(ready[1]);
+    ck_assert_int_eq(read(ready[0], &byte, 1), 1);
+    close(ready[0]);
+    {
+        g_auto(PamResult) r = run_pamtester(agent, "alice", TOKEN_ALICE "\n");
+
+        ck_assert_msg(!r.ok, "%s", r.output);
+        assert_mentions(&r, "is not served by root: refused");
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+END_TEST
+
 START_TEST(test_malformed_token_never_connects)
 {
     static const char *const inputs[] = {
@@ -540,13 +595,21 @@ int
 main(void)
 {
     const TTest *const tests[] = {
-        test_constants_agree,   test_right_token_right_password,
-        test_sets_pam_user,     test_agent_password_wrong,
-        test_wrong_token,       test_token_used_twice,
-        test_user_mismatch,     test_malformed_token_never_connects,
-        test_agent_not_running, test_agent_gone,
-        test_agent_silent,      test_malformed_answers,
-        test_longest_answer,    NULL,
+        test_constants_agree,
+        test_right_token_right_password,
+        test_sets_pam_user,
+        test_agent_password_wrong,
+        test_wrong_token,
+        test_token_used_twice,
+        test_user_mismatch,
+        test_malformed_token_never_connects,
+        test_agent_not_running,
+        test_agent_gone,
+        test_agent_silent,
+        test_malformed_answers,
+        test_longest_answer,
+        test_socket_not_served_by_root,
+        NULL,
     };
 
     return vl_check_run(vl_check_suite("pam-vmlink", tests));
