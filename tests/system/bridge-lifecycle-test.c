@@ -15,103 +15,38 @@
 
 #include <glib/gstdio.h>
 
-#include "harness.h"
-#include "vl-client.h"
-#include "vl-protocol.h"
+#include "bridge-run.h"
 
 #define BOOT_TIMEOUT 300
 #define WAIT_MS 120000
 
 static VlHarness *harness;
 static VlGuest *guest;
-static GSubprocess *bridge;
-static char *work_dir;
-static char *control_path;
+static VlBridgeRun *bridge;
 static VlClient *client;
 
 static void
 setup(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *state = NULL;
-    g_autofree char *config = NULL;
     VlGuestSpec spec = {.image = VL_IMAGE_DEBIAN};
-    gint64 end;
 
-    harness = vl_harness_new(&error);
-    if (harness == NULL && g_error_matches(error, VL_HARNESS_ERROR, VL_HARNESS_ERROR_SKIP)) {
-        printf("SKIP: %s\n", error->message);
-        exit(77);
-    }
-    ck_assert_msg(harness != NULL, "harness: %s", error->message);
+    harness = vl_system_harness();
     ck_assert_msg(vl_harness_agent_spec(harness, &spec, &error), "%s", error ? error->message : "");
     guest = vl_guest_prepare(harness, "lifecycle", &spec, &error);
     ck_assert_msg(guest != NULL, "%s", error ? error->message : "");
-
-    work_dir = g_dir_make_tmp("vl-lifecycle-XXXXXX", NULL);
-    control_path = g_build_filename(work_dir, "vmlinkd.sock", NULL);
-    state = g_build_filename(work_dir, "state", NULL);
-    config = g_build_filename(work_dir, "bridge.conf", NULL);
-    {
-        g_autofree char *audit = g_build_filename(work_dir, "audit.log", NULL);
-        g_autofree char *text = g_strdup_printf(
-            "[bridge]\ndefault-accel = tcg\n[control]\nqmp-passthrough = true\naudit-log = %s\n",
-            audit);
-
-        ck_assert(g_file_set_contents(config, text, -1, NULL));
-    }
-    {
-        const char *argv[] = {g_getenv("VL_BRIDGE"),
-                              "--foreground",
-                              "--config",
-                              config,
-                              "--libvirt-uri",
-                              "qemu:///system",
-                              "--state-dir",
-                              state,
-                              "--local-socket",
-                              control_path,
-                              "--listen",
-                              "none",
-                              NULL};
-
-        ck_assert_msg(argv[0] != NULL, "VL_BRIDGE names vmlinkd");
-        bridge = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_NONE, &error);
-        ck_assert_msg(bridge != NULL, "%s", error ? error->message : "");
-    }
-    end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-    while ((client = vl_client_connect(control_path, NULL)) == NULL) {
-        ck_assert_msg(g_get_monotonic_time() < end, "vmlinkd does not answer");
-        g_usleep(50000);
-    }
+    bridge = vl_bridge_run_new("qmp-passthrough = true\n[bridge]\ndefault-accel = tcg\n");
+    vl_bridge_run_start(bridge);
+    client = vl_bridge_run_client(bridge);
 }
 
 static void
 teardown(void)
 {
     g_clear_pointer(&client, vl_client_free);
-    if (bridge) {
-        g_subprocess_send_signal(bridge, SIGTERM);
-        g_subprocess_wait(bridge, NULL, NULL);
-        ck_assert_msg(
-            g_subprocess_get_if_exited(bridge) && g_subprocess_get_exit_status(bridge) == 0,
-            "vmlinkd did not exit cleanly (wait status %d)", g_subprocess_get_status(bridge));
-        g_clear_object(&bridge);
-    }
+    g_clear_pointer(&bridge, vl_bridge_run_free);
     g_clear_pointer(&guest, vl_guest_free);
     g_clear_pointer(&harness, vl_harness_free);
-    if (work_dir) {
-        g_autofree char *state = g_build_filename(work_dir, "state", NULL);
-        g_autofree char *config = g_build_filename(work_dir, "bridge.conf", NULL);
-        g_autofree char *disk = g_build_filename(work_dir, "data.img", NULL);
-
-        g_rmdir(state);
-        g_unlink(config);
-        g_unlink(disk);
-        g_rmdir(work_dir);
-    }
-    g_clear_pointer(&work_dir, g_free);
-    g_clear_pointer(&control_path, g_free);
 }
 
 static VlJson *
@@ -133,26 +68,6 @@ static const char *
 member(const VlJson *object, const char *name)
 {
     return vl_json_get_string(vl_json_object_get(object, name));
-}
-
-/* guest.info once the agent is responsive and has reported host. */
-static VlJson *
-wait_info(const char *name)
-{
-    g_autofree char *params = g_strdup_printf("{\"vm\":\"%s\"}", name);
-    gint64 end = g_get_monotonic_time() + (gint64)WAIT_MS * 1000;
-
-    for (;;) {
-        VlJson *info = call("guest.info", params);
-
-        if (g_strcmp0(member(vl_json_object_get(info, "agent"), "state"), "responsive") == 0 &&
-            vl_json_object_get(vl_json_object_get(info, "sections"), "host")) {
-            return info;
-        }
-        vl_json_unref(info);
-        ck_assert_msg(g_get_monotonic_time() < end, "no guest info for %s", name);
-        g_usleep(200000);
-    }
 }
 
 static int
@@ -180,7 +95,7 @@ START_TEST(test_life_of_a_vm)
                         name, vl_harness_kernel(harness), vl_guest_initrd(guest),
                         vl_guest_cmdline(guest), vl_guest_console_path(guest));
     g_autofree char *vm = g_strdup_printf("{\"vm\":\"%s\"}", name);
-    g_autofree char *disk = g_build_filename(work_dir, "data.img", NULL);
+    g_autofree char *disk = g_build_filename(bridge->work_dir, "data.img", NULL);
     g_autofree char *attach = g_strdup_printf(
         "{\"vm\":\"%s\",\"device\":{\"kind\":\"disk\",\"path\":\"%s\",\"target\":\"vdb\"}}", name,
         disk);
@@ -209,7 +124,7 @@ START_TEST(test_life_of_a_vm)
                   error ? error->message : "");
 
     /* The agent answers on the channel vmlinkd put in the definition. */
-    info = wait_info(name);
+    info = vl_bridge_wait_info(client, guest, NULL);
     ck_assert_str_eq(
         member(vl_json_object_get(vl_json_object_get(info, "sections"), "host"), "hostname"),
         "debian-guest");
@@ -264,28 +179,8 @@ START_TEST(test_life_of_a_vm)
 }
 END_TEST
 
-static Suite *
-lifecycle_suite(void)
-{
-    Suite *s = suite_create("bridge-lifecycle");
-    TCase *tc = tcase_create("debian");
-
-    tcase_add_unchecked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 1500);
-    tcase_add_test(tc, test_life_of_a_vm);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int
 main(void)
 {
-    SRunner *runner = srunner_create(lifecycle_suite());
-    int failed;
-
-    srunner_set_fork_status(runner, CK_NOFORK);
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return vl_system_test_main("bridge-lifecycle", setup, teardown, test_life_of_a_vm);
 }

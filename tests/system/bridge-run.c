@@ -4,16 +4,19 @@
 #include <check.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <glib/gstdio.h>
 
 #include "vl-test-util.h"
 
 VlBridgeRun *
-vl_bridge_run_new(void)
+vl_bridge_run_new(const char *config_extra)
 {
     VlBridgeRun *run = g_new0(VlBridgeRun, 1);
 
+    run->config_extra = g_strdup(config_extra ? config_extra : "");
     run->work_dir = g_dir_make_tmp("vl-bridge-run-XXXXXX", NULL);
     ck_assert_ptr_nonnull(run->work_dir);
     run->control_path = g_build_filename(run->work_dir, "vmlinkd.sock", NULL);
@@ -30,6 +33,7 @@ vl_bridge_run_free(VlBridgeRun *run)
     }
     vl_bridge_run_stop(run);
     vl_test_remove_tree(run->work_dir);
+    g_free(run->config_extra);
     g_free(run->work_dir);
     g_free(run->control_path);
     g_free(run->log_path);
@@ -45,8 +49,9 @@ vl_bridge_run_start(VlBridgeRun *run)
         g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
     g_autofree char *state = g_build_filename(run->work_dir, "state", NULL);
     g_autofree char *config = g_build_filename(run->work_dir, "bridge.conf", NULL);
-    g_autofree char *text = g_strdup_printf(
-        "[channels]\nreconnect-max-delay = 2\n[control]\naudit-log = %s\n", run->audit_path);
+    g_autofree char *text =
+        g_strdup_printf("[channels]\nreconnect-max-delay = 2\n[control]\naudit-log = %s\n%s",
+                        run->audit_path, run->config_extra);
     const char *argv[] = {g_getenv("VL_BRIDGE"),
                           "--foreground",
                           "--config",
@@ -168,4 +173,38 @@ vl_guest_run_ok(VlGuest *guest, const char *command)
                   error ? error->message : "");
     ck_assert_msg(status == 0, "%s: exit %d: %s", command, status, output);
     return g_strstrip(output);
+}
+
+VlHarness *
+vl_system_harness(void)
+{
+    g_autoptr(GError) error = NULL;
+    VlHarness *harness = vl_harness_new(&error);
+
+    if (harness == NULL && g_error_matches(error, VL_HARNESS_ERROR, VL_HARNESS_ERROR_SKIP)) {
+        printf("SKIP: %s\n", error->message);
+        exit(77);
+    }
+    ck_assert_msg(harness != NULL, "harness: %s", error ? error->message : "");
+    return harness;
+}
+
+int
+vl_system_test_main(const char *suite, SFun setup, SFun teardown, const TTest *test)
+{
+    Suite *s = suite_create(suite);
+    TCase *tc = tcase_create("debian");
+    SRunner *runner;
+    int failed;
+
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 1500);
+    tcase_add_test(tc, test);
+    suite_add_tcase(s, tc);
+    runner = srunner_create(s);
+    srunner_set_fork_status(runner, CK_NOFORK);
+    srunner_run_all(runner, CK_NORMAL);
+    failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? 0 : 1;
 }

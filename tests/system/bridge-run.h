@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <check.h>
+
 #include "harness.h"
 #include "vl-client.h"
 #include "vl-protocol.h"
@@ -16,6 +18,7 @@ G_BEGIN_DECLS
 #define VL_BRIDGE_RUN_WAIT_MS 120000
 
 typedef struct {
+    char *config_extra; /* appended to bridge.conf, whose last group is [control] */
     char *work_dir;
     char *control_path; /* the local control socket */
     char *log_path;     /* vmlinkd's stdout and stderr, appended over restarts */
@@ -23,8 +26,9 @@ typedef struct {
     GSubprocess *process;
 } VlBridgeRun;
 
-/* A work folder; vmlinkd not started yet. */
-VlBridgeRun *vl_bridge_run_new(void);
+/* A work folder; vmlinkd not started yet. CONFIG_EXTRA (may be NULL) is appended to its
+ * bridge.conf, whose last group is [control]. */
+VlBridgeRun *vl_bridge_run_new(const char *config_extra);
 /* Stops vmlinkd if it runs and removes the work folder. */
 void vl_bridge_run_free(VlBridgeRun *run);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlBridgeRun, vl_bridge_run_free)
@@ -44,6 +48,14 @@ VlJson *vl_bridge_call_ok(VlClient *client, const char *method, const VlJson *pa
 VlJson *vl_bridge_wait_info(VlClient *client, VlGuest *guest, const char *not_boot_id);
 /* A member of a section of guest info. */
 const char *vl_bridge_section_string(const VlJson *info, const char *section, const char *member);
+
+/* The test's harness; exits 77 (skipped) when it cannot run here (not root). */
+VlHarness *vl_system_harness(void);
+
+/* main() of a system test: SUITE's one test, in a test case of its own with SETUP and TEARDOWN
+ * around it, in the test's own process (the harness holds daemons and guests), with a bound of
+ * 25 minutes. Returns the exit status. */
+int vl_system_test_main(const char *suite, SFun setup, SFun teardown, const TTest *test);
 
 /* Runs COMMAND in the guest's test shell; it must exit 0. Its output, stripped. */
 char *vl_guest_run_ok(VlGuest *guest, const char *command);

@@ -63,16 +63,11 @@ setup(void)
     g_autoptr(GError) error = NULL;
     VlGuestSpec spec = {.image = VL_IMAGE_DEBIAN};
 
-    harness = vl_harness_new(&error);
-    if (harness == NULL && g_error_matches(error, VL_HARNESS_ERROR, VL_HARNESS_ERROR_SKIP)) {
-        printf("SKIP: %s\n", error->message);
-        exit(77);
-    }
-    ck_assert_msg(harness != NULL, "harness: %s", error->message);
+    harness = vl_system_harness();
     ck_assert_msg(vl_harness_agent_spec(harness, &spec, &error), "%s", error ? error->message : "");
     guest = vl_guest_start(harness, "sso", &spec, &error);
     ck_assert_msg(guest != NULL, "%s", error ? error->message : "");
-    bridge = vl_bridge_run_new();
+    bridge = vl_bridge_run_new(NULL);
     vl_bridge_run_start(bridge);
     password = new_password();
     ctl_output = g_string_new(NULL);
@@ -352,28 +347,8 @@ START_TEST(test_console_single_sign_on)
 }
 END_TEST
 
-static Suite *
-sso_suite(void)
-{
-    Suite *s = suite_create("sso-system");
-    TCase *tc = tcase_create("debian");
-
-    tcase_add_unchecked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 1500);
-    tcase_add_test(tc, test_console_single_sign_on);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int
 main(void)
 {
-    SRunner *runner = srunner_create(sso_suite());
-    int failed;
-
-    srunner_set_fork_status(runner, CK_NOFORK);
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return vl_system_test_main("sso-system", setup, teardown, test_console_single_sign_on);
 }
