@@ -279,26 +279,32 @@ on_token(GDBusConnection *bus, const char *sender, const char *path, const char 
     g_variant_get(params, "(s)", token);
 }
 
-/* Subscribes to the agent's TokenReady, as a greeter does; returns the subscription. */
-static guint
-subscribe_tokens(char **token)
+/*
+ * A login for the graphical console (CONSOLE: "graphical" or NULL), with a greeter that can
+ * hear it: seat0 can show one, the agent owns its name; returns the login's id and sets *token
+ * to the token the agent announced, heard the way a greeter hears it.
+ */
+static char *
+greeter_login(const char *console, char **token)
 {
-    return g_dbus_connection_signal_subscribe(vl_logind_mock_bus(logind), VL_SSO_GREETER_BUS_NAME,
-                                              VL_SSO_GREETER_INTERFACE, VL_SSO_GREETER_SIGNAL,
-                                              VL_SSO_GREETER_OBJECT_PATH, NULL,
-                                              G_DBUS_SIGNAL_FLAGS_NONE, on_token, token, NULL);
-}
-
-static void
-wait_token(char **token)
-{
+    GDBusConnection *bus = vl_logind_mock_bus(logind);
     gint64 end = g_get_monotonic_time() + AGENT_HOST_WAIT_MS * 1000;
+    guint subscription;
+    char *id;
 
+    set_can_graphical(TRUE);
+    wait_agent_name();
+    subscription = g_dbus_connection_signal_subscribe(
+        bus, VL_SSO_GREETER_BUS_NAME, VL_SSO_GREETER_INTERFACE, VL_SSO_GREETER_SIGNAL,
+        VL_SSO_GREETER_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_token, token, NULL);
+    id = send_login("nobody", PASSWORD, console);
     while (*token == NULL) {
         g_main_context_iteration(NULL, FALSE);
         ck_assert_msg(g_get_monotonic_time() < end, "no TokenReady signal");
         g_usleep(5000);
     }
+    g_dbus_connection_signal_unsubscribe(bus, subscription);
+    return id;
 }
 
 /* The greeter's PAM stack: pamtester GREETER_SERVICE user authenticate acct_mgmt with token. */
@@ -422,15 +428,10 @@ END_TEST
 START_TEST(test_greeter_uses_the_token)
 {
     g_autofree char *token = NULL;
-    guint subscription = subscribe_tokens(&token);
-    g_autofree char *id = NULL;
+    /* No console named: a greeter comes first. */
+    g_autofree char *id = greeter_login(NULL, &token);
     g_autoptr(VlJson) reply = NULL;
 
-    set_can_graphical(TRUE);
-    wait_agent_name();
-    /* No console named: a greeter comes first. */
-    id = send_login("nobody", PASSWORD, NULL);
-    wait_token(&token);
     ck_assert_uint_eq(strlen(token), 43);
     ck_assert_msg(greeter_pam("nobody", token), "the greeter's PAM stack refused the token");
     reply = receive_answer(id);
@@ -438,43 +439,31 @@ START_TEST(test_greeter_uses_the_token)
     ck_assert_str_eq(console_of(reply), "graphical");
     /* A token works once. */
     ck_assert(!greeter_pam("nobody", token));
-    g_dbus_connection_signal_unsubscribe(vl_logind_mock_bus(logind), subscription);
 }
 END_TEST
 
 START_TEST(test_greeter_for_another_user_refused)
 {
     g_autofree char *token = NULL;
-    guint subscription = subscribe_tokens(&token);
-    g_autofree char *id = NULL;
+    g_autofree char *id = greeter_login("graphical", &token);
     g_autoptr(VlJson) reply = NULL;
 
-    set_can_graphical(TRUE);
-    wait_agent_name();
-    id = send_login("nobody", PASSWORD, "graphical");
-    wait_token(&token);
     /* A greeter that chose another user gets nothing, and the token is spent. */
     ck_assert(!greeter_pam("daemon", token));
     reply = receive_answer(id);
     ck_assert_str_eq(outcome_of(reply), "handed_to_greeter");
     ck_assert(!greeter_pam("nobody", token));
-    g_dbus_connection_signal_unsubscribe(vl_logind_mock_bus(logind), subscription);
 }
 END_TEST
 
 START_TEST(test_greeter_times_out)
 {
     g_autofree char *token = NULL;
-    guint subscription = subscribe_tokens(&token);
-    g_autofree char *id = NULL;
+    g_autofree char *id = greeter_login("graphical", &token);
     g_autofree char *busy_id = NULL;
     g_autoptr(VlJson) busy = NULL;
     g_autoptr(VlJson) reply = NULL;
 
-    set_can_graphical(TRUE);
-    wait_agent_name();
-    id = send_login("nobody", PASSWORD, "graphical");
-    wait_token(&token);
     /* One login at a time. */
     busy_id = send_login("nobody", PASSWORD, "tty");
     busy = receive_answer(busy_id);
@@ -487,21 +476,15 @@ START_TEST(test_greeter_times_out)
     ck_assert(!greeter_pam("nobody", token));
     /* The next login goes ahead. */
     vl_json_unref(login_expect("nobody", "not-the-password", "tty", "wrong_credentials"));
-    g_dbus_connection_signal_unsubscribe(vl_logind_mock_bus(logind), subscription);
 }
 END_TEST
 
 START_TEST(test_agent_stops_while_greeter_waits)
 {
     g_autofree char *token = NULL;
-    guint subscription = subscribe_tokens(&token);
-    g_autofree char *id = NULL;
+    g_autofree char *id = greeter_login("graphical", &token);
     g_autoptr(VlJson) answer = NULL;
 
-    set_can_graphical(TRUE);
-    wait_agent_name();
-    id = send_login("nobody", PASSWORD, "graphical");
-    wait_token(&token);
     /* The host still gets its answer, the token dies with the agent, and the agent exits
      * cleanly (in the sanitized build: no leak, no error). */
     g_subprocess_send_signal(host->process, SIGTERM);
@@ -513,7 +496,6 @@ START_TEST(test_agent_stops_while_greeter_waits)
     ck_assert_int_eq(g_subprocess_get_status(host->process), 0);
     g_clear_object(&host->process);
     ck_assert(!greeter_pam("nobody", token));
-    g_dbus_connection_signal_unsubscribe(vl_logind_mock_bus(logind), subscription);
 }
 END_TEST
 

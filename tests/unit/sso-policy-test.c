@@ -3,11 +3,11 @@
  * Who single sign-on may log in (vl-sso-policy): names, login.defs, each rule of the policy,
  * and accounts from this machine's real user database (root, nobody).
  */
-#include <check.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vl-check.h"
 #include "vl-sso-policy.h"
 
 START_TEST(test_user_names)
@@ -205,22 +205,10 @@ END_TEST
 int
 main(void)
 {
-    Suite *s = suite_create("sso-policy");
-    TCase *tc = tcase_create("policy");
-    SRunner *sr;
-    int failed;
+    const TTest *const tests[] = {
+        test_user_names, test_console_names, test_login_defs, test_uid_range_sources,
+        test_rules,      test_consoles,      test_lookup,     NULL,
+    };
 
-    tcase_add_test(tc, test_user_names);
-    tcase_add_test(tc, test_console_names);
-    tcase_add_test(tc, test_login_defs);
-    tcase_add_test(tc, test_uid_range_sources);
-    tcase_add_test(tc, test_rules);
-    tcase_add_test(tc, test_consoles);
-    tcase_add_test(tc, test_lookup);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return vl_check_run(vl_check_suite("sso-policy", tests));
 }
