@@ -41,7 +41,8 @@ struct _Attempt {
     char *console;
     gboolean graphical;
     VlSecret *token;
-    guint timer_id; /* the token's lifetime: the greeter's wait, or the PAM check's bound */
+    guint timer_id;            /* when the attempt ends with timer_outcome, unless done first: */
+    const char *timer_outcome; /* timed_out (the token's lifetime), not_allowed (the delay) */
     VlSsoLoginFunc func;
     gpointer user_data;
 };
@@ -153,15 +154,22 @@ finish_error(Attempt *a, VlSsoLoginError code, const char *message)
 }
 
 static gboolean
-on_token_expired(gpointer user_data)
+on_timer(gpointer user_data)
 {
     Attempt *a = user_data;
 
     a->timer_id = 0;
-    finish(a, "timed_out", NULL, NULL);
+    finish(a, a->timer_outcome, NULL, NULL);
     return G_SOURCE_REMOVE;
 }
 
+/* Ends the attempt with OUTCOME after DELAY_MS, unless something else ends it first. */
+static void
+finish_later(Attempt *a, const char *outcome, guint delay_ms)
+{
+    a->timer_outcome = outcome;
+    a->timer_id = g_timeout_add(delay_ms, on_timer, a);
+}
 static void
 on_token_taken(const char *token, gpointer user_data)
 {
@@ -278,7 +286,7 @@ hold_credentials(Attempt *a, const char *password, gsize password_len, GError **
     if (a->token == NULL) {
         return FALSE;
     }
-    a->timer_id = g_timeout_add_seconds(a->login->policy->token_ttl_s, on_token_expired, a);
+    finish_later(a, "timed_out", a->login->policy->token_ttl_s * 1000);
     return TRUE;
 }
 
@@ -311,16 +319,6 @@ proceed(Attempt *a, const char *password, gsize password_len)
     }
     vl_sso_auth_async(login->policy->pam_service, a->user, vl_secret_data(a->token), a->console,
                       on_auth, attempt_ref(a));
-}
-
-static gboolean
-on_refusal_delayed(gpointer user_data)
-{
-    Attempt *a = user_data;
-
-    a->timer_id = 0;
-    finish(a, "not_allowed", NULL, NULL);
-    return G_SOURCE_REMOVE;
 }
 
 /* Whether a nologin file stops logins of people now, as pam_nologin would (its refusal would
@@ -409,7 +407,7 @@ vl_sso_login_start(VlSsoLogin *login, const char *user, const char *password, gs
     vl_sso_policy_uid_range(login->policy, login->root, &uid_min, &uid_max);
     if (account == NULL ||
         !vl_sso_policy_allows_account(login->policy, account, uid_min, uid_max)) {
-        a->timer_id = g_timeout_add(VL_SSO_REFUSAL_DELAY_MS, on_refusal_delayed, a);
+        finish_later(a, "not_allowed", VL_SSO_REFUSAL_DELAY_MS);
         return;
     }
     /* From here on the user database's spelling of the name. */
