@@ -6,29 +6,9 @@
 #include <signal.h>
 #include <string.h>
 
-#include "vl-actions.h"
-#include "vl-channel.h"
+#include "vl-agent-private.h"
 #include "vl-protocol.h"
 #include "vl-report.h"
-#include "vl-sso-login.h"
-#include "vl-watch.h"
-
-typedef struct {
-    const VlAgentConfig *config;
-    VlCollectContext ctx;
-    GMainLoop *loop;
-    VlChannel *channel;
-    VlFrameReader *reader;
-    GDBusConnection *bus;
-    gint64 seq;
-    gboolean greeted;   /* the host's hello arrived on this connection */
-    gboolean announced; /* agent_started went out (once per process) */
-    guint heartbeat_id;
-    VlWatch *watch;
-    GHashTable *last_sent; /* section -> its text as last sent on this connection */
-    GHashTable *pending;   /* section -> source id of its scheduled collection */
-    VlSsoLogin *sso;       /* single sign-on */
-} VlAgent;
 
 /*
  * How long a change waits before the section is collected again, so a burst of notifications
@@ -58,8 +38,8 @@ send_message(VlAgent *a, VlJson *message)
     }
 }
 
-static void
-send_error(VlAgent *a, const char *id, VlProtocolError code, const char *message)
+void
+vl_agent_send_error(VlAgent *a, const char *id, VlProtocolError code, const char *message)
 {
     g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
     g_autoptr(VlJson) m = NULL;
@@ -130,8 +110,8 @@ remember_section(const char *name, VlJson *value, gpointer user_data)
 }
 
 /* Sends the named sections (NULL: all) and remembers what was sent. */
-static void
-send_report(VlAgent *a, const char *const *sections)
+void
+vl_agent_send_report(VlAgent *a, const char *const *sections)
 {
     g_autoptr(VlJson) collected = vl_report_collect(&a->ctx, sections);
     g_autoptr(VlJson) report = vl_report_message(++a->seq, sections == NULL, collected);
@@ -257,8 +237,8 @@ on_watch_event(VlWatchEvent event, const char *session, const char *user, gpoint
     send_event(a, names[event], session, user, NULL);
 }
 
-static void
-send_reply(VlAgent *a, const char *id, VlJson *result)
+void
+vl_agent_send_reply(VlAgent *a, const char *id, VlJson *result)
 {
     g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
     g_autoptr(VlJson) m = NULL;
@@ -309,145 +289,6 @@ on_heartbeat(gpointer user_data)
     return G_SOURCE_CONTINUE;
 }
 
-/* Commands ---------------------------------------------------------------------------------- */
-
-static gboolean
-run_action(VlAgent *a, const char *name, const VlJson *args, GError **error)
-{
-    const char *session = vl_json_get_string(vl_json_object_get(args, "session"));
-
-    if (g_str_equal(name, "shutdown")) {
-        const char *mode = vl_json_get_string(vl_json_object_get(args, "mode"));
-        const char *message = vl_json_get_string(vl_json_object_get(args, "message"));
-        guint delay = (guint)vl_json_get_int(vl_json_object_get(args, "delay_s"));
-
-        g_message("audit: shutdown requested by the host: mode=%s delay=%us", mode, delay);
-        return vl_action_shutdown(a->bus, mode, delay, message, error);
-    }
-    if (g_str_equal(name, "lock_screen")) {
-        g_message("audit: lock_screen requested by the host: session=%s",
-                  session ? session : "(all)");
-        return vl_action_lock_screen(a->bus, session, error);
-    }
-    g_message("audit: log_off requested by the host: session=%s", session ? session : "(active)");
-    return vl_action_log_off(a->bus, session, error);
-}
-
-typedef struct {
-    VlAgent *agent;
-    char *id;
-} LoginReply;
-
-static void
-on_login_done(const VlSsoLoginResult *result, const GError *error, gpointer user_data)
-{
-    LoginReply *r = user_data;
-
-    if (error) {
-        send_error(r->agent, r->id, VL_PROTOCOL_ERROR_FAILED, error->message);
-    } else {
-        g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
-        g_autoptr(VlJson) reply = NULL;
-
-        vl_json_builder_begin_object(b);
-        vl_json_builder_member(b, "outcome");
-        vl_json_builder_add_string(b, result->outcome);
-        if (result->console) {
-            vl_json_builder_member(b, "console");
-            vl_json_builder_add_string(b, result->console);
-        }
-        if (result->session) {
-            vl_json_builder_member(b, "session");
-            vl_json_builder_add_string(b, result->session);
-        }
-        vl_json_builder_end_object(b);
-        reply = vl_json_builder_finish(b);
-        send_reply(r->agent, r->id, reply);
-    }
-    g_free(r->id);
-    g_free(r);
-}
-
-/* The password is wiped from the parsed command as soon as the login holds its own copy. */
-static void
-handle_login(VlAgent *a, const char *id, const VlJson *args)
-{
-    const char *password = vl_json_get_string(vl_json_object_get(args, "password"));
-    const char *domain = vl_json_get_string(vl_json_object_get(args, "domain"));
-    LoginReply *r;
-
-    if (domain && *domain) {
-        g_autofree char *user =
-            g_strescape(vl_json_get_string(vl_json_object_get(args, "user")), NULL);
-
-        /* Never the local user of the same name in its place. */
-        g_message("audit: single sign-on of %s refused: a domain was given", user);
-        send_error(a, id, VL_PROTOCOL_ERROR_UNSUPPORTED,
-                   "this agent logs in users of the guest's own user database, not of a domain: "
-                   "name the user as the guest knows it (alice@corp.example with SSSD), without "
-                   "a domain");
-    } else {
-        r = g_new0(LoginReply, 1);
-        r->agent = a;
-        r->id = g_strdup(id);
-        vl_sso_login_start(a->sso, vl_json_get_string(vl_json_object_get(args, "user")), password,
-                           strlen(password),
-                           vl_json_get_string(vl_json_object_get(args, "console")), on_login_done,
-                           r);
-    }
-    vl_json_wipe_member(args, "password");
-}
-
-static void
-handle_command(VlAgent *a, const VlJson *message)
-{
-    const char *id = vl_json_get_string(vl_json_object_get(message, "id"));
-    const char *name = vl_json_get_string(vl_json_object_get(message, "name"));
-    const VlJson *args = vl_json_object_get(message, "args");
-    g_autoptr(GError) error = NULL;
-
-    if (!vl_agent_config_command_allowed(a->config, name)) {
-        g_autofree char *text = g_strdup_printf("command %s is disabled by the agent's "
-                                                "configuration ([commands] in agent.conf)",
-                                                name);
-        g_message("audit: refused disabled command %s", name);
-        send_error(a, id, VL_PROTOCOL_ERROR_DISABLED, text);
-        return;
-    }
-    if (g_str_equal(name, "ping")) {
-        g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
-        g_autoptr(VlJson) result = NULL;
-
-        vl_json_builder_begin_object(b);
-        vl_json_builder_member(b, "time");
-        vl_json_builder_add_int(b, g_get_real_time() / G_USEC_PER_SEC);
-        vl_json_builder_end_object(b);
-        result = vl_json_builder_finish(b);
-        send_reply(a, id, result);
-    } else if (g_str_equal(name, "refresh")) {
-        const VlJson *list = vl_json_object_get(args, "sections");
-        g_autoptr(GPtrArray) sections = NULL;
-
-        if (list) {
-            sections = g_ptr_array_new();
-            for (guint i = 0; i < vl_json_array_length(list); i++) {
-                g_ptr_array_add(sections, (gpointer)vl_json_get_string(vl_json_array_get(list, i)));
-            }
-            g_ptr_array_add(sections, NULL);
-        }
-        send_reply(a, id, NULL);
-        send_report(a, sections ? (const char *const *)sections->pdata : NULL);
-    } else if (g_str_equal(name, "login")) {
-        handle_login(a, id, args);
-    } else if (run_action(a, name, args, &error)) {
-        send_reply(a, id, NULL);
-    } else {
-        g_autofree char *text = g_strdup_printf("%s failed: %s", name, error->message);
-        g_warning("%s", text);
-        send_error(a, id, VL_PROTOCOL_ERROR_FAILED, text);
-    }
-}
-
 /* Frames from the host ---------------------------------------------------------------------- */
 
 static void
@@ -460,8 +301,8 @@ handle_frame(VlAgent *a, const VlJson *frame)
     if (!vl_catalogue_validate(&vl_guest_catalogue, VL_SENDER_HOST, frame, &entry, &error)) {
         id = vl_json_get_string(vl_json_object_get(frame, "id"));
         g_warning("invalid message from the host: %s", error->message);
-        send_error(a, id && strlen(id) <= 64 ? id : NULL, (VlProtocolError)error->code,
-                   error->message);
+        vl_agent_send_error(a, id && strlen(id) <= 64 ? id : NULL, (VlProtocolError)error->code,
+                            error->message);
         return;
     }
     if (g_str_equal(entry->name, "hello")) {
@@ -469,19 +310,19 @@ handle_frame(VlAgent *a, const VlJson *frame)
 
         if (!vl_protocol_negotiate(vl_json_object_get(frame, "versions"), supported_versions,
                                    G_N_ELEMENTS(supported_versions), &version, &error)) {
-            send_error(a, NULL, VL_PROTOCOL_ERROR_UNSUPPORTED_VERSION, error->message);
+            vl_agent_send_error(a, NULL, VL_PROTOCOL_ERROR_UNSUPPORTED_VERSION, error->message);
             return;
         }
         send_hello(a, vl_json_get_string(vl_json_object_get(frame, "nonce")), version);
         a->greeted = TRUE;
         g_hash_table_remove_all(a->last_sent);
-        send_report(a, NULL);
+        vl_agent_send_report(a, NULL);
         if (!a->announced) {
             send_event(a, "agent_started", NULL, NULL, NULL);
             a->announced = TRUE;
         }
     } else if (g_str_equal(entry->name, "command")) {
-        handle_command(a, frame);
+        vl_agent_handle_command(a, frame);
     } else if (g_str_equal(entry->name, "error")) {
         g_warning("the host reports an error: %s: %s",
                   vl_json_get_string(vl_json_object_get(frame, "code")),
@@ -501,7 +342,7 @@ on_received(const char *data, gsize len, gpointer user_data)
 
         if (!vl_frame_reader_push(a->reader, data, len, &used, &frame, &error)) {
             g_warning("bad frame from the host: %s", error->message);
-            send_error(a, NULL, (VlProtocolError)error->code, error->message);
+            vl_agent_send_error(a, NULL, (VlProtocolError)error->code, error->message);
         } else if (frame) {
             handle_frame(a, frame);
         }
