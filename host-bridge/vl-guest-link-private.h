@@ -72,9 +72,18 @@ struct _VlGuestLink {
 
 /* vl-guest-link.c */
 void vl_guest_link_complain(VlGuestLink *link, const char *format, ...) G_GNUC_PRINTF(2, 3);
+void vl_guest_link_disconnect(VlGuestLink *link, const char *why);
+
+/* vl-guest-link-output.c */
 /* Queues one frame; FALSE when the link was disconnected (the guest stopped reading). */
 gboolean vl_guest_link_send(VlGuestLink *link, const VlJson *message);
-void vl_guest_link_disconnect(VlGuestLink *link, const char *why);
+/* Writes what the socket takes now; FALSE when the link was disconnected (a write failed). */
+gboolean vl_guest_link_flush_output(VlGuestLink *link);
+/* Wipes and drops what waits to be written. */
+void vl_guest_link_clear_output(VlGuestLink *link);
+/* Asks epoll for what the link waits for now: writability while output waits or a connection
+ * is made, readability unless reading is paused. */
+void vl_guest_link_update_watch(VlGuestLink *link);
 
 /* vl-guest-link-commands.c */
 void vl_guest_link_pending_free(Pending *pending);

@@ -2,7 +2,6 @@
 #include "vl-guest-link.h"
 
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -16,7 +15,6 @@
 /* Frames handled in one turn of a channel: then the others get theirs (a flooding guest
  * would otherwise hold the loop for a whole chunk of small frames, milliseconds of work). */
 #define FRAMES_PER_TURN 16
-#define MAX_OUTPUT (1024 * 1024)
 #define RECONNECT_MIN_MS 250
 
 static void process_input(VlGuestLink *link);
@@ -106,93 +104,6 @@ heard(VlGuestLink *link)
     if (link->phase == LINK_READY) {
         set_state(link, VL_AGENT_RESPONSIVE);
     }
-}
-
-/* Writing ------------------------------------------------------------------------------------ */
-
-static void
-update_watch(VlGuestLink *link)
-{
-    uint32_t events = 0;
-
-    if (link->fd < 0 || link->phase == LINK_IDLE) {
-        return;
-    }
-    if (link->phase == LINK_CONNECTING || link->outbuf->len > 0) {
-        events |= EPOLLOUT;
-    }
-    if (link->phase != LINK_CONNECTING && !vl_epoll_timer_armed(link->resume)) {
-        events |= EPOLLIN;
-    }
-    vl_epoll_modify(link->epoll, link->fd, events);
-}
-
-static gboolean
-flush_output(VlGuestLink *link)
-{
-    while (link->outbuf->len > 0) {
-        ssize_t n = send(link->fd, link->outbuf->data, link->outbuf->len, MSG_NOSIGNAL);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && errno == EAGAIN) {
-            break;
-        }
-        if (n < 0) {
-            g_autofree char *why = g_strdup_printf("write failed: %s", g_strerror(errno));
-
-            vl_guest_link_disconnect(link, why);
-            return FALSE;
-        }
-        g_byte_array_remove_range(link->outbuf, 0, (guint)n);
-        /* What moved up left its old copy past the end. */
-        OPENSSL_cleanse(link->outbuf->data + link->outbuf->len, (gsize)n);
-    }
-    update_watch(link);
-    return TRUE;
-}
-
-/*
- * Output is wiped once sent or dropped, since commands may carry a password (guest.login). A
- * buffer that grows while it holds bytes is copied here rather than by realloc, which would
- * leave the old copy behind unwiped.
- */
-static void
-outbuf_append(VlGuestLink *link, const char *data, gsize len)
-{
-    if (link->outbuf->len > 0) {
-        GByteArray *bigger = g_byte_array_sized_new(link->outbuf->len + (guint)len);
-
-        g_byte_array_append(bigger, link->outbuf->data, link->outbuf->len);
-        OPENSSL_cleanse(link->outbuf->data, link->outbuf->len);
-        g_byte_array_unref(link->outbuf);
-        link->outbuf = bigger;
-    }
-    g_byte_array_append(link->outbuf, (const guint8 *)data, (guint)len);
-}
-
-static void
-outbuf_clear(VlGuestLink *link)
-{
-    OPENSSL_cleanse(link->outbuf->data, link->outbuf->len);
-    g_byte_array_set_size(link->outbuf, 0);
-}
-
-gboolean
-vl_guest_link_send(VlGuestLink *link, const VlJson *message)
-{
-    g_autoptr(GString) frame = vl_frame_encode(message);
-
-    if (link->outbuf->len + frame->len > MAX_OUTPUT) {
-        /* The guest does not read: commands pile up in vain. */
-        OPENSSL_cleanse(frame->str, frame->len);
-        vl_guest_link_disconnect(link, "the guest stopped reading its channel");
-        return FALSE;
-    }
-    outbuf_append(link, frame->str, frame->len);
-    OPENSSL_cleanse(frame->str, frame->len);
-    return flush_output(link);
 }
 
 static void
@@ -318,7 +229,7 @@ pause_reading(VlGuestLink *link, gint64 wait_us)
 {
     link->counters.rate_limited++;
     vl_epoll_timer_start(link->resume, (guint)(wait_us / 1000) + 1);
-    update_watch(link);
+    vl_guest_link_update_watch(link);
 }
 
 /* Ends this channel's turn with input left: it goes on after every other channel ready now
@@ -327,7 +238,7 @@ static void
 yield_turn(VlGuestLink *link)
 {
     vl_epoll_timer_start(link->resume, 0);
-    update_watch(link);
+    vl_guest_link_update_watch(link);
 }
 
 /*
@@ -384,7 +295,7 @@ process_input(VlGuestLink *link)
     gsize done;
 
     if (link->inbuf == NULL) {
-        update_watch(link);
+        vl_guest_link_update_watch(link);
         return;
     }
     done = process_bytes(link, (const char *)link->inbuf->data, link->inbuf->len);
@@ -398,7 +309,7 @@ process_input(VlGuestLink *link)
     if (link->inbuf->len == 0) {
         g_clear_pointer(&link->inbuf, g_byte_array_unref);
     }
-    update_watch(link);
+    vl_guest_link_update_watch(link);
 }
 
 static void
@@ -435,7 +346,7 @@ read_input(VlGuestLink *link)
             link->inbuf = g_byte_array_new();
             g_byte_array_append(link->inbuf, buf + done, (guint)((gsize)n - done));
         }
-        update_watch(link);
+        vl_guest_link_update_watch(link);
     }
     if (link->phase != LINK_IDLE && !vl_token_bucket_spend(&link->bytes, (double)n, now) &&
         !vl_epoll_timer_armed(link->resume)) {
@@ -464,7 +375,7 @@ on_socket(int fd, uint32_t events, gpointer user_data)
         send_hello(link);
         return;
     }
-    if ((events & EPOLLOUT) && !flush_output(link)) {
+    if ((events & EPOLLOUT) && !vl_guest_link_flush_output(link)) {
         return;
     }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
@@ -490,7 +401,7 @@ close_socket(VlGuestLink *link)
     vl_epoll_timer_stop(link->watch);
     link->watch_armed = FALSE;
     g_clear_pointer(&link->inbuf, g_byte_array_unref);
-    outbuf_clear(link);
+    vl_guest_link_clear_output(link);
     vl_frame_reader_reset(link->reader);
     g_clear_pointer(&link->nonce, g_free);
     link->phase = LINK_IDLE;
@@ -638,7 +549,7 @@ vl_guest_link_free(VlGuestLink *link)
     vl_epoll_timer_free(link->watch);
     vl_frame_reader_free(link->reader);
     g_clear_pointer(&link->inbuf, g_byte_array_unref);
-    outbuf_clear(link);
+    vl_guest_link_clear_output(link);
     g_byte_array_unref(link->outbuf);
     g_free(link->path);
     g_free(link->label);
