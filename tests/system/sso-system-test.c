@@ -332,6 +332,16 @@ START_TEST(test_console_single_sign_on)
     out = vl_guest_run_ok(guest, "cat /var/log/*.log /var/log/auth* /run/log/* 2>/dev/null; true");
     assert_no_password("the guest's /var/log", out);
     assert_file_has_no_password("the guest's serial console", vl_guest_console_path(guest));
+    {
+        g_autofree char *qemu_log =
+            g_strdup_printf("/var/log/libvirt/qemu/%s.log", vl_guest_name(guest));
+        const char *daemon_log = "/var/log/libvirt/libvirtd-vmlink.log";
+
+        assert_file_has_no_password("libvirt's log of the domain", qemu_log);
+        if (g_file_test(daemon_log, G_FILE_TEST_EXISTS)) { /* when the harness started it */
+            assert_file_has_no_password("libvirtd's log", daemon_log);
+        }
+    }
     vl_bridge_run_stop(bridge);
     assert_file_has_no_password("vmlinkd's log", bridge->log_path);
     assert_file_has_no_password("vmlinkd's audit log", bridge->audit_path);
