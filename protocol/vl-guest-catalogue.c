@@ -31,6 +31,10 @@ static const VlField os_fields[] = {
     F_STRING("pretty_name", OPT, 0, NAME_MAX_LEN, "Human-readable name and version"),
     F_STRING("kernel_release", OPT, 0, NAME_MAX_LEN, "Kernel release (uname -r)"),
     F_STRING("arch", REQ, 1, 32, "Machine architecture (uname -m)"),
+    F_STRING("version", OPT, 0, NAME_MAX_LEN, "Version for people (os-release VERSION)"),
+    F_STRING("variant", OPT, 0, NAME_MAX_LEN, "Edition (os-release VARIANT)"),
+    F_STRING("variant_id", OPT, 0, ID_MAX_LEN, "Edition identifier (os-release VARIANT_ID)"),
+    F_STRING("kernel_version", OPT, 0, NAME_MAX_LEN, "Kernel build (uname -v)"),
     F_END,
 };
 

@@ -2,9 +2,10 @@
 /*
  * os: the distribution from os-release(5), the kernel from uname(2).
  *
- * On "/", kernel_release and arch come from uname(2). Below another root (a fixture tree) they
- * come from the files through which the kernel publishes the same strings,
- * <root>/proc/sys/kernel/osrelease (left out when absent) and <root>/proc/sys/kernel/arch; a
+ * On "/", kernel_release, kernel_version and arch come from uname(2). Below another root (a
+ * fixture tree) they come from the files through which the kernel publishes the same strings,
+ * <root>/proc/sys/kernel/osrelease and version (left out when absent) and
+ * <root>/proc/sys/kernel/arch; a
  * tree without the latter describes a system of this machine's architecture, so uname(2)'s
  * machine is used (arch is required).
  */
@@ -32,6 +33,9 @@ vl_os_release_clear(VlOsRelease *rel)
     g_clear_pointer(&rel->id, g_free);
     g_clear_pointer(&rel->name, g_free);
     g_clear_pointer(&rel->version_id, g_free);
+    g_clear_pointer(&rel->version, g_free);
+    g_clear_pointer(&rel->variant, g_free);
+    g_clear_pointer(&rel->variant_id, g_free);
     g_clear_pointer(&rel->pretty_name, g_free);
 }
 
@@ -61,6 +65,9 @@ release_slot(VlOsRelease *rel, const char *key, gsize key_len)
         {"NAME", G_STRUCT_OFFSET(VlOsRelease, name)},
         {"VERSION_ID", G_STRUCT_OFFSET(VlOsRelease, version_id)},
         {"PRETTY_NAME", G_STRUCT_OFFSET(VlOsRelease, pretty_name)},
+        {"VERSION", G_STRUCT_OFFSET(VlOsRelease, version)},
+        {"VARIANT", G_STRUCT_OFFSET(VlOsRelease, variant)},
+        {"VARIANT_ID", G_STRUCT_OFFSET(VlOsRelease, variant_id)},
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(slots); i++) {
@@ -176,7 +183,8 @@ fit_string(const char *value, gsize max, gboolean cut)
 }
 
 void
-vl_os_write(const VlOsRelease *rel, const char *kernel_release, const char *arch, VlJsonBuilder *b)
+vl_os_write(const VlOsRelease *rel, const char *kernel_release, const char *kernel_version,
+            const char *arch, VlJsonBuilder *b)
 {
     static const VlOsRelease none = {0};
     g_autofree char *id = NULL;
@@ -185,6 +193,10 @@ vl_os_write(const VlOsRelease *rel, const char *kernel_release, const char *arch
     g_autofree char *pretty_name = NULL;
     g_autofree char *kernel = NULL;
     g_autofree char *machine = NULL;
+    g_autofree char *version = NULL;
+    g_autofree char *variant = NULL;
+    g_autofree char *variant_id = NULL;
+    g_autofree char *kernel_build = NULL;
 
     if (rel == NULL) {
         rel = &none;
@@ -195,6 +207,10 @@ vl_os_write(const VlOsRelease *rel, const char *kernel_release, const char *arch
     pretty_name = fit_string(rel->pretty_name, NAME_MAX_BYTES, TRUE);
     kernel = fit_string(kernel_release, NAME_MAX_BYTES, FALSE);
     machine = fit_string(arch, ARCH_MAX, FALSE);
+    version = fit_string(rel->version, NAME_MAX_BYTES, TRUE);
+    variant = fit_string(rel->variant, NAME_MAX_BYTES, TRUE);
+    variant_id = fit_string(rel->variant_id, ID_MAX, FALSE);
+    kernel_build = fit_string(kernel_version, NAME_MAX_BYTES, TRUE);
 
     vl_json_builder_begin_object(b);
     vl_json_builder_add_member_string(b, "id", id ? id : "linux");
@@ -203,6 +219,10 @@ vl_os_write(const VlOsRelease *rel, const char *kernel_release, const char *arch
     vl_json_builder_add_member_string(b, "pretty_name", pretty_name);
     vl_json_builder_add_member_string(b, "kernel_release", kernel);
     vl_json_builder_add_member_string(b, "arch", machine ? machine : "unknown");
+    vl_json_builder_add_member_string(b, "version", version);
+    vl_json_builder_add_member_string(b, "variant", variant);
+    vl_json_builder_add_member_string(b, "variant_id", variant_id);
+    vl_json_builder_add_member_string(b, "kernel_version", kernel_build);
     vl_json_builder_end_object(b);
 }
 
@@ -276,6 +296,7 @@ os_collect(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error)
 {
     g_auto(VlOsRelease) rel = {0};
     g_autofree char *kernel_release = NULL;
+    g_autofree char *kernel_version = NULL;
     g_autofree char *arch = NULL;
     struct utsname uts;
 
@@ -288,9 +309,12 @@ os_collect(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error)
     }
     if (g_str_equal(ctx->root, "/")) {
         kernel_release = g_strdup(uts.release);
+        kernel_version = g_strdup(uts.version);
         arch = g_strdup(uts.machine);
     } else {
         if (!read_kernel_line(ctx, "/proc/sys/kernel/osrelease", NAME_MAX_BYTES, &kernel_release,
+                              error) ||
+            !read_kernel_line(ctx, "/proc/sys/kernel/version", NAME_MAX_BYTES, &kernel_version,
                               error) ||
             !read_kernel_line(ctx, "/proc/sys/kernel/arch", ARCH_MAX, &arch, error)) {
             return FALSE;
@@ -299,7 +323,7 @@ os_collect(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error)
             arch = g_strdup(uts.machine);
         }
     }
-    vl_os_write(&rel, kernel_release, arch, b);
+    vl_os_write(&rel, kernel_release, kernel_version, arch, b);
     return TRUE;
 }
 

@@ -17,6 +17,9 @@ typedef struct {
     char *name;
     char *version_id;
     char *pretty_name;
+    char *version;    /* "12 (bookworm)" */
+    char *variant;    /* "Server Edition" */
+    char *variant_id; /* "server" */
 } VlOsRelease;
 
 void vl_os_release_clear(VlOsRelease *rel);
@@ -40,12 +43,13 @@ gboolean vl_os_kernel_line_parse(const char *text, gsize len, gsize max_len, cha
 
 /*
  * Writes the os section's object. rel may be NULL (no os-release file). Values that do not fit
- * the catalogue are made to fit: name and pretty_name (text for people) are cut at a character
- * boundary; identifiers (id, version_id) that are too long or not UTF-8 are left out, since a
+ * the catalogue are made to fit: name, pretty_name, version, variant and the kernel's version
+ * (text for people) are cut at a character boundary; identifiers (id, version_id, variant_id)
+ * that are too long or not UTF-8 are left out, since a
  * cut identifier names something else. Without a usable ID or NAME the os-release(5) defaults
  * "linux" and "Linux" are written; an unusable arch is written as "unknown".
  */
-void vl_os_write(const VlOsRelease *rel, const char *kernel_release, const char *arch,
-                 VlJsonBuilder *b);
+void vl_os_write(const VlOsRelease *rel, const char *kernel_release, const char *kernel_version,
+                 const char *arch, VlJsonBuilder *b);
 
 G_END_DECLS

@@ -20,7 +20,7 @@ check_write(const VlOsRelease *rel, const char *kernel_release, const char *arch
     g_autofree char *text = NULL;
     gsize len = 0;
 
-    vl_os_write(rel, kernel_release, arch, b);
+    vl_os_write(rel, kernel_release, kernel_release, arch, b);
     section = vl_json_builder_finish(b);
     if (!vl_report_validate_section("os", section, NULL)) {
         abort();

@@ -105,6 +105,24 @@ static const struct {
     {"no-arch", "debian", "Linux", NULL, NULL, "6.1.0-27-amd64", MACHINE, NULL},
 };
 
+/* What guest-get-osinfo also tells (issue 8): the version and edition for people, the kernel's
+ * build. */
+START_TEST(test_version_and_edition)
+{
+    g_autoptr(VlJson) fedora = collect_fixture(&vl_collector_os, "fedora40");
+    g_autoptr(VlJson) missing = collect_fixture(&vl_collector_os, "missing");
+
+    ck_assert_str_eq(section_string(fedora, "version"), "40 (Cloud Edition)");
+    ck_assert_str_eq(section_string(fedora, "variant"), "Cloud Edition");
+    ck_assert_str_eq(section_string(fedora, "variant_id"), "cloud");
+    ck_assert_str_eq(section_string(fedora, "kernel_version"),
+                     "#1 SMP PREEMPT_DYNAMIC Fri Apr 12 20:32:24 UTC 2024");
+    ck_assert_ptr_null(section_string(missing, "version"));
+    ck_assert_ptr_null(section_string(missing, "variant"));
+    ck_assert_ptr_null(section_string(missing, "kernel_version"));
+}
+END_TEST
+
 START_TEST(test_good)
 {
     g_autoptr(VlJson) section = collect_fixture(&vl_collector_os, good_cases[_i].name);
@@ -255,7 +273,7 @@ START_TEST(test_write_defaults)
     g_autofree char *long_kernel = g_strnfill(257, 'k');
 
     /* Nothing usable at all still makes a valid section. */
-    vl_os_write(NULL, long_kernel, "\xff", b);
+    vl_os_write(NULL, long_kernel, NULL, "\xff", b);
     section = vl_json_builder_finish(b);
     ck_assert_msg(vl_report_validate_section("os", section, &error), "%s", error->message);
     ck_assert_str_eq(section_string(section, "id"), "linux");
@@ -296,6 +314,7 @@ os_suite(void)
     tc = tcase_create("fixtures");
     tcase_add_loop_test(tc, test_good, 0, G_N_ELEMENTS(good_cases));
     tcase_add_test(tc, test_long_values);
+    tcase_add_test(tc, test_version_and_edition);
     tcase_add_loop_test(tc, test_bad, 0, G_N_ELEMENTS(bad_cases));
     tcase_add_test(tc, test_too_large);
     suite_add_tcase(s, tc);
