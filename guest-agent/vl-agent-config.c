@@ -5,6 +5,7 @@
 
 #include "vl-catalogue.h"
 #include "vl-frame.h"
+#include "vl-qga.h"
 
 /* clang-format off */
 G_DEFINE_QUARK(vl-agent-config-error-quark, vl_agent_config_error)
@@ -22,7 +23,7 @@ static const struct {
     const char *group;
     const char *const keys[12];
 } known_keys[] = {
-    {"agent", {"channel", "heartbeat-interval", "max-frame-size", NULL}},
+    {"agent", {"channel", "qga-channel", "heartbeat-interval", "max-frame-size", NULL}},
     {"report", {"network-exclude", "filesystem-exclude", NULL}},
     {"commands", {"allowed", "blocked", NULL}},
     {"sso",
@@ -36,6 +37,7 @@ vl_agent_config_new(void)
     VlAgentConfig *c = g_new0(VlAgentConfig, 1);
 
     c->channel = g_strdup(VL_AGENT_DEFAULT_CHANNEL);
+    c->qga_channel = g_strdup(VL_AGENT_DEFAULT_QGA_CHANNEL);
     c->heartbeat_s = 5;
     c->max_frame = VL_FRAME_DEFAULT_MAX_SIZE;
     c->net_exclude = g_strdupv((char **)default_net_exclude);
@@ -49,6 +51,7 @@ vl_agent_config_free(VlAgentConfig *c)
 {
     if (c) {
         g_free(c->channel);
+        g_free(c->qga_channel);
         g_strfreev(c->net_exclude);
         g_strfreev(c->fs_exclude);
         g_strfreev(c->allowed);
@@ -58,13 +61,19 @@ vl_agent_config_free(VlAgentConfig *c)
     }
 }
 
-gboolean
-vl_agent_config_set_channel(VlAgentConfig *c, const char *channel, GError **error)
+/* Checks a channel's METHOD:ADDRESS (or "none") and sets *field to it. */
+static gboolean
+set_channel(char **field, const char *channel, GError **error)
 {
     const char *colon = strchr(channel, ':');
     g_autofree char *method = colon ? g_strndup(channel, colon - channel) : NULL;
     const char *address = colon ? colon + 1 : NULL;
 
+    if (g_str_equal(channel, VL_AGENT_CHANNEL_NONE)) {
+        g_free(*field);
+        *field = g_strdup(channel);
+        return TRUE;
+    }
     if (method == NULL || *address == '\0') {
         g_set_error(error, VL_AGENT_CONFIG_ERROR, VL_AGENT_CONFIG_ERROR_INVALID,
                     "channel \"%s\" is not METHOD:ADDRESS (virtio-serial:PATH, unix-listen:PATH "
@@ -91,9 +100,21 @@ vl_agent_config_set_channel(VlAgentConfig *c, const char *channel, GError **erro
                     "channel \"%s\": the path must be absolute", channel);
         return FALSE;
     }
-    g_free(c->channel);
-    c->channel = g_strdup(channel);
+    g_free(*field);
+    *field = g_strdup(channel);
     return TRUE;
+}
+
+gboolean
+vl_agent_config_set_channel(VlAgentConfig *c, const char *channel, GError **error)
+{
+    return set_channel(&c->channel, channel, error);
+}
+
+gboolean
+vl_agent_config_set_qga_channel(VlAgentConfig *c, const char *channel, GError **error)
+{
+    return set_channel(&c->qga_channel, channel, error);
 }
 
 static gboolean
@@ -172,11 +193,15 @@ static gboolean
 check_commands(char **list, const char *name, const char *key, GError **error)
 {
     for (char **c = list; c && *c; c++) {
-        if (vl_catalogue_lookup(&vl_guest_command_catalogue, *c, VL_SENDER_BOTH) == NULL) {
+        if (vl_catalogue_lookup(&vl_guest_command_catalogue, *c, VL_SENDER_BOTH) == NULL &&
+            vl_qga_command_lookup(*c) == NULL) {
             GString *known = g_string_new(NULL);
 
             for (const VlEntry *e = vl_guest_command_catalogue.entries; e->name; e++) {
                 g_string_append_printf(known, "%s%s", known->len ? ", " : "", e->name);
+            }
+            for (const VlQgaCommand *q = vl_qga_commands; q->name; q++) {
+                g_string_append_printf(known, ", %s", q->name);
             }
             g_set_error(error, VL_AGENT_CONFIG_ERROR, VL_AGENT_CONFIG_ERROR_INVALID,
                         "%s: [commands] %s names \"%s\", which is not a command (known: %s)", name,
@@ -317,6 +342,7 @@ vl_agent_config_load_data(VlAgentConfig *c, const char *data, gsize len, const c
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(GError) local_error = NULL;
     g_autofree char *channel = NULL;
+    g_autofree char *qga_channel = NULL;
     guint64 value;
 
     if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local_error)) {
@@ -332,6 +358,12 @@ vl_agent_config_load_data(VlAgentConfig *c, const char *data, gsize len, const c
     if (channel && !vl_agent_config_set_channel(c, g_strstrip(channel), &local_error)) {
         g_set_error(error, VL_AGENT_CONFIG_ERROR, VL_AGENT_CONFIG_ERROR_INVALID,
                     "%s: [agent] channel: %s", name, local_error->message);
+        return FALSE;
+    }
+    qga_channel = g_key_file_get_value(kf, "agent", "qga-channel", NULL);
+    if (qga_channel && !vl_agent_config_set_qga_channel(c, g_strstrip(qga_channel), &local_error)) {
+        g_set_error(error, VL_AGENT_CONFIG_ERROR, VL_AGENT_CONFIG_ERROR_INVALID,
+                    "%s: [agent] qga-channel: %s", name, local_error->message);
         return FALSE;
     }
     value = c->heartbeat_s;

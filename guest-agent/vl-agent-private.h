@@ -11,6 +11,7 @@
 #include "vl-channel.h"
 #include "vl-collector.h"
 #include "vl-protocol.h"
+#include "vl-qga-server.h"
 #include "vl-sso-login.h"
 #include "vl-watch.h"
 
@@ -28,9 +29,11 @@ typedef struct {
     gboolean announced; /* agent_started went out (once per process) */
     guint heartbeat_id;
     VlWatch *watch;
-    GHashTable *last_sent; /* section -> its text as last sent on this connection */
-    GHashTable *pending;   /* section -> source id of its scheduled collection */
-    VlSsoLogin *sso;       /* single sign-on */
+    GHashTable *last_sent;   /* section -> its text as last sent on this connection */
+    GHashTable *pending;     /* section -> source id of its scheduled collection */
+    VlSsoLogin *sso;         /* single sign-on */
+    VlQgaContext qga;        /* the QEMU guest agent protocol's commands ... */
+    VlQgaServer *qga_server; /* ... on their channel, or NULL */
 } VlAgent;
 
 void vl_agent_send_error(VlAgent *a, const char *id, VlProtocolError code, const char *message);

@@ -394,6 +394,41 @@ remove_source(gpointer key, gpointer value, gpointer user_data)
     g_source_remove(GPOINTER_TO_UINT(value));
 }
 
+/*
+ * The native channel and the QEMU guest agent protocol's, each unless "none". One that cannot
+ * be opened is logged and left out (a VM may offer only one of the ports); with neither, the
+ * agent has nothing to do and fails.
+ */
+static gboolean
+open_channels(VlAgent *a, const VlChannelCallbacks *callbacks)
+{
+    const VlAgentConfig *config = a->config;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GError) qga_error = NULL;
+    gboolean native = !g_str_equal(config->channel, VL_AGENT_CHANNEL_NONE);
+    gboolean qga = !g_str_equal(config->qga_channel, VL_AGENT_CHANNEL_NONE);
+
+    if (native) {
+        a->channel = vl_channel_open(config->channel, callbacks, a, &error);
+    }
+    if (qga) {
+        a->qga_server = vl_qga_server_new(&a->qga, config->qga_channel, &qga_error);
+    }
+    if (a->channel == NULL && a->qga_server == NULL) {
+        g_printerr("vmlink-agent: %s%s%s\n", error ? error->message : "",
+                   error && qga_error ? "; " : "",
+                   qga_error ? qga_error->message : (error ? "" : "both channels are \"none\""));
+        return FALSE;
+    }
+    if (error) {
+        g_warning("the vmlink channel is not served: %s", error->message);
+    }
+    if (qga_error) {
+        g_message("the QEMU guest agent protocol is not served: %s", qga_error->message);
+    }
+    return TRUE;
+}
+
 int
 vl_agent_run(const VlAgentConfig *config, const char *root)
 {
@@ -419,9 +454,8 @@ vl_agent_run(const VlAgentConfig *config, const char *root)
     a.last_sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     a.pending = g_hash_table_new(g_str_hash, g_str_equal);
     a.loop = g_main_loop_new(NULL, FALSE);
-    a.channel = vl_channel_open(config->channel, &callbacks, &a, &error);
-    if (a.channel == NULL) {
-        g_printerr("vmlink-agent: %s\n", error->message);
+    a.qga = (VlQgaContext){config, &a.ctx, a.bus};
+    if (!open_channels(&a, &callbacks)) {
         g_clear_object(&a.bus);
         vl_frame_reader_free(a.reader);
         g_main_loop_unref(a.loop);
@@ -434,7 +468,8 @@ vl_agent_run(const VlAgentConfig *config, const char *root)
     }
     term_id = g_unix_signal_add(SIGTERM, on_quit_signal, &a);
     int_id = g_unix_signal_add(SIGINT, on_quit_signal, &a);
-    g_message("vmlink-agent %s on %s", VL_VERSION, config->channel);
+    g_message("vmlink-agent %s on %s, QEMU guest agent protocol on %s", VL_VERSION,
+              a.channel ? config->channel : "none", a.qga_server ? config->qga_channel : "none");
 
     g_main_loop_run(a.loop);
 
@@ -448,6 +483,7 @@ vl_agent_run(const VlAgentConfig *config, const char *root)
     g_hash_table_unref(a.last_sent);
     vl_sso_login_free(a.sso);
     vl_watch_free(a.watch);
+    vl_qga_server_free(a.qga_server);
     vl_channel_free(a.channel);
     vl_frame_reader_free(a.reader);
     g_main_loop_unref(a.loop);

@@ -24,7 +24,6 @@ G_BEGIN_DECLS
 #define VL_QGA_GENERIC_ERROR "GenericError"
 #define VL_QGA_COMMAND_NOT_FOUND "CommandNotFound"
 #define VL_QGA_SENTINEL '\xff' /* before guest-sync-delimited's answer */
-#define VL_QGA_VERSION "7.2.0" /* the qemu-ga whose protocol this is, as guest-info says */
 
 typedef enum {
     VL_QGA_INT,

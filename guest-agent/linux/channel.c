@@ -387,6 +387,9 @@ vl_channel_free(VlChannel *ch)
 gboolean
 vl_channel_send(VlChannel *ch, const char *data, gsize len)
 {
+    if (ch == NULL) {
+        return FALSE; /* a channel that is "none" */
+    }
     if (!ch->connected || ch->out->len + len > OUT_QUEUE_MAX) {
         return FALSE;
     }

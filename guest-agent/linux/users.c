@@ -94,14 +94,15 @@ vl_users_parse_utmp(const void *data, gsize len)
         user->remote_host = field_dup(record.ut_host, sizeof(record.ut_host), NAME_MAX_LEN);
         if (record.ut_tv.tv_sec > 0) {
             user->since = record.ut_tv.tv_sec;
+            user->since_usec = (guint)CLAMP(record.ut_tv.tv_usec, 0, 999999);
         }
         g_ptr_array_add(users, g_steal_pointer(&user));
     }
     return users;
 }
 
-static gboolean
-users_from_utmp(const VlCollectContext *ctx, GPtrArray **ret_users, GError **error)
+gboolean
+vl_users_from_utmp(const VlCollectContext *ctx, GPtrArray **ret_users, GError **error)
 {
     g_autofree char *path = vl_collect_path(ctx, UTMP_PATH);
     g_autofree char *data = NULL;
@@ -408,7 +409,7 @@ collect_users(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error)
                     local_error->message);
         }
     }
-    if (!users && !users_from_utmp(ctx, &users, error)) {
+    if (!users && !vl_users_from_utmp(ctx, &users, error)) {
         return FALSE;
     }
     vl_users_write(users, b);

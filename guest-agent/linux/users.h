@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <glib.h>
 
+#include "vl-collector.h"
 #include "vl-json.h"
 
 G_BEGIN_DECLS
@@ -21,7 +22,8 @@ typedef struct {
     char *seat;
     char *tty;
     char *remote_host;
-    gint64 since; /* seconds since the Unix epoch; -1: unknown */
+    gint64 since;     /* seconds since the Unix epoch; -1: unknown */
+    guint since_usec; /* and microseconds, where the source has them (utmp) */
     gboolean have_locked;
     gboolean locked;
 } VlUser;
@@ -36,6 +38,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlUser, vl_user_free)
  * At most VL_USERS_MAX users.
  */
 GPtrArray *vl_users_parse_utmp(const void *data, gsize len);
+/* The users of ctx's utmp file (none when there is no such file), as vl_users_parse_utmp
+ * reads them. */
+gboolean vl_users_from_utmp(const VlCollectContext *ctx, GPtrArray **ret_users, GError **error);
 
 /*
  * The sessions of logged-in users from systemd-logind on bus, as a new array of VlUser (greeter,

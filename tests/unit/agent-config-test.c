@@ -109,6 +109,28 @@ START_TEST(test_errors_name_the_key)
 }
 END_TEST
 
+/* The QEMU guest agent protocol's channel (issue 8), and QEMU guest agent commands in the
+ * lists. */
+START_TEST(test_qga)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VlAgentConfig) defaults = vl_agent_config_new();
+    g_autoptr(VlAgentConfig) c = load("[agent]\nchannel = none\n"
+                                      "qga-channel = unix-listen:/run/qga.sock\n"
+                                      "[commands]\nblocked = guest-shutdown;shutdown\n",
+                                      &error);
+
+    ck_assert_str_eq(defaults->qga_channel, VL_AGENT_DEFAULT_QGA_CHANNEL);
+    ck_assert_msg(c != NULL, "%s", error ? error->message : "");
+    ck_assert_str_eq(c->channel, "none");
+    ck_assert_str_eq(c->qga_channel, "unix-listen:/run/qga.sock");
+    ck_assert(!vl_agent_config_command_allowed(c, "guest-shutdown"));
+    ck_assert(vl_agent_config_command_allowed(c, "guest-ping"));
+    assert_error("[agent]\nqga-channel = tcp:1\n", VL_AGENT_CONFIG_ERROR_INVALID, "qga-channel");
+    assert_error("[commands]\nblocked = guest-exec\n", VL_AGENT_CONFIG_ERROR_INVALID, "guest-exec");
+}
+END_TEST
+
 START_TEST(test_sso_defaults)
 {
     g_autoptr(VlAgentConfig) c = vl_agent_config_new();
@@ -220,6 +242,7 @@ main(void)
     tcase_add_test(tc, test_every_key);
     tcase_add_test(tc, test_empty_list_means_none);
     tcase_add_test(tc, test_errors_name_the_key);
+    tcase_add_test(tc, test_qga);
     tcase_add_test(tc, test_sso_defaults);
     tcase_add_test(tc, test_sso_every_key);
     tcase_add_test(tc, test_sso_errors_name_the_key);

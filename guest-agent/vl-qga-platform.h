@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the QEMU guest agent commands need from the system beyond the report's collectors
+ * (issue 8); linux/qga-sys.c implements it from sysfs and utmp, below ctx->root. Each writes
+ * its command's return value to the builder, in qemu-ga's shape.
+ */
+#pragma once
+
+#include "vl-collector.h"
+
+G_BEGIN_DECLS
+
+/* guest-get-vcpus: [{"logical-id", "online", "can-offline"}], by logical id. */
+gboolean vl_qga_write_vcpus(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error);
+/* guest-get-memory-block-info: {"size"} of a memory block. */
+gboolean vl_qga_write_memory_block_info(const VlCollectContext *ctx, VlJsonBuilder *b,
+                                        GError **error);
+/* guest-get-users: [{"user", "login-time"}], each user once with their first login (utmp). */
+gboolean vl_qga_write_users(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error);
+
+G_END_DECLS
