@@ -92,16 +92,12 @@ run_osinfo(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GErro
     return TRUE;
 }
 
+/* As qemu-ga: the kernel's host name (gethostname), without the rest of the host section. */
 static gboolean
 run_host_name(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError **error)
 {
-    g_autoptr(VlJson) host = section(q, "host", error);
-
-    if (host == NULL) {
-        return FALSE;
-    }
     vl_json_builder_begin_object(b);
-    vl_json_builder_add_member_string(b, "host-name", STRING(host, "hostname"));
+    vl_json_builder_add_member_string(b, "host-name", g_get_host_name());
     vl_json_builder_end_object(b);
     return TRUE;
 }

@@ -39,6 +39,7 @@ start(Peer *peer, const char *const *argv, const char *socket_path)
     g_autoptr(GError) error = NULL;
     gint64 end = g_get_monotonic_time() + WAIT_MS * 1000;
 
+    fprintf(stderr, "%.3f starting %s\n", g_get_monotonic_time() / 1e6, argv[0]);
     peer->process = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_NONE, &error);
     ck_assert_msg(peer->process != NULL, "%s: %s", argv[0], error ? error->message : "");
     while ((peer->sock = vl_line_socket_connect(socket_path, 1, NULL)) == NULL) {
@@ -46,17 +47,43 @@ start(Peer *peer, const char *const *argv, const char *socket_path)
                       socket_path);
         g_usleep(20000);
     }
+    fprintf(stderr, "%.3f %s listens\n", g_get_monotonic_time() / 1e6, argv[0]);
 }
 
 static void
+on_exited(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    *(gboolean *)user_data = TRUE;
+}
+
+/* SIGTERM; a program that has not ended within 5 s is said so and killed (qemu-ga 7.2 at
+ * times does not end on SIGTERM). */
+static void
 stop(Peer *peer)
 {
+    gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    gboolean exited = FALSE;
+
     g_clear_pointer(&peer->sock, vl_line_socket_free);
-    if (peer->process) {
-        g_subprocess_send_signal(peer->process, SIGTERM);
-        g_subprocess_wait(peer->process, NULL, NULL);
-        g_clear_object(&peer->process);
+    if (peer->process == NULL) {
+        return;
     }
+    g_subprocess_wait_async(peer->process, NULL, on_exited, &exited);
+    g_subprocess_send_signal(peer->process, SIGTERM);
+    while (!exited && g_get_monotonic_time() < end) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(10000);
+    }
+    if (!exited) {
+        fprintf(stderr, "%.3f %s (%s) did not end on SIGTERM: killed\n",
+                g_get_monotonic_time() / 1e6, peer == &ours ? "vmlink-agent" : "qemu-ga",
+                g_subprocess_get_identifier(peer->process));
+        g_subprocess_force_exit(peer->process);
+        while (!exited) {
+            g_main_context_iteration(NULL, TRUE);
+        }
+    }
+    g_clear_object(&peer->process);
 }
 
 static void
@@ -110,9 +137,14 @@ ask(Peer *peer, const char *request, gboolean *ret_sentinel)
     const char *text;
     VlJson *parsed;
 
+    /* On stderr, shown when the test fails: what waited on whom. */
+    fprintf(stderr, "%.3f %s <- %s\n", g_get_monotonic_time() / 1e6,
+            peer == &ours ? "vmlink-agent" : "qemu-ga", request);
     ck_assert_msg(vl_line_socket_send(peer->sock, line, strlen(line), &error), "%s",
                   error ? error->message : "");
     answer = vl_line_socket_recv(peer->sock, WAIT_MS, &error);
+    fprintf(stderr, "%.3f %s -> %s\n", g_get_monotonic_time() / 1e6,
+            peer == &ours ? "vmlink-agent" : "qemu-ga", answer ? "answer" : "nothing");
     ck_assert_msg(answer != NULL, "no answer to %s: %s", request, error ? error->message : "");
     text = answer;
     if (ret_sentinel) {
