@@ -128,6 +128,12 @@ run_vcpus(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError
 }
 
 static gboolean
+run_interfaces(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError **error)
+{
+    return vl_qga_write_interfaces(q->ctx, b, error);
+}
+
+static gboolean
 run_memory_blocks(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError **error)
 {
     return vl_qga_write_memory_block_info(q->ctx, b, error);
@@ -192,6 +198,7 @@ static const struct {
     {"guest-get-users", run_users},
     {"guest-get-vcpus", run_vcpus},
     {"guest-get-memory-block-info", run_memory_blocks},
+    {"guest-network-get-interfaces", run_interfaces},
     {"guest-get-load", run_load},
     {"guest-shutdown", run_shutdown},
 };

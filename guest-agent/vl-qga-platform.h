@@ -18,4 +18,8 @@ gboolean vl_qga_write_memory_block_info(const VlCollectContext *ctx, VlJsonBuild
 /* guest-get-users: [{"user", "login-time"}], each user once with their first login (utmp). */
 gboolean vl_qga_write_users(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error);
 
+/* guest-network-get-interfaces: [{"name", "hardware-address", "ip-addresses", "statistics"}],
+ * of this network namespace (ctx->root is not used: the kernel answers). */
+gboolean vl_qga_write_interfaces(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error);
+
 G_END_DECLS

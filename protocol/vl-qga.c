@@ -20,6 +20,7 @@ const VlQgaCommand vl_qga_commands[] = {
     {"guest-get-users", no_params, TRUE},
     {"guest-get-vcpus", no_params, TRUE},
     {"guest-get-memory-block-info", no_params, TRUE},
+    {"guest-network-get-interfaces", no_params, TRUE},
     {"guest-get-load", no_params, TRUE},
     {"guest-shutdown", shutdown_params, FALSE},
     {NULL},

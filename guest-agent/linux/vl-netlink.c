@@ -139,6 +139,32 @@ link_lookup(VlNetlinkState *state, int index, gboolean create)
     return link;
 }
 
+/* Counter I of a stats attribute of WIDTH-byte counters; 0 when it is absent or short. */
+static guint64
+stat_at(const Attr *stats, gsize width, guint i)
+{
+    if (!stats->present || stats->len < (i + 1) * width) {
+        return 0;
+    }
+    return width == sizeof(guint64) ? read_u64(stats->data + i * width)
+                                    : read_u32(stats->data + i * width);
+}
+
+/* The counters in the kernel's order: rx/tx packets, bytes, errors, dropped, ...; the 16th is
+ * rx_missed_errors, which /proc/net/dev counts as dropped. */
+static void
+read_stats(VlNetlinkLink *link, const Attr *stats, gsize width)
+{
+    link->rx_packets = stat_at(stats, width, 0);
+    link->tx_packets = stat_at(stats, width, 1);
+    link->rx_bytes = stat_at(stats, width, 2);
+    link->tx_bytes = stat_at(stats, width, 3);
+    link->rx_errors = stat_at(stats, width, 4);
+    link->tx_errors = stat_at(stats, width, 5);
+    link->rx_dropped = stat_at(stats, width, 6) + stat_at(stats, width, 15);
+    link->tx_dropped = stat_at(stats, width, 7);
+}
+
 static gboolean
 apply_link(VlNetlinkState *state, const guint8 *payload, gsize len, gboolean is_new, gsize offset,
            GError **error)
@@ -187,17 +213,14 @@ apply_link(VlNetlinkState *state, const guint8 *payload, gsize len, gboolean is_
         link->hwaddr_len = hwaddr->len;
     }
 
-    /* struct rtnl_link_stats64 and struct rtnl_link_stats begin with rx/tx packets, then bytes. */
-    link->have_stats = TRUE;
+    link->flags = ifi.ifi_flags;
+    /* struct rtnl_link_stats64, or the older struct rtnl_link_stats of 32-bit counters. */
+    link->have_stats = (stats64->present && stats64->len >= 4 * sizeof(guint64)) ||
+                       (stats32->present && stats32->len >= 4 * sizeof(guint32));
     if (stats64->present && stats64->len >= 4 * sizeof(guint64)) {
-        link->rx_bytes = read_u64(stats64->data + 2 * sizeof(guint64));
-        link->tx_bytes = read_u64(stats64->data + 3 * sizeof(guint64));
-    } else if (stats32->present && stats32->len >= 4 * sizeof(guint32)) {
-        link->rx_bytes = read_u32(stats32->data + 2 * sizeof(guint32));
-        link->tx_bytes = read_u32(stats32->data + 3 * sizeof(guint32));
+        read_stats(link, stats64, sizeof(guint64));
     } else {
-        link->have_stats = FALSE;
-        link->rx_bytes = link->tx_bytes = 0;
+        read_stats(link, stats32, sizeof(guint32));
     }
     return TRUE;
 }

@@ -43,9 +43,12 @@ typedef struct {
     guint16 type; /* ARPHRD_* */
     guint8 hwaddr[VL_NETLINK_MAX_HWADDR];
     gsize hwaddr_len; /* 0: none */
+    guint flags;      /* IFF_* (IFF_UP...) */
     gboolean have_stats;
     guint64 rx_bytes;
     guint64 tx_bytes;
+    /* The rest of the counters, as /proc/net/dev shows them (rx_dropped with the missed). */
+    guint64 rx_packets, tx_packets, rx_errors, tx_errors, rx_dropped, tx_dropped;
     GArray *addresses; /* of VlNetlinkAddress, in the order received */
 } VlNetlinkLink;
 

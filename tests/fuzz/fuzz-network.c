@@ -3,12 +3,13 @@
  * Fuzz target: bytes as rtnetlink datagrams (a dump, or the notifications the agent watches).
  * Whatever the parser keeps of them, the network section written from it must be valid and
  * strict JSON once encoded; a parse error leaves what came before it applied, so that is
- * written and checked too.
+ * written and checked too. So must guest-network-get-interfaces' answer from the same state.
  */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "linux/network.h"
+#include "linux/qga-net.h"
 #include "vl-protocol.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -49,6 +50,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text = vl_json_to_string(section, &len);
     if (!vl_json_check(text, len, 16, NULL)) {
         abort();
+    }
+    {
+        g_autoptr(VlJsonBuilder) qb = vl_json_builder_new();
+        g_autoptr(VlJson) interfaces = NULL;
+        g_autofree char *qtext = NULL;
+
+        vl_qga_write_interfaces_from(state, qb);
+        interfaces = vl_json_builder_finish(qb);
+        qtext = vl_json_to_string(interfaces, &len);
+        if (vl_json_array_length(interfaces) != links->len ||
+            !vl_json_check(qtext, len, 16, NULL)) {
+            abort();
+        }
     }
     return 0;
 }

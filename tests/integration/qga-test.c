@@ -232,6 +232,47 @@ START_TEST(test_vcpus_agree)
 }
 END_TEST
 
+/* Every interface of this machine in both, the same addresses and hardware address, counters
+ * for the same ones (their values move between the two questions). */
+START_TEST(test_interfaces_agree)
+{
+    g_autoptr(VlJson) a = ask(&ours, "{\"execute\":\"guest-network-get-interfaces\"}", NULL);
+    g_autoptr(VlJson) b = ask(&reference, "{\"execute\":\"guest-network-get-interfaces\"}", NULL);
+    const VlJson *mine = vl_json_object_get(a, "return");
+    const VlJson *theirs = vl_json_object_get(b, "return");
+
+    ck_assert_uint_gt(vl_json_array_length(theirs), 0);
+    ck_assert_uint_eq(vl_json_array_length(mine), vl_json_array_length(theirs));
+    for (guint i = 0; i < vl_json_array_length(theirs); i++) {
+        const VlJson *t = vl_json_array_get(theirs, i);
+        const char *name = vl_json_get_string(vl_json_object_get(t, "name"));
+        const VlJson *m = NULL;
+
+        for (guint j = 0; j < vl_json_array_length(mine); j++) {
+            if (g_strcmp0(
+                    vl_json_get_string(vl_json_object_get(vl_json_array_get(mine, j), "name")),
+                    name) == 0) {
+                m = vl_json_array_get(mine, j);
+            }
+        }
+        ck_assert_msg(m != NULL, "vmlink-agent does not list %s", name);
+        {
+            g_autofree char *mh = text_of(vl_json_object_get(m, "hardware-address"));
+            g_autofree char *th = text_of(vl_json_object_get(t, "hardware-address"));
+            g_autofree char *ma = text_of(vl_json_object_get(m, "ip-addresses"));
+            g_autofree char *ta = text_of(vl_json_object_get(t, "ip-addresses"));
+
+            ck_assert_msg(g_str_equal(mh, th), "%s: %s, not %s", name, mh, th);
+            ck_assert_msg(g_str_equal(ma, ta), "%s:\n%s\nnot\n%s", name, ma, ta);
+            ck_assert_msg((vl_json_object_get(m, "statistics") == NULL) ==
+                              (vl_json_object_get(t, "statistics") == NULL),
+                          "%s: counters in one answer only", name);
+        }
+        printf("%s: the same as qemu-ga's\n", name);
+    }
+}
+END_TEST
+
 START_TEST(test_sync_delimited)
 {
     gboolean sentinel_a = FALSE;
@@ -345,6 +386,7 @@ main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_answers_agree);
     tcase_add_test(tc, test_vcpus_agree);
+    tcase_add_test(tc, test_interfaces_agree);
     tcase_add_test(tc, test_sync_delimited);
     tcase_add_test(tc, test_time_and_info);
     tcase_add_test(tc, test_errors_agree);

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "qga-net.h"
 #include "vl-check.h"
 #include "vl-qga-platform.h"
 #include "vl-test-util.h"
@@ -99,10 +100,52 @@ START_TEST(test_users)
 }
 END_TEST
 
+/* guest-network-get-interfaces from a real kernel dump (fixtures/network/dump.bin): every
+ * link, qemu-ga's names, addresses in the kernel's order (as getifaddrs gives them to qemu-ga),
+ * six bytes of hardware address, counters only with an address. */
+START_TEST(test_interfaces)
+{
+    const char *source = g_getenv("VL_SOURCE_ROOT");
+    g_autofree char *path =
+        g_build_filename(source ? source : ".", "tests/unit/fixtures/network/dump.bin", NULL);
+    g_autofree char *contents = NULL;
+    g_autofree char *text = NULL;
+    g_autoptr(VlNetlinkState) state = vl_netlink_state_new();
+    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    g_autoptr(VlJson) value = NULL;
+    g_autoptr(GError) error = NULL;
+    const VlJson *lo;
+    const VlJson *d0;
+    gsize len = 0;
+
+    ck_assert_msg(g_file_get_contents(path, &contents, &len, &error), "%s", error->message);
+    ck_assert_msg(vl_netlink_state_apply(state, contents, len, NULL, &error), "%s",
+                  error ? error->message : "");
+    vl_qga_write_interfaces_from(state, b);
+    value = vl_json_builder_finish(b);
+    ck_assert_uint_eq(vl_json_array_length(value), 3); /* d0, lo, veth0: none left out */
+    d0 = vl_json_array_get(value, 0);
+    lo = vl_json_array_get(value, 1);
+    text = vl_json_to_string(vl_json_object_get(d0, "ip-addresses"), NULL);
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(d0, "name")), "d0");
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(d0, "hardware-address")),
+                     "00:00:5e:00:53:01");
+    ck_assert_str_eq(text, "[{\"ip-address-type\":\"ipv4\",\"ip-address\":\"198.51.100.7\","
+                           "\"prefix\":24},{\"ip-address-type\":\"ipv4\",\"ip-address\":"
+                           "\"198.51.100.130\",\"prefix\":25},{\"ip-address-type\":\"ipv6\","
+                           "\"ip-address\":\"2001:db8:1::7\",\"prefix\":48},{\"ip-address-type\":"
+                           "\"ipv6\",\"ip-address\":\"2001:db8::7\",\"prefix\":64}]");
+    ck_assert_str_eq(vl_json_get_string(vl_json_object_get(lo, "hardware-address")),
+                     "00:00:00:00:00:00");
+    ck_assert_ptr_nonnull(vl_json_object_get(vl_json_object_get(lo, "statistics"), "rx-bytes"));
+    ck_assert_ptr_nonnull(vl_json_object_get(vl_json_object_get(lo, "statistics"), "tx-dropped"));
+}
+END_TEST
+
 int
 main(void)
 {
-    const TTest *const tests[] = {test_vcpus, test_memory_block, test_users, NULL};
+    const TTest *const tests[] = {test_vcpus, test_memory_block, test_users, test_interfaces, NULL};
 
     return vl_check_run(vl_check_suite("qga-sys", tests));
 }
