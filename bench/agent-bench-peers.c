@@ -55,6 +55,26 @@ bench_start_vmlink(BenchContext *ctx, BenchNamespaces ns, char **ret_socket, GEr
 }
 
 BenchPeer *
+bench_start_vmlink_qga(BenchContext *ctx, char **ret_socket, GError **error)
+{
+    guint serial = ++ctx->serial;
+    g_autofree char *config = g_strdup_printf("%s/%u-agent.conf", ctx->tmpdir, serial);
+    g_autofree char *socket = g_strdup_printf("%s/%u-vmlink-qga.sock", ctx->tmpdir, serial);
+    const char *const command[] = {"env", "G_SLICE=always-malloc", ctx->agent, "--config", config,
+                                   "-m",  "unix-listen",           "-p",       socket,     NULL};
+    BenchPeer *peer;
+
+    if (!g_file_set_contents(config, "[agent]\nheartbeat-interval = 0\n", -1, error)) {
+        return NULL;
+    }
+    peer = start(ctx, "vmlink-agent", BENCH_NS_SHARED, command, error);
+    if (peer) {
+        *ret_socket = g_steal_pointer(&socket);
+    }
+    return peer;
+}
+
+BenchPeer *
 bench_start_qemu_ga(BenchContext *ctx, BenchNamespaces ns, char **ret_socket, GError **error)
 {
     guint serial = ++ctx->serial;

@@ -16,6 +16,7 @@ static gboolean
 parse_options(int *argc, char ***argv, BenchContext *ctx, BenchOutputs *out, GError **error)
 {
     gint requests = 10000, changes = 200, polls = 1000, idle_s = 60, cpu = 0;
+    gboolean qga = FALSE;
     const GOptionEntry entries[] = {
         {"agent", 0, 0, G_OPTION_ARG_FILENAME, &ctx->agent, "The vmlink-agent to measure", "PATH"},
         {"qemu-ga", 0, 0, G_OPTION_ARG_FILENAME, &ctx->qemu_ga,
@@ -32,6 +33,8 @@ parse_options(int *argc, char ***argv, BenchContext *ctx, BenchOutputs *out, GEr
          "Run the benchmark and every agent on this CPU (default 0; -1: let the scheduler "
          "choose)",
          "N"},
+        {"qga", 0, 0, G_OPTION_ARG_NONE, &qga,
+         "Only the QEMU guest agent protocol, both agents answering it (./dev bench qga)", NULL},
         {"report", 0, 0, G_OPTION_ARG_FILENAME, &out->report_path,
          "Write the Markdown report to FILE (default: standard output)", "FILE"},
         {"samples", 0, 0, G_OPTION_ARG_FILENAME, &out->samples_path,
@@ -66,6 +69,7 @@ parse_options(int *argc, char ***argv, BenchContext *ctx, BenchOutputs *out, GEr
     ctx->changes = (guint)changes;
     ctx->polls = (guint)polls;
     ctx->idle_s = (guint)idle_s;
+    ctx->qga = qga;
     if (ctx->qemu_ga == NULL) {
         ctx->qemu_ga = g_strdup("qemu-ga");
     }
@@ -121,8 +125,12 @@ main(int argc, char **argv)
     describe_run(&ctx);
     bench_catch_signals();
 
-    ok = bench_requests(&ctx, &error) && bench_change(&ctx, &error) && bench_idle(&ctx, &error) &&
-         bench_write_outputs(&out, ctx.report, ctx.samples, &error);
+    if (ctx.qga) {
+        ok = bench_qga(&ctx, &error);
+    } else {
+        ok = bench_requests(&ctx, &error) && bench_change(&ctx, &error) && bench_idle(&ctx, &error);
+    }
+    ok = ok && bench_write_outputs(&out, ctx.report, ctx.samples, &error);
     if (!ok) {
         g_printerr("agent-bench: %s\n", error->message);
     }

@@ -21,7 +21,8 @@ typedef struct {
     guint changes;
     guint polls;
     guint idle_s;
-    int cpu; /* every process runs on this CPU; -1: anywhere */
+    int cpu;      /* every process runs on this CPU; -1: anywhere */
+    gboolean qga; /* only bench_qga */
     /* Run state */
     char *tmpdir;     /* sockets, configurations and logs; removed at the end */
     guint serial;     /* numbers the sockets and logs of each peer started */
@@ -33,6 +34,8 @@ typedef struct {
 gboolean bench_requests(BenchContext *ctx, GError **error);
 gboolean bench_change(BenchContext *ctx, GError **error);
 gboolean bench_idle(BenchContext *ctx, GError **error);
+/* Run alone (--qga, ./dev bench qga): the QEMU guest agent protocol beside qemu-ga. */
+gboolean bench_qga(BenchContext *ctx, GError **error);
 
 /* Starting the agents (agent-bench-peers.c) */
 
@@ -45,6 +48,8 @@ typedef enum {
 /* vmlink-agent with heartbeats off, listening on a new socket (returned in ret_socket). */
 BenchPeer *bench_start_vmlink(BenchContext *ctx, BenchNamespaces ns, char **ret_socket,
                               GError **error);
+/* vmlink-agent started as qemu-ga is (-m unix-listen -p SOCKET), heartbeats off. */
+BenchPeer *bench_start_vmlink_qga(BenchContext *ctx, char **ret_socket, GError **error);
 /* qemu-ga listening on a new socket, with a state folder of its own. */
 BenchPeer *bench_start_qemu_ga(BenchContext *ctx, BenchNamespaces ns, char **ret_socket,
                                GError **error);
