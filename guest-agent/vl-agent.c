@@ -461,9 +461,12 @@ vl_agent_run(const VlAgentConfig *config, const char *root)
         g_main_loop_unref(a.loop);
         return 1;
     }
-    a.watch = vl_watch_new(&a.ctx, &watch_callbacks, &a);
+    /* Changes are pushed on the vmlink channel only: without it, nothing to watch. */
+    if (a.channel) {
+        a.watch = vl_watch_new(&a.ctx, &watch_callbacks, &a);
+    }
     a.sso = vl_sso_login_new(&config->sso, root, a.bus);
-    if (config->heartbeat_s > 0) {
+    if (config->heartbeat_s > 0 && a.channel) {
         a.heartbeat_id = g_timeout_add_seconds(config->heartbeat_s, on_heartbeat, &a);
     }
     term_id = g_unix_signal_add(SIGTERM, on_quit_signal, &a);
