@@ -47,6 +47,9 @@ static const Key keys[] = {
     {"push", "stats-interval", KEY_UINT, 0, 86400, AT(stats_interval_s)},
     {"push", "retry-max-delay", KEY_UINT, 1, 3600, AT(push_retry_max_s)},
     {"push", "timeout", KEY_UINT, 1, 600, AT(push_timeout_s)},
+    {"qemu-ga", "enabled", KEY_BOOL, 0, 0, AT(qga_enabled)},
+    {"qemu-ga", "interval", KEY_UINT, 0, 86400, AT(qga_interval_s)},
+    {"qemu-ga", "timeout", KEY_UINT, 1, 600, AT(qga_timeout_s)},
 };
 
 VlBridgeConfig *
@@ -79,6 +82,9 @@ vl_bridge_config_new(void)
     c->stats_interval_s = 60;
     c->push_retry_max_s = 60;
     c->push_timeout_s = 30;
+    c->qga_enabled = TRUE;
+    c->qga_interval_s = 60;
+    c->qga_timeout_s = 10;
     return c;
 }
 

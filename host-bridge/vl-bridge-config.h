@@ -55,6 +55,10 @@ typedef struct {
     guint64 stats_interval_s; /* stats-interval: seconds between statistics POSTs (0: none) */
     guint64 push_retry_max_s; /* retry-max-delay: longest wait between retries */
     guint64 push_timeout_s;   /* timeout: seconds a POST may take */
+    /* [qemu-ga] */
+    gboolean qga_enabled;   /* enabled: guest info through libvirt for guests with only qemu-ga */
+    guint64 qga_interval_s; /* interval: seconds between refreshes (0: on agent events only) */
+    guint64 qga_timeout_s;  /* timeout: seconds one agent command may take */
 } VlBridgeConfig;
 
 /* Splits a listen value ("ADDR:PORT", "[V6ADDR]:PORT", ":PORT": every address) into the address

@@ -8,6 +8,7 @@
 #include "vl-audit.h"
 #include "vl-catalogue.h"
 #include "vl-ownership.h"
+#include "vl-qga-guest.h"
 
 #define EVENT_RING 4096
 
@@ -15,6 +16,7 @@ static void
 vm_free(VlVm *vm)
 {
     vl_guest_link_free(vm->link);
+    vl_qga_guest_free(vm->qga);
     vl_guest_cache_free(vm->cache);
     g_free(vm->name);
     g_free(vm->uuid);
@@ -67,6 +69,10 @@ vl_bridge_free(VlBridge *b)
     vl_audit_free(b->audit);
     g_hash_table_unref(b->by_name);
     g_hash_table_unref(b->vms);
+    if (b->qga_pool) {
+        /* Requests still running end on their own; their answers are never delivered. */
+        g_thread_pool_free(b->qga_pool, TRUE, FALSE);
+    }
     g_free(b->push_owner);
     vl_events_free(b->events);
     vl_epoll_free(b->epoll);
@@ -94,25 +100,24 @@ vl_bridge_find_vm(VlBridge *b, const char *name)
 
 /* Link callbacks: what the guest did becomes events. ---------------------------------------- */
 
-static void
-on_agent_state(VlGuestLink *link, VlAgentState state, gpointer user_data)
+void
+vl_bridge_emit_agent_state(VlVm *vm, VlAgentState state, const char *kind)
 {
-    VlVm *vm = user_data;
     g_autoptr(VlJsonBuilder) jb = vl_json_builder_new();
     g_autoptr(VlJson) data = NULL;
 
     vl_json_builder_begin_object(jb);
     vl_json_builder_member(jb, "state");
     vl_json_builder_add_string(jb, vl_agent_state_name(state));
+    vl_json_builder_add_member_string(jb, "kind", kind);
     vl_json_builder_end_object(jb);
     data = vl_json_builder_finish(jb);
     vl_events_emit(vm->bridge->events, "agent.state", vm->name, vm->uuid, data);
 }
 
-static void
-on_report(VlGuestLink *link, guint mask, gboolean full, gpointer user_data)
+void
+vl_bridge_emit_report(VlVm *vm, guint mask, gboolean full)
 {
-    VlVm *vm = user_data;
     g_autoptr(VlJsonBuilder) jb = vl_json_builder_new();
     g_autoptr(VlJson) data = NULL;
 
@@ -130,6 +135,25 @@ on_report(VlGuestLink *link, guint mask, gboolean full, gpointer user_data)
     vl_json_builder_end_object(jb);
     data = vl_json_builder_finish(jb);
     vl_events_emit(vm->bridge->events, "guest.report", vm->name, vm->uuid, data);
+}
+
+static void
+on_agent_state(VlGuestLink *link, VlAgentState state, gpointer user_data)
+{
+    VlVm *vm = user_data;
+
+    vl_bridge_emit_agent_state(vm, state, "vmlink");
+    if (vm->qga && state == VL_AGENT_RESPONSIVE) {
+        vl_qga_guest_vmlink_back(vm->qga);
+    } else if (vm->qga) {
+        vl_qga_guest_vmlink_gone(vm->qga);
+    }
+}
+
+static void
+on_report(VlGuestLink *link, guint mask, gboolean full, gpointer user_data)
+{
+    vl_bridge_emit_report(user_data, mask, full);
 }
 
 static void
@@ -207,6 +231,18 @@ vl_bridge_vm_set_channel(VlBridge *b, VlVm *vm, const char *agent_path)
         vm->link = vl_guest_link_new(b->epoll, vm->name, &limits, vm->cache, &link_callbacks, vm);
     }
     vl_guest_link_start(vm->link, agent_path);
+}
+
+void
+vl_bridge_vm_set_qga_channel(VlBridge *b, VlVm *vm, gboolean present)
+{
+    if (vm->qga == NULL) {
+        if (!present || !b->config->qga_enabled) {
+            return;
+        }
+        vm->qga = vl_qga_guest_new(vm);
+    }
+    vl_qga_guest_set_channel(vm->qga, present);
 }
 
 void

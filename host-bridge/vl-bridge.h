@@ -25,6 +25,7 @@ typedef struct _VlOwnership VlOwnership;
 typedef struct _VlAudit VlAudit;
 typedef struct _VlPush VlPush;
 typedef struct _VlTlsIdentity VlTlsIdentity;
+typedef struct _VlQgaGuest VlQgaGuest;
 
 typedef struct {
     VlBridge *bridge;
@@ -34,6 +35,7 @@ typedef struct {
     gboolean active;
     VlGuestCache *cache;
     VlGuestLink *link;
+    VlQgaGuest *qga; /* its QEMU guest agent, through libvirt (vl-qga-guest.h) */
 } VlVm;
 
 struct _VlBridge {
@@ -43,7 +45,8 @@ struct _VlBridge {
     GHashTable *vms;     /* uuid → VlVm */
     GHashTable *by_name; /* name → VlVm (borrowed from vms) */
     VlDomains *domains;
-    GThreadPool *workers; /* libvirt calls of the control plane */
+    GThreadPool *workers;  /* libvirt calls of the control plane */
+    GThreadPool *qga_pool; /* requests to QEMU guest agents through libvirt; made when needed */
     /* The manager's control plane (issue 6). */
     VlTlsIdentity *identity; /* the bridge's key and certificate (owned by main); NULL in unit
                               * tests without one */
@@ -72,6 +75,12 @@ VlVm *vl_bridge_vm_update(VlBridge *bridge, const char *uuid, const char *name, 
                           gboolean active);
 /* Attaches its agent channel at path (NULL: detach and forget the cache). */
 void vl_bridge_vm_set_channel(VlBridge *bridge, VlVm *vm, const char *agent_path);
+/* Whether it runs with an org.qemu.guest_agent.0 channel (libvirt holds its socket). */
+void vl_bridge_vm_set_qga_channel(VlBridge *bridge, VlVm *vm, gboolean present);
+/* The VM whose agent ("vmlink" or "qemu-ga") changed state, or whose cache changed sections
+ * (mask of vl_report_sections indexes): the agent.state and guest.report events. */
+void vl_bridge_emit_agent_state(VlVm *vm, VlAgentState state, const char *kind);
+void vl_bridge_emit_report(VlVm *vm, guint mask, gboolean full);
 void vl_bridge_vm_remove(VlBridge *bridge, const char *uuid);
 
 /* A snapshot uuid → agent state name, for worker threads (vm.list). */

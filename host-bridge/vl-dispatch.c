@@ -10,6 +10,7 @@
 #include "vl-ownership.h"
 #include "vl-protocol.h"
 #include "vl-push.h"
+#include "vl-qga-guest.h"
 #include "vl-tls-context.h"
 
 typedef void (*Method)(VlBridge *bridge, VlCall *call);
@@ -260,6 +261,51 @@ m_guest_command(VlBridge *bridge, VlCall *call)
 
 /* Answers from the bridge's own state -------------------------------------------------------- */
 
+/* The agent object of guest.info: the vmlink agent's while it answers; else qemu-ga's when
+ * libvirt reaches one; else the vmlink agent's again (absent or silent, or never there). */
+static void
+add_agent(VlJsonBuilder *b, VlVm *vm, const VlGuestLinkInfo *info)
+{
+    VlQgaGuestInfo qga = {.state = VL_AGENT_ABSENT};
+    gboolean vmlink = info->state != VL_AGENT_ABSENT || info->agent_name != NULL;
+
+    if (info->state != VL_AGENT_RESPONSIVE && vm->qga) {
+        vl_qga_guest_get_info(vm->qga, &qga);
+    }
+    vl_json_builder_member(b, "agent");
+    vl_json_builder_begin_object(b);
+    if (qga.state != VL_AGENT_ABSENT || qga.reported) {
+        vl_json_builder_add_member_string(b, "state", vl_agent_state_name(qga.state));
+        vl_json_builder_add_member_string(b, "kind", "qemu-ga");
+        vl_json_builder_add_member_string(b, "name", "qemu-ga");
+        vl_json_builder_add_member_string(b, "version", qga.version);
+        if (qga.connected_since) {
+            vl_json_builder_add_member_int(b, "connected_since", qga.connected_since);
+        }
+        if (qga.last_heard) {
+            vl_json_builder_add_member_int(b, "last_heard", qga.last_heard);
+        }
+        vl_json_builder_end_object(b);
+        return;
+    }
+    vl_json_builder_add_member_string(b, "state", vl_agent_state_name(info->state));
+    if (vmlink) {
+        vl_json_builder_add_member_string(b, "kind", "vmlink");
+    }
+    vl_json_builder_add_member_string(b, "name", info->agent_name);
+    vl_json_builder_add_member_string(b, "version", info->agent_version);
+    if (info->protocol) {
+        vl_json_builder_add_member_int(b, "protocol", info->protocol);
+    }
+    if (info->connected_since) {
+        vl_json_builder_add_member_int(b, "connected_since", info->connected_since);
+    }
+    if (info->last_heard) {
+        vl_json_builder_add_member_int(b, "last_heard", info->last_heard);
+    }
+    vl_json_builder_end_object(b);
+}
+
 static void
 m_guest_info(VlBridge *bridge, VlCall *call)
 {
@@ -290,28 +336,7 @@ m_guest_info(VlBridge *bridge, VlCall *call)
     vl_json_builder_add_string(b, vm->name);
     vl_json_builder_member(b, "uuid");
     vl_json_builder_add_string(b, vm->uuid);
-    vl_json_builder_member(b, "agent");
-    vl_json_builder_begin_object(b);
-    vl_json_builder_member(b, "state");
-    vl_json_builder_add_string(b, vl_agent_state_name(info.state));
-    if (info.agent_name) {
-        vl_json_builder_member(b, "name");
-        vl_json_builder_add_string(b, info.agent_name);
-    }
-    if (info.agent_version) {
-        vl_json_builder_member(b, "version");
-        vl_json_builder_add_string(b, info.agent_version);
-    }
-    if (info.protocol) {
-        vl_json_builder_add_member_int(b, "protocol", info.protocol);
-    }
-    if (info.connected_since) {
-        vl_json_builder_add_member_int(b, "connected_since", info.connected_since);
-    }
-    if (info.last_heard) {
-        vl_json_builder_add_member_int(b, "last_heard", info.last_heard);
-    }
-    vl_json_builder_end_object(b);
+    add_agent(b, vm, &info);
     vl_json_builder_member(b, "sections");
     vl_guest_cache_add_sections(vm->cache, mask, b);
     vl_json_builder_member(b, "updated");

@@ -211,6 +211,11 @@ handle_frame(VlGuestLink *link, const VlJson *frame)
         if (link->callbacks.event) {
             link->callbacks.event(link, frame, link->user_data);
         }
+        /* Said on its way out: gone now, rather than silent three heartbeats from now. */
+        if (g_strcmp0(vl_json_get_string(vl_json_object_get(frame, "event")), "agent_stopping") ==
+            0) {
+            set_state(link, VL_AGENT_ABSENT);
+        }
     } else if (g_str_equal(type, "reply") || g_str_equal(type, "error")) {
         vl_guest_link_handle_reply(link, type, frame);
     }

@@ -108,14 +108,22 @@ static const VlField rotate_params[] = {
 
 /* guest.* ------------------------------------------------------------------------------------ */
 
+static const char *const agent_kinds[] = {"vmlink", "qemu-ga", NULL};
+
 static const VlField agent_info_fields[] = {
     F_ENUM("state", REQ, vl_control_agent_states,
-           "absent; connected (hello done); responsive (heard from within 3 heartbeats)"),
-    F_STRING("name", OPT, 1, VL_ID_MAX_LEN, "Agent program, from its hello"),
-    F_STRING("version", OPT, 1, VL_ID_MAX_LEN, "Agent version, from its hello"),
-    F_INT("protocol", OPT, 1, 65535, "Guest protocol version in use"),
-    F_INT("connected_since", OPT, 0, I64_MAX, "When the hello completed, Unix time"),
-    F_INT("last_heard", OPT, 0, I64_MAX, "Last valid message, Unix time"),
+           "absent; connected (hello done; qemu-ga: libvirt sees it, but it did not answer); "
+           "responsive (heard from within 3 heartbeats; qemu-ga: answered the last request)"),
+    F_ENUM("kind", OPT, agent_kinds,
+           "Which agent the state and sections come from: vmlink (vmlink-agent on "
+           "org.vmlink.agent.0) or qemu-ga (any QEMU guest agent, asked through libvirt when no "
+           "vmlink agent is there); absent while neither was heard"),
+    F_STRING("name", OPT, 1, VL_ID_MAX_LEN, "Agent program, from its hello (qemu-ga: qemu-ga)"),
+    F_STRING("version", OPT, 1, VL_ID_MAX_LEN, "Agent version, from its hello or guest-info"),
+    F_INT("protocol", OPT, 1, 65535, "Guest protocol version in use (vmlink)"),
+    F_INT("connected_since", OPT, 0, I64_MAX,
+          "When the hello completed (qemu-ga: its first answer since it connected), Unix time"),
+    F_INT("last_heard", OPT, 0, I64_MAX, "Last valid message or answer, Unix time"),
     F_END,
 };
 

@@ -445,6 +445,20 @@ START_TEST(test_events_passed_on)
 }
 END_TEST
 
+/* An agent that says it stops is absent at once; its next hello makes it responsive again. */
+START_TEST(test_agent_stopping_is_absent)
+{
+    handshake();
+    guest_send("{\"type\":\"event\",\"seq\":6,\"time\":1763769700,\"event\":\"agent_stopping\","
+               "\"data\":{}}");
+    wait_for(is_state, GINT_TO_POINTER(VL_AGENT_ABSENT), "absent after agent_stopping");
+    ck_assert_uint_eq(f.events, 1); /* passed on too */
+    guest_send("{\"type\":\"hello\",\"versions\":[1],\"agent\":{\"name\":\"scripted\","
+               "\"version\":\"9.9\"}}");
+    handshake();
+}
+END_TEST
+
 /* Rate limit ----------------------------------------------------------------------------------- */
 
 static gboolean
@@ -731,6 +745,7 @@ link_suite(void)
     tcase_add_test(tc, test_oversized_frame_dropped);
     tcase_add_test(tc, test_half_frames);
     tcase_add_test(tc, test_events_passed_on);
+    tcase_add_test(tc, test_agent_stopping_is_absent);
     tcase_add_test(tc, test_rate_limit_slows_not_drops);
     tcase_add_test(tc, test_hangup_while_paused_does_not_spin);
     suite_add_tcase(s, tc);
