@@ -66,3 +66,8 @@ WantedBy=multi-user.target
 UNIT
 
 systemctl enable vl-net.service vl-ready.service
+
+# Debian's qemu-guest-agent is there for the tests that compare it with vmlink-agent (issue 8),
+# masked so that its udev rule does not start it on the port vmlink-agent serves; those tests
+# unmask and start it.
+systemctl mask qemu-guest-agent.service

@@ -102,7 +102,7 @@ debian_mirror() {
     echo "$uri"
 }
 
-DEBIAN_PACKAGES=systemd,systemd-sysv,dbus,udev,libpam-systemd,libpam-runtime,login,passwd,iproute2,kmod,procps,libglib2.0-0,libjson-glib-1.0-0,libssl3,libsystemd0
+DEBIAN_PACKAGES=systemd,systemd-sysv,dbus,udev,libpam-systemd,libpam-runtime,login,passwd,iproute2,kmod,procps,libglib2.0-0,libjson-glib-1.0-0,libssl3,libsystemd0,qemu-guest-agent
 
 debian() {
     kernel
