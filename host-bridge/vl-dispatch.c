@@ -261,6 +261,15 @@ m_guest_command(VlBridge *bridge, VlCall *call)
 
 /* Answers from the bridge's own state -------------------------------------------------------- */
 
+/* An optional count or time: left out while 0 (not known yet). */
+static void
+add_nonzero(VlJsonBuilder *b, const char *name, gint64 value)
+{
+    if (value) {
+        vl_json_builder_add_member_int(b, name, value);
+    }
+}
+
 /* The agent object of guest.info: the vmlink agent's while it answers; else qemu-ga's when
  * libvirt reaches one; else the vmlink agent's again (absent or silent, or never there). */
 static void
@@ -279,29 +288,16 @@ add_agent(VlJsonBuilder *b, VlVm *vm, const VlGuestLinkInfo *info)
         vl_json_builder_add_member_string(b, "kind", "qemu-ga");
         vl_json_builder_add_member_string(b, "name", "qemu-ga");
         vl_json_builder_add_member_string(b, "version", qga.version);
-        if (qga.connected_since) {
-            vl_json_builder_add_member_int(b, "connected_since", qga.connected_since);
-        }
-        if (qga.last_heard) {
-            vl_json_builder_add_member_int(b, "last_heard", qga.last_heard);
-        }
-        vl_json_builder_end_object(b);
-        return;
-    }
-    vl_json_builder_add_member_string(b, "state", vl_agent_state_name(info->state));
-    if (vmlink) {
-        vl_json_builder_add_member_string(b, "kind", "vmlink");
-    }
-    vl_json_builder_add_member_string(b, "name", info->agent_name);
-    vl_json_builder_add_member_string(b, "version", info->agent_version);
-    if (info->protocol) {
-        vl_json_builder_add_member_int(b, "protocol", info->protocol);
-    }
-    if (info->connected_since) {
-        vl_json_builder_add_member_int(b, "connected_since", info->connected_since);
-    }
-    if (info->last_heard) {
-        vl_json_builder_add_member_int(b, "last_heard", info->last_heard);
+        add_nonzero(b, "connected_since", qga.connected_since);
+        add_nonzero(b, "last_heard", qga.last_heard);
+    } else {
+        vl_json_builder_add_member_string(b, "state", vl_agent_state_name(info->state));
+        vl_json_builder_add_member_string(b, "kind", vmlink ? "vmlink" : NULL);
+        vl_json_builder_add_member_string(b, "name", info->agent_name);
+        vl_json_builder_add_member_string(b, "version", info->agent_version);
+        add_nonzero(b, "protocol", info->protocol);
+        add_nonzero(b, "connected_since", info->connected_since);
+        add_nonzero(b, "last_heard", info->last_heard);
     }
     vl_json_builder_end_object(b);
 }

@@ -186,12 +186,6 @@ done:
 
 /* The loop's side ------------------------------------------------------------------------- */
 
-GThreadPool *
-vl_qga_pool_new(void)
-{
-    return g_thread_pool_new(run_request, NULL, POOL_THREADS, FALSE, NULL);
-}
-
 static guint64 next_id = 1;
 
 VlQgaGuest *
@@ -259,7 +253,7 @@ start_request(VlQgaGuest *qga)
     r->conn = conn;
     qga->in_flight = TRUE;
     if (b->qga_pool == NULL) {
-        b->qga_pool = vl_qga_pool_new();
+        b->qga_pool = g_thread_pool_new(run_request, NULL, POOL_THREADS, FALSE, NULL);
     }
     g_thread_pool_push(b->qga_pool, r, NULL);
 }

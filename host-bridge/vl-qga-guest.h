@@ -33,9 +33,6 @@ typedef struct {
     gboolean reported;      /* whether the VM's cache holds what it answered */
 } VlQgaGuestInfo;
 
-/* The thread pool the requests run on (one per bridge); free it with g_thread_pool_free. */
-GThreadPool *vl_qga_pool_new(void);
-
 VlQgaGuest *vl_qga_guest_new(VlVm *vm);
 void vl_qga_guest_free(VlQgaGuest *qga);
 

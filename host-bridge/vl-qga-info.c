@@ -94,21 +94,25 @@ add_int_member(VlJsonBuilder *b, const char *name, const virTypedParameter *p)
     }
 }
 
+/* The field named name among fields (ended by a NULL name). */
+static const VlField *
+member_of(const VlField *fields, const char *name)
+{
+    for (const VlField *m = fields; m && m->name; m++) {
+        if (g_str_equal(m->name, name)) {
+            return m;
+        }
+    }
+    g_return_val_if_reached(NULL);
+}
+
 /* The catalogue's field of a section, or of an array member of an object section. */
 static const VlField *
 field_of(const char *section, const char *member)
 {
     const VlField *f = vl_report_section_field(section);
 
-    if (member == NULL) {
-        return f;
-    }
-    for (const VlField *m = f->fields; m && m->name; m++) {
-        if (g_str_equal(m->name, member)) {
-            return m;
-        }
-    }
-    g_return_val_if_reached(NULL);
+    return member ? member_of(f->fields, member) : f;
 }
 
 /* Adds a finished section when it validates; counts it dropped otherwise. */
@@ -126,15 +130,17 @@ add_section(Conv *c, const char *name, VlJson *value)
     vl_json_builder_add_node(c->out, value);
 }
 
-typedef void (*ItemFunc)(const Conv *c, guint i, VlJsonBuilder *b);
+/* Writes the members of entry i (of the outer entry's list, for a list inside an entry). */
+typedef void (*ItemFunc)(Conv *c, guint outer, guint i, VlJsonBuilder *b);
 
 /*
  * Adds to b the array of the entries that count_key announces (bounded by the array field's
  * maximum), each written by item into an object of its own and kept only when it passes the
- * catalogue's item fields.
+ * catalogue's item fields: one odd entry does not hide the others.
  */
 static void
-add_items(Conv *c, VlJsonBuilder *b, const VlField *array, const char *count_key, ItemFunc item)
+add_items(Conv *c, VlJsonBuilder *b, const VlField *array, const char *count_key, ItemFunc item,
+          guint outer)
 {
     guint n = count_of(param(c, "%s", count_key), array->max);
 
@@ -145,7 +151,7 @@ add_items(Conv *c, VlJsonBuilder *b, const VlField *array, const char *count_key
         g_autoptr(GError) error = NULL;
 
         vl_json_builder_begin_object(ib);
-        item(c, i, ib);
+        item(c, outer, i, ib);
         vl_json_builder_end_object(ib);
         entry = vl_json_builder_finish(ib);
         if (!vl_fields_validate(array->items->fields, entry, count_key, &error)) {
@@ -217,51 +223,28 @@ add_host(Conv *c)
 /* network ------------------------------------------------------------------------------------- */
 
 static void
-address_item(const Conv *c, guint n, VlJsonBuilder *b, guint j)
+address_item(Conv *c, guint n, guint j, VlJsonBuilder *b)
 {
-    const char *type = string_of(param(c, "if.%u.addr.%u.type", n, j));
-
-    vl_json_builder_add_member_string(b, "family", type);
+    vl_json_builder_add_member_string(b, "family", string_of(param(c, "if.%u.addr.%u.type", n, j)));
     vl_json_builder_add_member_string(b, "address",
                                       string_of(param(c, "if.%u.addr.%u.addr", n, j)));
     add_int_member(b, "prefix", param(c, "if.%u.addr.%u.prefix", n, j));
 }
 
 static void
-interface_item(const Conv *c, guint n, VlJsonBuilder *b)
+interface_item(Conv *c, guint unused, guint n, VlJsonBuilder *b)
 {
     const VlField *interfaces = field_of("network", "interfaces");
-    const VlField *addresses = NULL;
     char count_key[KEY_MAX];
 
-    for (const VlField *f = interfaces->items->fields; f->name; f++) {
-        addresses = g_str_equal(f->name, "addresses") ? f : addresses;
-    }
     vl_json_builder_add_member_string(b, "name", string_of(param(c, "if.%u.name", n)));
     vl_json_builder_add_member_string(b, "mac", string_of(param(c, "if.%u.hwaddr", n)));
     g_snprintf(count_key, sizeof count_key, "if.%u.addr.count", n);
     if (param(c, "%s", count_key) == NULL) {
         return;
     }
-    /* Addresses are checked one by one too: one odd address does not hide the interface. */
     vl_json_builder_member(b, "addresses");
-    vl_json_builder_begin_array(b);
-    for (guint j = 0; j < count_of(param(c, "%s", count_key), addresses->max); j++) {
-        g_autoptr(VlJsonBuilder) ab = vl_json_builder_new();
-        g_autoptr(VlJson) address = NULL;
-        g_autoptr(GError) error = NULL;
-
-        vl_json_builder_begin_object(ab);
-        address_item(c, n, ab, j);
-        vl_json_builder_end_object(ab);
-        address = vl_json_builder_finish(ab);
-        if (vl_fields_validate(addresses->items->fields, address, count_key, &error)) {
-            vl_json_builder_add_node(b, address);
-        } else {
-            ((Conv *)c)->dropped++;
-        }
-    }
-    vl_json_builder_end_array(b);
+    add_items(c, b, member_of(interfaces->items->fields, "addresses"), count_key, address_item, n);
 }
 
 static void
@@ -276,7 +259,7 @@ add_network(Conv *c)
     b = vl_json_builder_new();
     vl_json_builder_begin_object(b);
     vl_json_builder_member(b, "interfaces");
-    add_items(c, b, field_of("network", "interfaces"), "if.count", interface_item);
+    add_items(c, b, field_of("network", "interfaces"), "if.count", interface_item, 0);
     vl_json_builder_end_object(b);
     network = vl_json_builder_finish(b);
     add_section(c, "network", network);
@@ -285,7 +268,7 @@ add_network(Conv *c)
 /* filesystems --------------------------------------------------------------------------------- */
 
 static void
-filesystem_item(const Conv *c, guint n, VlJsonBuilder *b)
+filesystem_item(Conv *c, guint unused, guint n, VlJsonBuilder *b)
 {
     const char *name = string_of(param(c, "fs.%u.name", n));
 
@@ -303,7 +286,7 @@ filesystem_item(const Conv *c, guint n, VlJsonBuilder *b)
 /* users --------------------------------------------------------------------------------------- */
 
 static void
-user_item(const Conv *c, guint n, VlJsonBuilder *b)
+user_item(Conv *c, guint unused, guint n, VlJsonBuilder *b)
 {
     const char *name = string_of(param(c, "user.%u.name", n));
     const char *domain = string_of(param(c, "user.%u.domain", n));
@@ -331,7 +314,7 @@ add_array_section(Conv *c, const char *section, const char *count_key, ItemFunc 
         return;
     }
     b = vl_json_builder_new();
-    add_items(c, b, field_of(section, NULL), count_key, item);
+    add_items(c, b, field_of(section, NULL), count_key, item, 0);
     value = vl_json_builder_finish(b);
     add_section(c, section, value);
 }

@@ -139,6 +139,26 @@ vl_bridge_section_string(const VlJson *info, const char *section, const char *me
         vl_json_object_get(vl_json_object_get(info, "sections"), section), member));
 }
 
+gboolean
+vl_bridge_has_address(const VlJson *info, const char *address)
+{
+    const VlJson *ifaces = vl_json_object_get(
+        vl_json_object_get(vl_json_object_get(info, "sections"), "network"), "interfaces");
+
+    for (guint i = 0; i < vl_json_array_length(ifaces); i++) {
+        const VlJson *addrs = vl_json_object_get(vl_json_array_get(ifaces, i), "addresses");
+
+        for (guint j = 0; j < vl_json_array_length(addrs); j++) {
+            if (g_strcmp0(
+                    vl_json_get_string(vl_json_object_get(vl_json_array_get(addrs, j), "address")),
+                    address) == 0) {
+                return TRUE;
+            }
+        }
+    }
+    return FALSE;
+}
+
 VlJson *
 vl_bridge_wait_info(VlClient *c, VlGuest *guest, const char *not_boot_id)
 {

@@ -48,6 +48,8 @@ VlJson *vl_bridge_call_ok(VlClient *client, const char *method, const VlJson *pa
 VlJson *vl_bridge_wait_info(VlClient *client, VlGuest *guest, const char *not_boot_id);
 /* A member of a section of guest info. */
 const char *vl_bridge_section_string(const VlJson *info, const char *section, const char *member);
+/* Whether guest info lists address on any interface. */
+gboolean vl_bridge_has_address(const VlJson *info, const char *address);
 
 /* The test's harness; exits 77 (skipped) when it cannot run here (not root). */
 VlHarness *vl_system_harness(void);

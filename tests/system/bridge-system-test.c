@@ -64,27 +64,6 @@ run(const char *command)
     return vl_guest_run_ok(guest, command);
 }
 
-/* Whether guest info lists address on any interface. */
-static gboolean
-has_address(const VlJson *info, const char *address)
-{
-    const VlJson *ifaces = vl_json_object_get(
-        vl_json_object_get(vl_json_object_get(info, "sections"), "network"), "interfaces");
-
-    for (guint i = 0; i < vl_json_array_length(ifaces); i++) {
-        const VlJson *addrs = vl_json_object_get(vl_json_array_get(ifaces, i), "addresses");
-
-        for (guint j = 0; j < vl_json_array_length(addrs); j++) {
-            if (g_strcmp0(
-                    vl_json_get_string(vl_json_object_get(vl_json_array_get(addrs, j), "address")),
-                    address) == 0) {
-                return TRUE;
-            }
-        }
-    }
-    return FALSE;
-}
-
 /* The next event of kind about our guest (others are skipped). */
 static VlJson *
 wait_event(VlClient *c, const char *kind, const char *section)
@@ -132,7 +111,7 @@ add_address_and_see_it(VlClient *c, const char *address)
         vl_json_unref(wait_event(c, "guest.report", "network"));
 
         info = vl_bridge_call_ok(c, "guest.info", params);
-        if (has_address(info, address)) {
+        if (vl_bridge_has_address(info, address)) {
             break;
         }
         g_clear_pointer(&info, vl_json_unref);
@@ -198,7 +177,7 @@ START_TEST(test_bridge_follows_the_guest)
         }
         add_address_and_see_it(c, "198.51.100.202");
         after_libvirtd = vl_bridge_wait_info(c, guest, NULL);
-        ck_assert(has_address(after_libvirtd, "198.51.100.201"));
+        ck_assert(vl_bridge_has_address(after_libvirtd, "198.51.100.201"));
         printf("%s: attached through a libvirtd restart\n", vl_guest_name(guest));
     }
 
@@ -208,7 +187,7 @@ START_TEST(test_bridge_follows_the_guest)
     vl_bridge_run_start(bridge);
     c = vl_bridge_run_client(bridge);
     after_bridge = vl_bridge_wait_info(c, guest, NULL);
-    ck_assert(has_address(after_bridge, "198.51.100.201"));
+    ck_assert(vl_bridge_has_address(after_bridge, "198.51.100.201"));
     ck_assert_str_eq(vl_bridge_section_string(after_bridge, "host", "boot_id"), first_boot_id);
     printf("%s: attached again after a vmlinkd restart\n", vl_guest_name(guest));
 
@@ -235,7 +214,7 @@ START_TEST(test_bridge_follows_the_guest)
     ck_assert_msg(vl_guest_wait_console(guest, "VL-DEBIAN-READY", BOOT_TIMEOUT, &error), "%s",
                   error ? error->message : "");
     after_reboot = vl_bridge_wait_info(c, guest, first_boot_id);
-    ck_assert(!has_address(after_reboot, "198.51.100.201"));
+    ck_assert(!vl_bridge_has_address(after_reboot, "198.51.100.201"));
     printf("%s: attached again after a guest reboot, boot id %s\n", vl_guest_name(guest),
            vl_bridge_section_string(after_reboot, "host", "boot_id"));
 }

@@ -172,25 +172,6 @@ agent_member(const VlJson *info, const char *name)
     return vl_json_get_string(vl_json_object_get(vl_json_object_get(info, "agent"), name));
 }
 
-static gboolean
-has_address(const VlJson *info, const char *address)
-{
-    const VlJson *ifaces = vl_json_object_get(section(info, "network"), "interfaces");
-
-    for (guint i = 0; i < vl_json_array_length(ifaces); i++) {
-        const VlJson *addrs = vl_json_object_get(vl_json_array_get(ifaces, i), "addresses");
-
-        for (guint j = 0; j < vl_json_array_length(addrs); j++) {
-            if (g_strcmp0(
-                    vl_json_get_string(vl_json_object_get(vl_json_array_get(addrs, j), "address")),
-                    address) == 0) {
-                return TRUE;
-            }
-        }
-    }
-    return FALSE;
-}
-
 /* guest.info once it comes from qemu-ga, answered, with the lo address. */
 static VlJson *
 wait_qga_info(VlClient *c)
@@ -203,7 +184,7 @@ wait_qga_info(VlClient *c)
 
         if (g_strcmp0(agent_member(info, "kind"), "qemu-ga") == 0 &&
             g_strcmp0(agent_member(info, "state"), "responsive") == 0 &&
-            has_address(info, LO_ADDRESS)) {
+            vl_bridge_has_address(info, LO_ADDRESS)) {
             return info;
         }
         if (g_get_monotonic_time() >= end) {
