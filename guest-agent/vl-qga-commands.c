@@ -214,25 +214,11 @@ vl_qga_command_enabled(const VlAgentConfig *config, const VlQgaCommand *command)
 }
 
 gboolean
-vl_qga_run(const VlQgaContext *q, const VlQgaRequest *request, VlJson **ret_value, GError **error)
+vl_qga_run(const VlQgaContext *q, const VlQgaRequest *request, VlJsonBuilder *b, GError **error)
 {
-    *ret_value = NULL;
     for (gsize i = 0; i < G_N_ELEMENTS(handlers); i++) {
         if (g_str_equal(handlers[i].name, request->command->name)) {
-            g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
-            g_autoptr(VlJson) holder = NULL;
-
-            /* In an array: a builder cannot make a bare number (guest-sync, guest-get-time). */
-            vl_json_builder_begin_array(b);
-            if (!handlers[i].run(q, request, b, error)) {
-                return FALSE;
-            }
-            vl_json_builder_end_array(b);
-            holder = vl_json_builder_finish(b);
-            if (request->command->success_response) {
-                *ret_value = vl_json_ref((VlJson *)vl_json_array_get(holder, 0));
-            }
-            return TRUE;
+            return handlers[i].run(q, request, b, error);
         }
     }
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "The command %s has not been found",

@@ -4,7 +4,9 @@
  * reads them: split into values (vl-qga-reader, in reads of every size the first byte picks),
  * each checked, parsed and judged as a request (vl-qga). Every value comes out whole (never
  * longer than the cap, no 0xFF in it), a reader never holds more than the cap, and a request
- * either names a command of the table or gets one of qemu-ga's two error classes.
+ * either names a command of the table or gets one of qemu-ga's two error classes. The one-pass
+ * strict parser the agent uses accepts what the checker accepts and builds what json-glib's
+ * parser builds; what vmlink writes of it reads back the same; an answer is valid JSON.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,35 +21,70 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* TEXT of a frame: one valid JSON text and a newline. */
+static void
+assert_valid_frame(const GString *frame)
+{
+    if (frame->len == 0 || frame->str[frame->len - 1] != '\n' ||
+        !vl_json_check(frame->str, frame->len - 1, VL_FRAME_DEFAULT_MAX_DEPTH + 2, NULL)) {
+        abort();
+    }
+}
+
 static void
 judge(const char *text, gsize len)
 {
     g_autoptr(VlJson) message = NULL;
+    g_autoptr(VlJson) lenient = NULL;
+    g_autoptr(VlJson) again = NULL;
     g_autofree char *desc = NULL;
+    g_autofree char *written = NULL;
+    g_autofree char *want = NULL;
+    g_autofree char *rewritten = NULL;
     const char *klass = NULL;
+    gsize written_len = 0;
     VlQgaRequest request;
 
     if (len > CAP || memchr(text, 0xFF, len) != NULL) {
         abort();
     }
-    if (!vl_json_check(text, len, VL_FRAME_DEFAULT_MAX_DEPTH, NULL)) {
+    message = vl_json_parse_strict(text, len, VL_FRAME_DEFAULT_MAX_DEPTH, NULL);
+    if ((message != NULL) != vl_json_check(text, len, VL_FRAME_DEFAULT_MAX_DEPTH, NULL)) {
+        abort();
+    }
+    if (message == NULL) {
         return;
     }
-    message = vl_json_parse(text, len, NULL);
-    if (message == NULL) {
+    lenient = vl_json_parse(text, len, NULL);
+    if (lenient == NULL) {
         abort(); /* the check passed it */
     }
+    written = vl_json_to_string(message, &written_len);
+    want = vl_json_to_string(lenient, NULL);
+    again = vl_json_parse_strict(written, written_len, VL_FRAME_DEFAULT_MAX_DEPTH, NULL);
+    rewritten = again ? vl_json_to_string(again, NULL) : NULL;
+    if (!g_str_equal(written, want) || rewritten == NULL || !g_str_equal(rewritten, written)) {
+        abort();
+    }
     if (vl_qga_request_check(message, &request, &klass, &desc)) {
+        g_autoptr(GString) answer = NULL;
+
         if (request.command == NULL || desc != NULL) {
             abort();
         }
+        answer = vl_qga_encode_return(request.arguments ? request.arguments : message, request.id);
+        assert_valid_frame(answer);
         return;
     }
     if (desc == NULL || (!g_str_equal(klass, VL_QGA_GENERIC_ERROR) &&
                          !g_str_equal(klass, VL_QGA_COMMAND_NOT_FOUND))) {
         abort();
     }
-    g_string_free(vl_qga_encode_error(klass, desc, request.id), TRUE);
+    {
+        g_autoptr(GString) answer = vl_qga_encode_error(klass, desc, request.id);
+
+        assert_valid_frame(answer);
+    }
 }
 
 int
