@@ -454,8 +454,9 @@ vl_agent_run(const VlAgentConfig *config, const char *root)
     a.last_sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     a.pending = g_hash_table_new(g_str_hash, g_str_equal);
     a.loop = g_main_loop_new(NULL, FALSE);
-    a.qga = (VlQgaContext){config, &a.ctx, a.bus};
+    a.qga = (VlQgaContext){config, &a.ctx, a.bus, vl_qga_cache_new()};
     if (!open_channels(&a, &callbacks)) {
+        vl_qga_cache_free(a.qga.cache);
         g_clear_object(&a.bus);
         vl_frame_reader_free(a.reader);
         g_main_loop_unref(a.loop);
@@ -487,6 +488,7 @@ vl_agent_run(const VlAgentConfig *config, const char *root)
     vl_sso_login_free(a.sso);
     vl_watch_free(a.watch);
     vl_qga_server_free(a.qga_server);
+    vl_qga_cache_free(a.qga.cache);
     vl_channel_free(a.channel);
     vl_frame_reader_free(a.reader);
     g_main_loop_unref(a.loop);

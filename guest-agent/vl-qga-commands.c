@@ -68,28 +68,11 @@ run_time(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError 
     return TRUE;
 }
 
+/* The os section's values, read directly, not through the whole report and its checks. */
 static gboolean
 run_osinfo(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError **error)
 {
-    g_autoptr(VlJson) os = section(q, "os", error);
-
-    if (os == NULL) {
-        return FALSE;
-    }
-    /* qemu-ga's names and order. */
-    vl_json_builder_begin_object(b);
-    vl_json_builder_add_member_string(b, "name", STRING(os, "name"));
-    vl_json_builder_add_member_string(b, "kernel-release", STRING(os, "kernel_release"));
-    vl_json_builder_add_member_string(b, "version", STRING(os, "version"));
-    vl_json_builder_add_member_string(b, "pretty-name", STRING(os, "pretty_name"));
-    vl_json_builder_add_member_string(b, "version-id", STRING(os, "version_id"));
-    vl_json_builder_add_member_string(b, "kernel-version", STRING(os, "kernel_version"));
-    vl_json_builder_add_member_string(b, "machine", STRING(os, "arch"));
-    vl_json_builder_add_member_string(b, "id", STRING(os, "id"));
-    vl_json_builder_add_member_string(b, "variant", STRING(os, "variant"));
-    vl_json_builder_add_member_string(b, "variant-id", STRING(os, "variant_id"));
-    vl_json_builder_end_object(b);
-    return TRUE;
+    return vl_qga_write_osinfo(q->ctx, q->cache, b, error);
 }
 
 /* As qemu-ga: the kernel's host name (gethostname), without the rest of the host section. */

@@ -10,6 +10,7 @@
 
 #include "vl-agent-config.h"
 #include "vl-collector.h"
+#include "vl-qga-platform.h"
 #include "vl-qga.h"
 
 G_BEGIN_DECLS
@@ -18,6 +19,7 @@ typedef struct {
     const VlAgentConfig *config;
     const VlCollectContext *ctx;
     GDBusConnection *bus; /* for guest-shutdown through logind; may be NULL */
+    VlQgaCache *cache;    /* vl-qga-platform.h; may be NULL */
 } VlQgaContext;
 
 /* Whether the configuration lets COMMAND run: its own name allowed, and, for one that acts like
