@@ -150,6 +150,7 @@ static gboolean
 run_shutdown(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError **error)
 {
     const char *mode = STRING(r->arguments, "mode");
+    g_autoptr(GDBusConnection) bus = NULL;
 
     if (mode == NULL) {
         mode = "powerdown";
@@ -161,8 +162,15 @@ run_shutdown(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GEr
         return FALSE;
     }
     g_message("audit: guest-shutdown requested by the host: mode=%s", mode);
+    /* Run as qemu-ga, the agent connects to the bus only now (vl-agent.c); without one,
+     * vl_action_shutdown falls back. */
+    if (q->bus) {
+        bus = g_object_ref(q->bus);
+    } else {
+        bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, NULL);
+    }
     /* The machine stops either way: halt powers off as powerdown does. */
-    return vl_action_shutdown(q->bus, g_str_equal(mode, "reboot") ? "reboot" : "poweroff", 0, NULL,
+    return vl_action_shutdown(bus, g_str_equal(mode, "reboot") ? "reboot" : "poweroff", 0, NULL,
                               error);
 }
 
