@@ -6,7 +6,8 @@
  * longer than the cap, no 0xFF in it), a reader never holds more than the cap, and a request
  * either names a command of the table or gets one of qemu-ga's two error classes. The one-pass
  * strict parser the agent uses accepts what the checker accepts and builds what json-glib's
- * parser builds; what vmlink writes of it reads back the same; an answer is valid JSON.
+ * parser builds; what vmlink writes of it reads back the same; an answer is valid JSON. Read in
+ * reads of one byte, the same bytes give the same values and errors.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -87,18 +88,12 @@ judge(const char *text, gsize len)
     }
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Reads DATA in reads of CHUNK bytes; what came out, values and errors in order, in *LOG. */
+static void
+read_all(const uint8_t *data, size_t size, gsize chunk, gboolean judging, GString *log)
 {
     g_autoptr(VlQgaReader) reader = vl_qga_reader_new(CAP);
-    gsize chunk;
 
-    if (size == 0) {
-        return 0;
-    }
-    chunk = data[0] % 64 + 1;
-    data++;
-    size--;
     while (size > 0) {
         gsize n = MIN(chunk, size);
         const char *p = (const char *)data;
@@ -106,12 +101,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         data += n;
         size -= n;
         while (n > 0) {
+            g_autoptr(GError) error = NULL;
             g_autofree char *text = NULL;
             gsize used = 0;
             gsize len = 0;
 
-            if (vl_qga_reader_push(reader, p, n, &used, &text, &len, NULL) && text) {
-                judge(text, len);
+            if (!vl_qga_reader_push(reader, p, n, &used, &text, &len, &error)) {
+                g_string_append_printf(log, "error %d\n", error->code);
+            } else if (text) {
+                g_string_append_printf(log, "value %" G_GSIZE_FORMAT " ", len);
+                g_string_append_len(log, text, (gssize)len);
+                if (judging) {
+                    judge(text, len);
+                }
             }
             if (used == 0 || used > n || vl_qga_reader_pending(reader) > CAP) {
                 abort();
@@ -119,6 +121,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             p += used;
             n -= used;
         }
+    }
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    g_autoptr(GString) log = g_string_new(NULL);
+    g_autoptr(GString) bytewise = g_string_new(NULL);
+    gsize chunk;
+
+    if (size == 0) {
+        return 0;
+    }
+    chunk = data[0] % 64 + 1;
+    read_all(data + 1, size - 1, chunk, TRUE, log);
+    /* The reader keeps runs of plain bytes in one go: it must read as it does byte by byte. */
+    read_all(data + 1, size - 1, 1, FALSE, bytewise);
+    if (!g_str_equal(log->str, bytewise->str)) {
+        abort();
     }
     return 0;
 }
