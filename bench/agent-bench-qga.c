@@ -121,7 +121,10 @@ write_report(BenchContext *ctx, const Figures *v, const Figures *q)
         g_autofree char *q99 = bench_format_us(q->rtt[c].p99);
         double ratio = v->cpu_us[c] / q->cpu_us[c];
 
-        cpu_met = cpu_met && ratio <= CPU_GOAL;
+        /* The goal is the issue's commands': guest-get-host-name only shows the exchange. */
+        if (!g_str_equal(commands[c], "guest-get-host-name")) {
+            cpu_met = cpu_met && ratio <= CPU_GOAL;
+        }
         g_string_append_printf(out, "| %s | %s | %s | %s | %s | %.1f µs | %.1f µs | %.2fx |\n",
                                commands[c], vm, v99, qm, q99, v->cpu_us[c], q->cpu_us[c], ratio);
     }
@@ -132,7 +135,8 @@ write_report(BenchContext *ctx, const Figures *v, const Figures *q)
         " KiB | %.2fx |\n"
         "| VmRSS after the requests | %" G_GUINT64_FORMAT " KiB | %" G_GUINT64_FORMAT
         " KiB | %.2fx |\n\n"
-        "Goals (issue 8): CPU per request at most %.2fx qemu-ga's: %s; VmRSS at most %.2fx "
+        "Goals (issue 8): CPU per request at most %.2fx qemu-ga's for guest-info, "
+        "guest-get-osinfo and guest-network-get-interfaces: %s; VmRSS at most %.2fx "
         "qemu-ga's: %s. guest-get-fsinfo, the fourth command the issue names, is not answered "
         "by vmlink-agent yet.\n\n",
         v->start.total, q->start.total, (double)v->start.total / (double)q->start.total,

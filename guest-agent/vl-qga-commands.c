@@ -68,28 +68,11 @@ run_time(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError 
     return TRUE;
 }
 
+/* The os section's values, read directly, not through the whole report and its checks. */
 static gboolean
 run_osinfo(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError **error)
 {
-    g_autoptr(VlJson) os = section(q, "os", error);
-
-    if (os == NULL) {
-        return FALSE;
-    }
-    /* qemu-ga's names and order. */
-    vl_json_builder_begin_object(b);
-    vl_json_builder_add_member_string(b, "name", STRING(os, "name"));
-    vl_json_builder_add_member_string(b, "kernel-release", STRING(os, "kernel_release"));
-    vl_json_builder_add_member_string(b, "version", STRING(os, "version"));
-    vl_json_builder_add_member_string(b, "pretty-name", STRING(os, "pretty_name"));
-    vl_json_builder_add_member_string(b, "version-id", STRING(os, "version_id"));
-    vl_json_builder_add_member_string(b, "kernel-version", STRING(os, "kernel_version"));
-    vl_json_builder_add_member_string(b, "machine", STRING(os, "arch"));
-    vl_json_builder_add_member_string(b, "id", STRING(os, "id"));
-    vl_json_builder_add_member_string(b, "variant", STRING(os, "variant"));
-    vl_json_builder_add_member_string(b, "variant-id", STRING(os, "variant_id"));
-    vl_json_builder_end_object(b);
-    return TRUE;
+    return vl_qga_write_osinfo(q->ctx, q->cache, b, error);
 }
 
 /* As qemu-ga: the kernel's host name (gethostname), without the rest of the host section. */
@@ -167,6 +150,7 @@ static gboolean
 run_shutdown(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError **error)
 {
     const char *mode = STRING(r->arguments, "mode");
+    g_autoptr(GDBusConnection) bus = NULL;
 
     if (mode == NULL) {
         mode = "powerdown";
@@ -178,8 +162,15 @@ run_shutdown(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GEr
         return FALSE;
     }
     g_message("audit: guest-shutdown requested by the host: mode=%s", mode);
+    /* Run as qemu-ga, the agent connects to the bus only now (vl-agent.c); without one,
+     * vl_action_shutdown falls back. */
+    if (q->bus) {
+        bus = g_object_ref(q->bus);
+    } else {
+        bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, NULL);
+    }
     /* The machine stops either way: halt powers off as powerdown does. */
-    return vl_action_shutdown(q->bus, g_str_equal(mode, "reboot") ? "reboot" : "poweroff", 0, NULL,
+    return vl_action_shutdown(bus, g_str_equal(mode, "reboot") ? "reboot" : "poweroff", 0, NULL,
                               error);
 }
 
@@ -214,25 +205,11 @@ vl_qga_command_enabled(const VlAgentConfig *config, const VlQgaCommand *command)
 }
 
 gboolean
-vl_qga_run(const VlQgaContext *q, const VlQgaRequest *request, VlJson **ret_value, GError **error)
+vl_qga_run(const VlQgaContext *q, const VlQgaRequest *request, VlJsonBuilder *b, GError **error)
 {
-    *ret_value = NULL;
     for (gsize i = 0; i < G_N_ELEMENTS(handlers); i++) {
         if (g_str_equal(handlers[i].name, request->command->name)) {
-            g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
-            g_autoptr(VlJson) holder = NULL;
-
-            /* In an array: a builder cannot make a bare number (guest-sync, guest-get-time). */
-            vl_json_builder_begin_array(b);
-            if (!handlers[i].run(q, request, b, error)) {
-                return FALSE;
-            }
-            vl_json_builder_end_array(b);
-            holder = vl_json_builder_finish(b);
-            if (request->command->success_response) {
-                *ret_value = vl_json_ref((VlJson *)vl_json_array_get(holder, 0));
-            }
-            return TRUE;
+            return handlers[i].run(q, request, b, error);
         }
     }
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "The command %s has not been found",

@@ -10,6 +10,7 @@
 
 #include "vl-agent-config.h"
 #include "vl-collector.h"
+#include "vl-qga-platform.h"
 #include "vl-qga.h"
 
 G_BEGIN_DECLS
@@ -18,6 +19,7 @@ typedef struct {
     const VlAgentConfig *config;
     const VlCollectContext *ctx;
     GDBusConnection *bus; /* for guest-shutdown through logind; may be NULL */
+    VlQgaCache *cache;    /* vl-qga-platform.h; may be NULL */
 } VlQgaContext;
 
 /* Whether the configuration lets COMMAND run: its own name allowed, and, for one that acts like
@@ -25,11 +27,12 @@ typedef struct {
 gboolean vl_qga_command_enabled(const VlAgentConfig *config, const VlQgaCommand *command);
 
 /*
- * Carries out a checked, enabled request. TRUE with *ret_value, the command's return value
- * (NULL only for a command that succeeds without an answer); FALSE with an error whose message
- * is the GenericError's description.
+ * Carries out a checked, enabled request, writing the command's return value into B (nothing
+ * for a command that succeeds without an answer): a text builder (vl_qga_answer_begin) makes
+ * the answer with no tree in between. FALSE with an error whose message is the GenericError's
+ * description; B then holds part of a value, to be thrown away.
  */
-gboolean vl_qga_run(const VlQgaContext *q, const VlQgaRequest *request, VlJson **ret_value,
+gboolean vl_qga_run(const VlQgaContext *q, const VlQgaRequest *request, VlJsonBuilder *b,
                     GError **error);
 
 G_END_DECLS

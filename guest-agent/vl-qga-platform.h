@@ -18,6 +18,18 @@ gboolean vl_qga_write_memory_block_info(const VlCollectContext *ctx, VlJsonBuild
 /* guest-get-users: [{"user", "login-time"}], each user once with their first login (utmp). */
 gboolean vl_qga_write_users(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error);
 
+/* What the agent keeps between requests while it still holds (linux/qga-os.c). */
+typedef struct _VlQgaCache VlQgaCache;
+VlQgaCache *vl_qga_cache_new(void);
+void vl_qga_cache_free(VlQgaCache *cache);
+/*
+ * guest-get-osinfo: the os section's values (os-release, the kernel) in qemu-ga's names and
+ * order. CACHE (may be NULL) keeps them while the os-release file they came from is unchanged
+ * (the same file, size, modification and change times), so a request costs a stat(2).
+ */
+gboolean vl_qga_write_osinfo(const VlCollectContext *ctx, VlQgaCache *cache, VlJsonBuilder *b,
+                             GError **error);
+
 /* guest-network-get-interfaces: [{"name", "hardware-address", "ip-addresses", "statistics"}],
  * of this network namespace (ctx->root is not used: the kernel answers). */
 gboolean vl_qga_write_interfaces(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error);

@@ -2,7 +2,6 @@
 #include "vl-qga-server.h"
 
 #include "vl-channel.h"
-#include "vl-json-check.h"
 #include "vl-protocol.h"
 #include "vl-qga-reader.h"
 
@@ -13,11 +12,8 @@ struct _VlQgaServer {
 };
 
 static void
-send_frame(VlQgaServer *s, GString *frame, gboolean delimited)
+send_frame(VlQgaServer *s, GString *frame)
 {
-    if (delimited) {
-        g_string_prepend_c(frame, VL_QGA_SENTINEL);
-    }
     if (!vl_channel_send(s->channel, frame->str, frame->len)) {
         g_debug("qga: answer dropped: no host, or the host is not reading");
     }
@@ -27,7 +23,7 @@ send_frame(VlQgaServer *s, GString *frame, gboolean delimited)
 static void
 send_error(VlQgaServer *s, const char *klass, const char *desc, const VlJson *id)
 {
-    send_frame(s, vl_qga_encode_error(klass, desc, id), FALSE);
+    send_frame(s, vl_qga_encode_error(klass, desc, id));
 }
 
 static void
@@ -35,13 +31,14 @@ handle_value(VlQgaServer *s, const char *text, gsize len)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VlJson) message = NULL;
-    g_autoptr(VlJson) value = NULL;
     g_autofree char *desc = NULL;
     const char *klass = NULL;
     VlQgaRequest request;
+    VlJsonBuilder *b;
+    GString *frame;
 
-    if (!vl_json_check(text, len, VL_FRAME_DEFAULT_MAX_DEPTH, &error) ||
-        (message = vl_json_parse(text, len, &error)) == NULL) {
+    message = vl_json_parse_strict(text, len, VL_FRAME_DEFAULT_MAX_DEPTH, &error);
+    if (message == NULL) {
         g_autofree char *why = g_strdup_printf("JSON parse error, %s", error->message);
 
         send_error(s, VL_QGA_GENERIC_ERROR, why, NULL);
@@ -59,14 +56,26 @@ handle_value(VlQgaServer *s, const char *text, gsize len)
         send_error(s, VL_QGA_COMMAND_NOT_FOUND, why, request.id);
         return;
     }
-    if (!vl_qga_run(s->q, &request, &value, &error)) {
+    /* The answer is written as the command makes it, the sentinel first for
+     * guest-sync-delimited, and sent with one write. */
+    frame = g_string_sized_new(1024);
+    if (g_str_equal(request.command->name, "guest-sync-delimited")) {
+        g_string_append_c(frame, VL_QGA_SENTINEL);
+    }
+    b = vl_qga_answer_begin(frame);
+    if (!vl_qga_run(s->q, &request, b, &error)) {
+        vl_json_builder_free(b);
+        g_string_free(frame, TRUE);
         send_error(s, VL_QGA_GENERIC_ERROR, error->message, request.id);
         return;
     }
-    if (value) {
-        send_frame(s, vl_qga_encode_return(value, request.id),
-                   g_str_equal(request.command->name, "guest-sync-delimited"));
+    vl_qga_answer_end(b, request.id);
+    if (!request.command->success_response) {
+        g_string_free(frame, TRUE);
+        return;
     }
+    g_string_append_c(frame, '\n');
+    send_frame(s, frame);
 }
 
 static void

@@ -148,11 +148,7 @@ finish_frame(VlFrameReader *r, const char *text, gsize n, VlJson **ret_frame, GE
     if (is_blank(text, n)) {
         return TRUE;
     }
-    if (!vl_json_check(text, n, r->max_depth, error)) {
-        r->stats.errors++;
-        return FALSE;
-    }
-    node = vl_json_parse(text, n, error);
+    node = vl_json_parse_strict(text, n, r->max_depth, error);
     if (node == NULL) {
         r->stats.errors++;
         return FALSE;

@@ -12,6 +12,9 @@ typedef struct {
     gsize len;
     gsize pos;
     GError **error;
+    const VlJsonEvents *events; /* NULL: only check */
+    gpointer user_data;
+    gboolean escaped; /* the last string checked had a backslash */
 } Checker;
 
 static gboolean
@@ -81,6 +84,7 @@ static gboolean
 check_string(Checker *c)
 {
     c->pos++;
+    c->escaped = FALSE;
     while (c->pos < c->len) {
         unsigned char ch = (unsigned char)c->text[c->pos];
         guint unit;
@@ -97,6 +101,7 @@ check_string(Checker *c)
             continue;
         }
         c->pos++;
+        c->escaped = TRUE;
         switch (peek(c)) {
         case '"':
         case '\\':
@@ -137,6 +142,15 @@ check_string(Checker *c)
         }
     }
     return fail(c, VL_PROTOCOL_ERROR_INVALID_JSON, "unterminated string");
+}
+
+static void
+report_scalar(Checker *c, VlJsonToken token, gsize start, gsize len)
+{
+    if (c->events) {
+        c->events->scalar(c->user_data, token, c->text + start, len,
+                          token == VL_JSON_TOKEN_STRING && c->escaped);
+    }
 }
 
 static gsize
@@ -209,6 +223,7 @@ check_number(Checker *c)
             c->pos = start;
             return fail(c, VL_PROTOCOL_ERROR_OUT_OF_RANGE, "integer does not fit in 64 bits");
         }
+        report_scalar(c, VL_JSON_TOKEN_INTEGER, start, c->pos - start);
         return TRUE;
     }
 
@@ -227,18 +242,33 @@ check_number(Checker *c)
             return fail(c, VL_PROTOCOL_ERROR_OUT_OF_RANGE, "number is not finite");
         }
     }
+    report_scalar(c, VL_JSON_TOKEN_NUMBER, start, c->pos - start);
     return TRUE;
 }
 
 static gboolean
-check_literal(Checker *c, const char *word)
+check_literal(Checker *c, const char *word, VlJsonToken token)
 {
     gsize n = strlen(word);
 
     if (c->len - c->pos < n || memcmp(c->text + c->pos, word, n) != 0) {
         return fail(c, VL_PROTOCOL_ERROR_INVALID_JSON, "unexpected character");
     }
+    report_scalar(c, token, c->pos, n);
     c->pos += n;
+    return TRUE;
+}
+
+/* A string value: checked, then reported without its quotes. */
+static gboolean
+check_string_value(Checker *c)
+{
+    gsize start = c->pos + 1;
+
+    if (!check_string(c)) {
+        return FALSE;
+    }
+    report_scalar(c, VL_JSON_TOKEN_STRING, start, c->pos - 1 - start);
     return TRUE;
 }
 
@@ -246,11 +276,16 @@ check_literal(Checker *c, const char *word)
 static gboolean
 check_member_name(Checker *c)
 {
+    gsize start = c->pos + 1;
+
     if (peek(c) != '"') {
         return fail(c, VL_PROTOCOL_ERROR_INVALID_JSON, "member name expected");
     }
     if (!check_string(c)) {
         return FALSE;
+    }
+    if (c->events) {
+        c->events->name(c->user_data, c->text + start, c->pos - 1 - start, c->escaped);
     }
     skip_ws(c);
     if (peek(c) != ':') {
@@ -264,7 +299,19 @@ check_member_name(Checker *c)
 gboolean
 vl_json_check(const char *text, gsize len, guint max_depth, GError **error)
 {
-    Checker c = {.text = text, .len = len, .pos = 0, .error = error};
+    return vl_json_scan(text, len, max_depth, NULL, NULL, error);
+}
+
+gboolean
+vl_json_scan(const char *text, gsize len, guint max_depth, const VlJsonEvents *events,
+             gpointer user_data, GError **error)
+{
+    Checker c = {.text = text,
+                 .len = len,
+                 .pos = 0,
+                 .error = error,
+                 .events = events,
+                 .user_data = user_data};
     char stack[VL_JSON_MAX_DEPTH_LIMIT];
     guint depth = 0;
     const char *end;
@@ -287,10 +334,16 @@ vl_json_check(const char *text, gsize len, guint max_depth, GError **error)
                 return fail(&c, VL_PROTOCOL_ERROR_TOO_DEEP, "nesting too deep");
             }
             stack[depth++] = c.text[c.pos++];
+            if (events) {
+                events->open(user_data, stack[depth - 1] == '{');
+            }
             skip_ws(&c);
             if (peek(&c) == (stack[depth - 1] == '{' ? '}' : ']')) {
                 c.pos++;
                 depth--;
+                if (events) {
+                    events->close(user_data);
+                }
                 break;
             }
             if (stack[depth - 1] == '{' && !check_member_name(&c)) {
@@ -298,22 +351,22 @@ vl_json_check(const char *text, gsize len, guint max_depth, GError **error)
             }
             continue;
         case '"':
-            if (!check_string(&c)) {
+            if (!check_string_value(&c)) {
                 return FALSE;
             }
             break;
         case 't':
-            if (!check_literal(&c, "true")) {
+            if (!check_literal(&c, "true", VL_JSON_TOKEN_TRUE)) {
                 return FALSE;
             }
             break;
         case 'f':
-            if (!check_literal(&c, "false")) {
+            if (!check_literal(&c, "false", VL_JSON_TOKEN_FALSE)) {
                 return FALSE;
             }
             break;
         case 'n':
-            if (!check_literal(&c, "null")) {
+            if (!check_literal(&c, "null", VL_JSON_TOKEN_NULL)) {
                 return FALSE;
             }
             break;
@@ -341,6 +394,9 @@ vl_json_check(const char *text, gsize len, guint max_depth, GError **error)
             if (peek(&c) == (stack[depth - 1] == '{' ? '}' : ']')) {
                 c.pos++;
                 depth--;
+                if (events) {
+                    events->close(user_data);
+                }
                 continue;
             }
             if (peek(&c) != ',') {
@@ -356,4 +412,65 @@ vl_json_check(const char *text, gsize len, guint max_depth, GError **error)
             break;
         }
     }
+}
+
+/* The code unit of 4 hex digits vl_json_scan() checked. */
+static guint
+hex4(const char *p)
+{
+    guint unit = 0;
+
+    for (int i = 0; i < 4; i++) {
+        unit = unit * 16 + (guint)hex_value((unsigned char)p[i]);
+    }
+    return unit;
+}
+
+char *
+vl_json_unescape(const char *raw, gsize len)
+{
+    GString *out = g_string_sized_new(len);
+    const char *end = raw + len;
+
+    for (const char *p = raw; p < end; p++) {
+        gunichar ch;
+        char utf8[6];
+
+        if (*p != '\\') {
+            g_string_append_c(out, *p);
+            continue;
+        }
+        p++;
+        switch (*p) {
+        case 'b':
+            g_string_append_c(out, '\b');
+            continue;
+        case 'f':
+            g_string_append_c(out, '\f');
+            continue;
+        case 'n':
+            g_string_append_c(out, '\n');
+            continue;
+        case 'r':
+            g_string_append_c(out, '\r');
+            continue;
+        case 't':
+            g_string_append_c(out, '\t');
+            continue;
+        case 'u':
+            break;
+        default: /* '"', '\\' and '/' stand for themselves */
+            g_string_append_c(out, *p);
+            continue;
+        }
+        ch = hex4(p + 1);
+        p += 4;
+        if (ch >= 0xD800 && ch <= 0xDBFF) {
+            /* The scan saw the low surrogate's "\\u" right after. */
+            ch = 0x10000 + ((ch - 0xD800) << 10) + (hex4(p + 3) - 0xDC00);
+            p += 6;
+        }
+        g_string_append_len(out, utf8, g_unichar_to_utf8(ch, utf8));
+    }
+    return g_string_free(out, FALSE);
 }

@@ -30,4 +30,36 @@ G_BEGIN_DECLS
  */
 gboolean vl_json_check(const char *text, gsize len, guint max_depth, GError **error);
 
+typedef enum {
+    VL_JSON_TOKEN_NULL,
+    VL_JSON_TOKEN_TRUE,
+    VL_JSON_TOKEN_FALSE,
+    VL_JSON_TOKEN_INTEGER, /* no fraction, no exponent: within gint64 */
+    VL_JSON_TOKEN_NUMBER,  /* finite */
+    VL_JSON_TOKEN_STRING,
+} VlJsonToken;
+
+/*
+ * What vl_json_scan() reports while it checks, in the text's order, so that a parser can build
+ * its tree in the same pass (vl_json_parse_strict). RAW is the token's text: for a string or a
+ * member name the bytes between the quotes, ESCAPED when a backslash is among them
+ * (vl_json_unescape decodes them); for a number its digits. A scan that fails stops at once,
+ * leaving whatever the callbacks built half done.
+ */
+typedef struct {
+    void (*open)(gpointer user_data, gboolean object);
+    void (*close)(gpointer user_data);
+    void (*name)(gpointer user_data, const char *raw, gsize len, gboolean escaped);
+    void (*scalar)(gpointer user_data, VlJsonToken token, const char *raw, gsize len,
+                   gboolean escaped);
+} VlJsonEvents;
+
+/* vl_json_check() that also reports every value to EVENTS (which may be NULL). */
+gboolean vl_json_scan(const char *text, gsize len, guint max_depth, const VlJsonEvents *events,
+                      gpointer user_data, GError **error);
+
+/* The text of a string vl_json_scan() accepted, RAW being what it reported: escapes decoded,
+ * surrogate pairs joined, as UTF-8. The caller frees it. */
+char *vl_json_unescape(const char *raw, gsize len);
+
 G_END_DECLS

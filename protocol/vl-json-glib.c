@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "vl-error.h"
+#include "vl-json-check.h"
+#include "vl-json-text.h"
 
 #define NODE(n) ((JsonNode *)(n))
 
@@ -33,6 +35,129 @@ vl_json_parse(const char *text, gsize len, GError **error)
         return NULL;
     }
     return (VlJson *)json_node_ref(root);
+}
+
+/* Builds a tree from vl_json_scan()'s reports, as json-glib's parser would: the same nodes, a
+ * repeated member name keeping its first place and its last value. */
+typedef struct {
+    JsonNode *root;
+    GPtrArray *open; /* the containers being filled */
+    char *name;      /* the member whose value comes next */
+} TreeBuild;
+
+static void
+tree_add(TreeBuild *t, JsonNode *node)
+{
+    JsonNode *parent;
+
+    if (t->open->len == 0) {
+        t->root = node;
+        return;
+    }
+    parent = g_ptr_array_index(t->open, t->open->len - 1);
+    json_node_set_parent(node, parent);
+    if (JSON_NODE_HOLDS_OBJECT(parent)) {
+        json_object_set_member(json_node_get_object(parent), t->name, node);
+        g_clear_pointer(&t->name, g_free);
+    } else {
+        json_array_add_element(json_node_get_array(parent), node);
+    }
+}
+
+static void
+tree_open(gpointer user_data, gboolean object)
+{
+    TreeBuild *t = user_data;
+    JsonNode *node = json_node_alloc();
+
+    if (object) {
+        json_node_take_object(json_node_init(node, JSON_NODE_OBJECT), json_object_new());
+    } else {
+        json_node_take_array(json_node_init(node, JSON_NODE_ARRAY), json_array_new());
+    }
+    tree_add(t, node);
+    g_ptr_array_add(t->open, node);
+}
+
+static void
+tree_close(gpointer user_data)
+{
+    TreeBuild *t = user_data;
+
+    g_ptr_array_set_size(t->open, t->open->len - 1);
+}
+
+static char *
+token_text(const char *raw, gsize len, gboolean escaped)
+{
+    return escaped ? vl_json_unescape(raw, len) : g_strndup(raw, len);
+}
+
+static void
+tree_name(gpointer user_data, const char *raw, gsize len, gboolean escaped)
+{
+    TreeBuild *t = user_data;
+
+    g_free(t->name);
+    t->name = token_text(raw, len, escaped);
+}
+
+static void
+tree_scalar(gpointer user_data, VlJsonToken token, const char *raw, gsize len, gboolean escaped)
+{
+    TreeBuild *t = user_data;
+    char number[VL_JSON_MAX_NUMBER_LEN + 1];
+    char small[256];
+    JsonNode *node = json_node_alloc();
+
+    /* The scan bounded every number's length (integers by their range). */
+    if (token == VL_JSON_TOKEN_INTEGER || token == VL_JSON_TOKEN_NUMBER) {
+        memcpy(number, raw, MIN(len, sizeof number - 1));
+        number[MIN(len, sizeof number - 1)] = '\0';
+    }
+    switch (token) {
+    case VL_JSON_TOKEN_NULL:
+        json_node_init_null(node);
+        break;
+    case VL_JSON_TOKEN_TRUE:
+    case VL_JSON_TOKEN_FALSE:
+        json_node_init_boolean(node, token == VL_JSON_TOKEN_TRUE);
+        break;
+    case VL_JSON_TOKEN_INTEGER:
+        json_node_init_int(node, g_ascii_strtoll(number, NULL, 10));
+        break;
+    case VL_JSON_TOKEN_NUMBER:
+        json_node_init_double(node, g_ascii_strtod(number, NULL));
+        break;
+    case VL_JSON_TOKEN_STRING:
+        if (escaped || len >= sizeof small) {
+            g_autofree char *value = token_text(raw, len, escaped);
+
+            json_node_init_string(node, value);
+        } else {
+            /* json-glib copies the value: most need no copy of their own first. */
+            memcpy(small, raw, len);
+            small[len] = '\0';
+            json_node_init_string(node, small);
+        }
+        break;
+    }
+    tree_add(t, node);
+}
+
+VlJson *
+vl_json_parse_strict(const char *text, gsize len, guint max_depth, GError **error)
+{
+    static const VlJsonEvents events = {tree_open, tree_close, tree_name, tree_scalar};
+    TreeBuild t = {NULL, g_ptr_array_new(), NULL};
+    gboolean ok = vl_json_scan(text, len, max_depth, &events, &t, error);
+
+    g_ptr_array_unref(t.open);
+    g_free(t.name);
+    if (!ok) {
+        g_clear_pointer(&t.root, json_node_unref);
+    }
+    return (VlJson *)t.root;
 }
 
 VlJson *
@@ -181,7 +306,8 @@ vl_json_array_get(const VlJson *node, guint index)
 /*
  * json-glib 1.6 writes U+001F raw inside strings (its escaper stops at 0x1e), which is not
  * JSON and which vl_json_check() rightly refuses. Escape every control byte inside strings, so
- * what vmlink writes is always what vmlink reads.
+ * what vmlink writes is always what vmlink reads (the pretty text only: the compact one is
+ * written by vl-json-text.c).
  */
 static char *
 escape_controls_in_strings(char *text, gsize *ret_len)
@@ -227,13 +353,78 @@ escape_controls_in_strings(char *text, gsize *ret_len)
     return g_string_free(out, FALSE);
 }
 
+/* Compact text of a tree, as json-glib's generator writes it (vl-json-text.h), without one. */
+static void
+append_node(GString *out, JsonNode *node)
+{
+    gboolean first = TRUE;
+
+    switch (json_node_get_node_type(node)) {
+    case JSON_NODE_OBJECT: {
+        JsonObjectIter iter;
+        const char *name;
+        JsonNode *value;
+
+        g_string_append_c(out, '{');
+        json_object_iter_init_ordered(&iter, json_node_get_object(node));
+        while (json_object_iter_next_ordered(&iter, &name, &value)) {
+            if (!first) {
+                g_string_append_c(out, ',');
+            }
+            first = FALSE;
+            vl_json_text_append_string(out, name);
+            g_string_append_c(out, ':');
+            append_node(out, value);
+        }
+        g_string_append_c(out, '}');
+        return;
+    }
+    case JSON_NODE_ARRAY: {
+        JsonArray *array = json_node_get_array(node);
+        guint n = json_array_get_length(array);
+
+        g_string_append_c(out, '[');
+        for (guint i = 0; i < n; i++) {
+            if (i > 0) {
+                g_string_append_c(out, ',');
+            }
+            append_node(out, json_array_get_element(array, i));
+        }
+        g_string_append_c(out, ']');
+        return;
+    }
+    case JSON_NODE_NULL:
+        g_string_append_len(out, "null", 4);
+        return;
+    case JSON_NODE_VALUE:
+        break;
+    }
+    switch (json_node_get_value_type(node)) {
+    case G_TYPE_BOOLEAN:
+        g_string_append(out, json_node_get_boolean(node) ? "true" : "false");
+        break;
+    case G_TYPE_INT64:
+        g_string_append_printf(out, "%" G_GINT64_FORMAT, json_node_get_int(node));
+        break;
+    case G_TYPE_DOUBLE:
+        vl_json_text_append_double(out, json_node_get_double(node));
+        break;
+    default:
+        vl_json_text_append_string(out, json_node_get_string(node));
+        break;
+    }
+}
+
 char *
 vl_json_to_string(const VlJson *node, gsize *ret_len)
 {
-    g_autoptr(JsonGenerator) generator = json_generator_new();
+    GString *out = g_string_sized_new(256);
 
-    json_generator_set_root(generator, NODE(node));
-    return escape_controls_in_strings(json_generator_to_data(generator, NULL), ret_len);
+    append_node(out, NODE(node));
+    if (ret_len) {
+        *ret_len = out->len;
+    }
+    return g_string_free(out, FALSE);
 }
 
 char *
@@ -247,8 +438,10 @@ vl_json_to_pretty_string(const VlJson *node)
     return escape_controls_in_strings(json_generator_to_data(generator, NULL), NULL);
 }
 
+/* A tree builder (json-glib's), or a text builder writing into text.out. */
 struct _VlJsonBuilder {
     JsonBuilder *builder;
+    VlJsonText text;
 };
 
 VlJsonBuilder *
@@ -260,11 +453,21 @@ vl_json_builder_new(void)
     return self;
 }
 
+VlJsonBuilder *
+vl_json_builder_new_text(GString *out)
+{
+    VlJsonBuilder *self = g_new0(VlJsonBuilder, 1);
+
+    vl_json_text_init(&self->text, out);
+    return self;
+}
+
 void
 vl_json_builder_free(VlJsonBuilder *builder)
 {
     if (builder) {
-        g_object_unref(builder->builder);
+        g_clear_object(&builder->builder);
+        vl_json_text_clear(&builder->text);
         g_free(builder);
     }
 }
@@ -272,48 +475,88 @@ vl_json_builder_free(VlJsonBuilder *builder)
 void
 vl_json_builder_begin_object(VlJsonBuilder *builder)
 {
+    if (builder->builder == NULL) {
+        vl_json_text_open(&builder->text, '{');
+        return;
+    }
     json_builder_begin_object(builder->builder);
 }
 
 void
 vl_json_builder_end_object(VlJsonBuilder *builder)
 {
+    if (builder->builder == NULL) {
+        vl_json_text_close(&builder->text, '}');
+        return;
+    }
     json_builder_end_object(builder->builder);
 }
 
 void
 vl_json_builder_begin_array(VlJsonBuilder *builder)
 {
+    if (builder->builder == NULL) {
+        vl_json_text_open(&builder->text, '[');
+        return;
+    }
     json_builder_begin_array(builder->builder);
 }
 
 void
 vl_json_builder_end_array(VlJsonBuilder *builder)
 {
+    if (builder->builder == NULL) {
+        vl_json_text_close(&builder->text, ']');
+        return;
+    }
     json_builder_end_array(builder->builder);
 }
 
 void
 vl_json_builder_member(VlJsonBuilder *builder, const char *name)
 {
+    if (builder->builder == NULL) {
+        vl_json_text_name(&builder->text, name);
+        return;
+    }
     json_builder_set_member_name(builder->builder, name);
+}
+
+/* A text builder: the comma the value needs, then the out string to append it to. */
+static GString *
+text_value(VlJsonBuilder *builder)
+{
+    vl_json_text_value(&builder->text);
+    return builder->text.out;
 }
 
 void
 vl_json_builder_add_null(VlJsonBuilder *builder)
 {
+    if (builder->builder == NULL) {
+        g_string_append_len(text_value(builder), "null", 4);
+        return;
+    }
     json_builder_add_null_value(builder->builder);
 }
 
 void
 vl_json_builder_add_bool(VlJsonBuilder *builder, gboolean value)
 {
+    if (builder->builder == NULL) {
+        g_string_append(text_value(builder), value ? "true" : "false");
+        return;
+    }
     json_builder_add_boolean_value(builder->builder, value);
 }
 
 void
 vl_json_builder_add_int(VlJsonBuilder *builder, gint64 value)
 {
+    if (builder->builder == NULL) {
+        g_string_append_printf(text_value(builder), "%" G_GINT64_FORMAT, value);
+        return;
+    }
     json_builder_add_int_value(builder->builder, value);
 }
 
@@ -322,7 +565,11 @@ vl_json_builder_add_double(VlJsonBuilder *builder, double value)
 {
     /* JSON has no NaN or infinity: they would make a frame no peer accepts. */
     if (!isfinite(value)) {
-        json_builder_add_null_value(builder->builder);
+        vl_json_builder_add_null(builder);
+        return;
+    }
+    if (builder->builder == NULL) {
+        vl_json_text_append_double(text_value(builder), value);
         return;
     }
     json_builder_add_double_value(builder->builder, value);
@@ -331,6 +578,10 @@ vl_json_builder_add_double(VlJsonBuilder *builder, double value)
 void
 vl_json_builder_add_string(VlJsonBuilder *builder, const char *value)
 {
+    if (builder->builder == NULL) {
+        vl_json_text_append_string(text_value(builder), value);
+        return;
+    }
     json_builder_add_string_value(builder->builder, value);
 }
 
@@ -360,12 +611,19 @@ vl_json_builder_add_member_bool(VlJsonBuilder *builder, const char *name, gboole
 void
 vl_json_builder_add_node(VlJsonBuilder *builder, const VlJson *node)
 {
+    if (builder->builder == NULL) {
+        append_node(text_value(builder), NODE(node));
+        return;
+    }
     json_builder_add_value(builder->builder, json_node_copy(NODE(node)));
 }
 
 VlJson *
 vl_json_builder_finish(VlJsonBuilder *builder)
 {
+    if (builder->builder == NULL) {
+        return NULL; /* the text is in the caller's string already */
+    }
     return (VlJson *)json_builder_get_root(builder->builder);
 }
 

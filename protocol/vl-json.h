@@ -32,6 +32,12 @@ typedef enum {
 
 /* Parses one JSON text of len bytes; NULL with VL_PROTOCOL_ERROR_INVALID_JSON on failure. */
 VlJson *vl_json_parse(const char *text, gsize len, GError **error);
+/*
+ * vl_json_check() and vl_json_parse() in one pass over the text, the checker's grammar building
+ * the tree (vl-json-check.h): what the two would give, for the price of the first. NULL with the
+ * checker's error. For text from the guest or the network.
+ */
+VlJson *vl_json_parse_strict(const char *text, gsize len, guint max_depth, GError **error);
 VlJson *vl_json_ref(VlJson *node);
 void vl_json_unref(VlJson *node);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlJson, vl_json_unref)
@@ -79,9 +85,14 @@ char *vl_json_to_pretty_string(const VlJson *node);
 /*
  * Building documents. The builder is a small stack machine: begin an object, name a member,
  * add a value, end the object. vl_json_builder_finish() hands over the root.
+ *
+ * A text builder writes the compact text (as vl_json_to_string would) into OUT as it goes,
+ * with no tree: for what is only sent. Its vl_json_builder_finish() returns NULL. Unlike a tree,
+ * it writes a member named twice twice.
  */
 typedef struct _VlJsonBuilder VlJsonBuilder;
 VlJsonBuilder *vl_json_builder_new(void);
+VlJsonBuilder *vl_json_builder_new_text(GString *out);
 void vl_json_builder_free(VlJsonBuilder *builder);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VlJsonBuilder, vl_json_builder_free)
 

@@ -101,6 +101,31 @@ keep(VlQgaReader *r, guchar c, GError **error)
     return TRUE;
 }
 
+/*
+ * How many bytes from P on change nothing but the value's length: inside a string up to a quote
+ * or backslash, inside a container up to a quote or bracket, never 0xFF. None right after a
+ * backslash. They are kept in one go instead of one by one.
+ */
+static gsize
+plain_run(const VlQgaReader *r, const char *p, gsize len)
+{
+    gsize n = 0;
+
+    if (r->escape) {
+        return 0;
+    }
+    while (n < len) {
+        guchar c = (guchar)p[n];
+
+        if (c == QGA_RESET || c == '"' ||
+            (r->string ? c == '\\' : (c == '{' || c == '[' || c == '}' || c == ']'))) {
+            break;
+        }
+        n++;
+    }
+    return n;
+}
+
 gboolean
 vl_qga_reader_push(VlQgaReader *r, const char *data, gsize len, gsize *ret_consumed,
                    char **ret_text, gsize *ret_len, GError **error)
@@ -108,10 +133,24 @@ vl_qga_reader_push(VlQgaReader *r, const char *data, gsize len, gsize *ret_consu
     *ret_text = NULL;
     *ret_len = 0;
     for (gsize i = 0; i < len; i++) {
-        guchar c = (guchar)data[i];
         gboolean ends = FALSE;
         gboolean kept;
+        guchar c;
 
+        if (r->active && !r->word && !r->dropping) {
+            gsize n = plain_run(r, data + i, len - i);
+
+            /* Near the cap, byte by byte: the byte over it is the one reported. */
+            if (n > 0 && r->buf->len + n <= r->max_size) {
+                g_string_append_len(r->buf, data + i, (gssize)n);
+                i += n;
+                *ret_consumed = i;
+                if (i == len) {
+                    break;
+                }
+            }
+        }
+        c = (guchar)data[i];
         *ret_consumed = i + 1;
         if (c == QGA_RESET) {
             vl_qga_reader_reset(r);

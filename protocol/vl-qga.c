@@ -38,16 +38,29 @@ vl_qga_command_lookup(const char *name)
 }
 
 typedef struct {
-    const char *const *allowed;
+    const char *const *allowed; /* NULL: the parameters' names instead */
+    const VlQgaParam *params;
     const char *unexpected; /* the first member not allowed */
 } MemberCheck;
+
+static gboolean
+is_param(const VlQgaParam *params, const char *name)
+{
+    for (const VlQgaParam *p = params; p->name; p++) {
+        if (g_str_equal(p->name, name)) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
 
 static void
 check_member(const char *name, VlJson *value, gpointer user_data)
 {
     MemberCheck *m = user_data;
 
-    if (m->unexpected == NULL && !g_strv_contains(m->allowed, name)) {
+    if (m->unexpected == NULL &&
+        !(m->allowed ? g_strv_contains(m->allowed, name) : is_param(m->params, name))) {
         m->unexpected = name;
     }
 }
@@ -83,8 +96,7 @@ has_type(const VlJson *value, VlQgaType type)
 static char *
 check_arguments(const VlQgaCommand *command, const VlJson *arguments)
 {
-    g_autoptr(GPtrArray) names = g_ptr_array_new();
-    MemberCheck m = {NULL, NULL};
+    MemberCheck m = {NULL, command->params, NULL};
 
     for (const VlQgaParam *p = command->params; p->name; p++) {
         const VlJson *value = arguments ? vl_json_object_get(arguments, p->name) : NULL;
@@ -96,10 +108,7 @@ check_arguments(const VlQgaCommand *command, const VlJson *arguments)
             return g_strdup_printf("Invalid parameter type for '%s', expected: %s", p->name,
                                    type_name(p->type));
         }
-        g_ptr_array_add(names, (gpointer)p->name);
     }
-    g_ptr_array_add(names, NULL);
-    m.allowed = (const char *const *)names->pdata;
     if (arguments) {
         vl_json_object_foreach(arguments, check_member, &m);
     }
@@ -111,7 +120,7 @@ vl_qga_request_check(const VlJson *message, VlQgaRequest *ret, const char **ret_
                      char **ret_desc)
 {
     static const char *const members[] = {"execute", "arguments", "id", NULL};
-    MemberCheck m = {members, NULL};
+    MemberCheck m = {members, NULL, NULL};
     const VlJson *execute;
     const char *name;
 
@@ -152,39 +161,44 @@ vl_qga_request_check(const VlJson *message, VlQgaRequest *ret, const char **ret_
     return *ret_desc == NULL;
 }
 
-static GString *
-finish_frame(VlJsonBuilder *b)
+VlJsonBuilder *
+vl_qga_answer_begin(GString *frame)
 {
-    g_autoptr(VlJson) message = vl_json_builder_finish(b);
-    gsize len = 0;
-    g_autofree char *text = vl_json_to_string(message, &len);
-    GString *frame = g_string_sized_new(len + 1);
-
-    g_string_append_len(frame, text, (gssize)len);
-    g_string_append_c(frame, '\n');
-    return frame;
-}
-
-GString *
-vl_qga_encode_return(const VlJson *value, const VlJson *id)
-{
-    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    VlJsonBuilder *b = vl_json_builder_new_text(frame);
 
     vl_json_builder_begin_object(b);
     vl_json_builder_member(b, "return");
-    vl_json_builder_add_node(b, value);
+    return b;
+}
+
+void
+vl_qga_answer_end(VlJsonBuilder *b, const VlJson *id)
+{
     if (id) {
         vl_json_builder_member(b, "id");
         vl_json_builder_add_node(b, id);
     }
     vl_json_builder_end_object(b);
-    return finish_frame(b);
+    vl_json_builder_free(b);
+}
+
+GString *
+vl_qga_encode_return(const VlJson *value, const VlJson *id)
+{
+    GString *frame = g_string_sized_new(256);
+    VlJsonBuilder *b = vl_qga_answer_begin(frame);
+
+    vl_json_builder_add_node(b, value);
+    vl_qga_answer_end(b, id);
+    g_string_append_c(frame, '\n');
+    return frame;
 }
 
 GString *
 vl_qga_encode_error(const char *klass, const char *desc, const VlJson *id)
 {
-    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
+    GString *frame = g_string_sized_new(256);
+    g_autoptr(VlJsonBuilder) b = vl_json_builder_new_text(frame);
 
     vl_json_builder_begin_object(b);
     if (id) {
@@ -199,5 +213,6 @@ vl_qga_encode_error(const char *klass, const char *desc, const VlJson *id)
     vl_json_builder_add_string(b, desc);
     vl_json_builder_end_object(b);
     vl_json_builder_end_object(b);
-    return finish_frame(b);
+    g_string_append_c(frame, '\n');
+    return frame;
 }

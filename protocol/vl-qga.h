@@ -62,6 +62,13 @@ typedef struct {
 gboolean vl_qga_request_check(const VlJson *message, VlQgaRequest *ret, const char **ret_class,
                               char **ret_desc);
 
+/*
+ * An answer written as it is made: vl_qga_answer_begin() writes {"return": after what FRAME
+ * holds and gives a text builder for the value; vl_qga_answer_end() writes the id (ID may be
+ * NULL) and the end, and frees the builder. No newline.
+ */
+VlJsonBuilder *vl_qga_answer_begin(GString *frame);
+void vl_qga_answer_end(VlJsonBuilder *b, const VlJson *id);
 /* {"return": VALUE, "id": ID} and a newline; ID may be NULL. */
 GString *vl_qga_encode_return(const VlJson *value, const VlJson *id);
 /* {"id": ID, "error": {"class": CLASS, "desc": DESC}} and a newline; ID may be NULL. */

@@ -25,7 +25,8 @@
 #define NAME_MAX_BYTES 256
 #define ARCH_MAX 32
 
-static const char *const os_release_paths[] = {"/etc/os-release", "/usr/lib/os-release"};
+const char *const vl_os_release_paths[VL_OS_RELEASE_N_PATHS] = {"/etc/os-release",
+                                                                "/usr/lib/os-release"};
 
 void
 vl_os_release_clear(VlOsRelease *rel)
@@ -183,47 +184,76 @@ fit_string(const char *value, gsize max, gboolean cut)
 }
 
 void
-vl_os_write(const VlOsRelease *rel, const char *kernel_release, const char *kernel_version,
-            const char *arch, VlJsonBuilder *b)
+vl_os_fields_clear(VlOsFields *fields)
+{
+    g_clear_pointer(&fields->id, g_free);
+    g_clear_pointer(&fields->name, g_free);
+    g_clear_pointer(&fields->version_id, g_free);
+    g_clear_pointer(&fields->pretty_name, g_free);
+    g_clear_pointer(&fields->kernel_release, g_free);
+    g_clear_pointer(&fields->arch, g_free);
+    g_clear_pointer(&fields->version, g_free);
+    g_clear_pointer(&fields->variant, g_free);
+    g_clear_pointer(&fields->variant_id, g_free);
+    g_clear_pointer(&fields->kernel_version, g_free);
+}
+
+void
+vl_os_fit(const VlOsRelease *rel, const char *kernel_release, const char *kernel_version,
+          const char *arch, VlOsFields *ret)
 {
     static const VlOsRelease none = {0};
-    g_autofree char *id = NULL;
-    g_autofree char *name = NULL;
-    g_autofree char *version_id = NULL;
-    g_autofree char *pretty_name = NULL;
-    g_autofree char *kernel = NULL;
-    g_autofree char *machine = NULL;
-    g_autofree char *version = NULL;
-    g_autofree char *variant = NULL;
-    g_autofree char *variant_id = NULL;
-    g_autofree char *kernel_build = NULL;
 
     if (rel == NULL) {
         rel = &none;
     }
-    id = fit_string(rel->id, ID_MAX, FALSE);
-    name = fit_string(rel->name, NAME_MAX_BYTES, TRUE);
-    version_id = fit_string(rel->version_id, ID_MAX, FALSE);
-    pretty_name = fit_string(rel->pretty_name, NAME_MAX_BYTES, TRUE);
-    kernel = fit_string(kernel_release, NAME_MAX_BYTES, FALSE);
-    machine = fit_string(arch, ARCH_MAX, FALSE);
-    version = fit_string(rel->version, NAME_MAX_BYTES, TRUE);
-    variant = fit_string(rel->variant, NAME_MAX_BYTES, TRUE);
-    variant_id = fit_string(rel->variant_id, ID_MAX, FALSE);
-    kernel_build = fit_string(kernel_version, NAME_MAX_BYTES, TRUE);
+    ret->id = fit_string(rel->id, ID_MAX, FALSE);
+    ret->name = fit_string(rel->name, NAME_MAX_BYTES, TRUE);
+    ret->version_id = fit_string(rel->version_id, ID_MAX, FALSE);
+    ret->pretty_name = fit_string(rel->pretty_name, NAME_MAX_BYTES, TRUE);
+    ret->kernel_release = fit_string(kernel_release, NAME_MAX_BYTES, FALSE);
+    ret->arch = fit_string(arch, ARCH_MAX, FALSE);
+    ret->version = fit_string(rel->version, NAME_MAX_BYTES, TRUE);
+    ret->variant = fit_string(rel->variant, NAME_MAX_BYTES, TRUE);
+    ret->variant_id = fit_string(rel->variant_id, ID_MAX, FALSE);
+    ret->kernel_version = fit_string(kernel_version, NAME_MAX_BYTES, TRUE);
+    /* os-release(5)'s defaults; an arch nobody can name. */
+    if (ret->id == NULL) {
+        ret->id = g_strdup("linux");
+    }
+    if (ret->name == NULL) {
+        ret->name = g_strdup("Linux");
+    }
+    if (ret->arch == NULL) {
+        ret->arch = g_strdup("unknown");
+    }
+}
 
+static void
+write_fields(const VlOsFields *f, VlJsonBuilder *b)
+{
     vl_json_builder_begin_object(b);
-    vl_json_builder_add_member_string(b, "id", id ? id : "linux");
-    vl_json_builder_add_member_string(b, "name", name ? name : "Linux");
-    vl_json_builder_add_member_string(b, "version_id", version_id);
-    vl_json_builder_add_member_string(b, "pretty_name", pretty_name);
-    vl_json_builder_add_member_string(b, "kernel_release", kernel);
-    vl_json_builder_add_member_string(b, "arch", machine ? machine : "unknown");
-    vl_json_builder_add_member_string(b, "version", version);
-    vl_json_builder_add_member_string(b, "variant", variant);
-    vl_json_builder_add_member_string(b, "variant_id", variant_id);
-    vl_json_builder_add_member_string(b, "kernel_version", kernel_build);
+    vl_json_builder_add_member_string(b, "id", f->id);
+    vl_json_builder_add_member_string(b, "name", f->name);
+    vl_json_builder_add_member_string(b, "version_id", f->version_id);
+    vl_json_builder_add_member_string(b, "pretty_name", f->pretty_name);
+    vl_json_builder_add_member_string(b, "kernel_release", f->kernel_release);
+    vl_json_builder_add_member_string(b, "arch", f->arch);
+    vl_json_builder_add_member_string(b, "version", f->version);
+    vl_json_builder_add_member_string(b, "variant", f->variant);
+    vl_json_builder_add_member_string(b, "variant_id", f->variant_id);
+    vl_json_builder_add_member_string(b, "kernel_version", f->kernel_version);
     vl_json_builder_end_object(b);
+}
+
+void
+vl_os_write(const VlOsRelease *rel, const char *kernel_release, const char *kernel_version,
+            const char *arch, VlJsonBuilder *b)
+{
+    g_auto(VlOsFields) fields = {0};
+
+    vl_os_fit(rel, kernel_release, kernel_version, arch, &fields);
+    write_fields(&fields, b);
 }
 
 /* Only regular files are opened: a FIFO would block the agent. */
@@ -242,8 +272,8 @@ check_regular(const char *path, GError **error)
 static gboolean
 read_os_release(const VlCollectContext *ctx, VlOsRelease *rel, GError **error)
 {
-    for (gsize i = 0; i < G_N_ELEMENTS(os_release_paths); i++) {
-        g_autofree char *path = vl_collect_path(ctx, os_release_paths[i]);
+    for (gsize i = 0; i < VL_OS_RELEASE_N_PATHS; i++) {
+        g_autofree char *path = vl_collect_path(ctx, vl_os_release_paths[i]);
         g_autofree char *text = NULL;
         gsize len = 0;
 
@@ -254,7 +284,8 @@ read_os_release(const VlCollectContext *ctx, VlOsRelease *rel, GError **error)
         if (!check_regular(path, error)) {
             return FALSE;
         }
-        if (!vl_collect_read(ctx, os_release_paths[i], OS_RELEASE_MAX_SIZE, &text, &len, error)) {
+        if (!vl_collect_read(ctx, vl_os_release_paths[i], OS_RELEASE_MAX_SIZE, &text, &len,
+                             error)) {
             return FALSE;
         }
         if (!vl_os_release_parse(text, len, rel, error)) {
@@ -291,8 +322,8 @@ read_kernel_line(const VlCollectContext *ctx, const char *file, gsize max_len, c
     return TRUE;
 }
 
-static gboolean
-os_collect(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error)
+gboolean
+vl_os_read(const VlCollectContext *ctx, VlOsFields *ret, GError **error)
 {
     g_auto(VlOsRelease) rel = {0};
     g_autofree char *kernel_release = NULL;
@@ -323,7 +354,19 @@ os_collect(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error)
             arch = g_strdup(uts.machine);
         }
     }
-    vl_os_write(&rel, kernel_release, kernel_version, arch, b);
+    vl_os_fit(&rel, kernel_release, kernel_version, arch, ret);
+    return TRUE;
+}
+
+static gboolean
+os_collect(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error)
+{
+    g_auto(VlOsFields) fields = {0};
+
+    if (!vl_os_read(ctx, &fields, error)) {
+        return FALSE;
+    }
+    write_fields(&fields, b);
     return TRUE;
 }
 

@@ -7,9 +7,14 @@
 
 #include <glib.h>
 
+#include "vl-collector.h"
 #include "vl-json.h"
 
 G_BEGIN_DECLS
+
+/* Where os-release(5) is, in the order it is looked for. */
+#define VL_OS_RELEASE_N_PATHS 2
+extern const char *const vl_os_release_paths[VL_OS_RELEASE_N_PATHS];
 
 /* The os-release(5) values the os section reports, unquoted; NULL when not set. */
 typedef struct {
@@ -51,5 +56,30 @@ gboolean vl_os_kernel_line_parse(const char *text, gsize len, gsize max_len, cha
  */
 void vl_os_write(const VlOsRelease *rel, const char *kernel_release, const char *kernel_version,
                  const char *arch, VlJsonBuilder *b);
+
+/* The os section's values, made to fit as vl_os_write() writes them; NULL: left out. */
+typedef struct {
+    char *id;
+    char *name;
+    char *version_id;
+    char *pretty_name;
+    char *kernel_release;
+    char *arch;
+    char *version;
+    char *variant;
+    char *variant_id;
+    char *kernel_version;
+} VlOsFields;
+
+void vl_os_fields_clear(VlOsFields *fields);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VlOsFields, vl_os_fields_clear)
+void vl_os_fit(const VlOsRelease *rel, const char *kernel_release, const char *kernel_version,
+               const char *arch, VlOsFields *ret);
+
+/*
+ * Reads what the os section reports, below ctx->root (see os.c), made to fit: the os section
+ * and guest-get-osinfo (linux/qga-os.c) both come from here. ret must be cleared.
+ */
+gboolean vl_os_read(const VlCollectContext *ctx, VlOsFields *ret, GError **error);
 
 G_END_DECLS

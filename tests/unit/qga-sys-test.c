@@ -142,10 +142,61 @@ START_TEST(test_interfaces)
 }
 END_TEST
 
+static char *
+osinfo_for(const char *root, VlQgaCache *cache)
+{
+    VlCollectContext ctx = {.root = root};
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autoptr(VlJsonBuilder) b = vl_json_builder_new_text(out);
+    g_autoptr(GError) error = NULL;
+
+    if (!vl_qga_write_osinfo(&ctx, cache, b, &error)) {
+        return g_strdup_printf("error: %s", error->message);
+    }
+    return g_strdup(out->str);
+}
+
+/* guest-get-osinfo in qemu-ga's names; what is kept goes as soon as os-release changes, even
+ * to text of the same size, or when /etc/os-release appears in front of /usr/lib's. */
+START_TEST(test_osinfo_cache)
+{
+    g_autofree char *root = vl_test_make_tmp_dir("vl-qga-os-XXXXXX");
+    VlQgaCache *cache = vl_qga_cache_new();
+    g_autofree char *first = NULL;
+    g_autofree char *again = NULL;
+    g_autofree char *changed = NULL;
+    g_autofree char *front = NULL;
+    g_autofree char *uncached = NULL;
+
+    put(root, "proc/sys/kernel/osrelease", "6.1.0-13-amd64\n");
+    put(root, "proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC\n");
+    put(root, "proc/sys/kernel/arch", "x86_64\n");
+    put(root, "usr/lib/os-release", "ID=debian\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n");
+    first = osinfo_for(root, cache);
+    ck_assert_str_eq(first, "{\"name\":\"Debian GNU/Linux\",\"kernel-release\":\"6.1.0-13-amd64\","
+                            "\"version-id\":\"12\",\"kernel-version\":\"#1 SMP PREEMPT_DYNAMIC\","
+                            "\"machine\":\"x86_64\",\"id\":\"debian\"}");
+    again = osinfo_for(root, cache);
+    ck_assert_str_eq(again, first);
+    put(root, "usr/lib/os-release", "ID=ubuntu\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n");
+    changed = osinfo_for(root, cache);
+    ck_assert_ptr_nonnull(strstr(changed, "\"id\":\"ubuntu\""));
+    put(root, "etc/os-release", "ID=fedora\n");
+    front = osinfo_for(root, cache);
+    ck_assert_ptr_nonnull(strstr(front, "\"name\":\"Linux\""));
+    ck_assert_ptr_nonnull(strstr(front, "\"id\":\"fedora\""));
+    uncached = osinfo_for(root, NULL);
+    ck_assert_str_eq(uncached, front);
+    vl_qga_cache_free(cache);
+    vl_test_remove_tree(root);
+}
+END_TEST
+
 int
 main(void)
 {
-    const TTest *const tests[] = {test_vcpus, test_memory_block, test_users, test_interfaces, NULL};
+    const TTest *const tests[] = {test_vcpus,      test_memory_block, test_users,
+                                  test_interfaces, test_osinfo_cache, NULL};
 
     return vl_check_run(vl_check_suite("qga-sys", tests));
 }
