@@ -122,6 +122,18 @@ run_memory_blocks(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b
     return vl_qga_write_memory_block_info(q->ctx, b, error);
 }
 
+static gboolean
+run_fsinfo(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError **error)
+{
+    return vl_qga_write_fsinfo(q->ctx, b, error);
+}
+
+static gboolean
+run_disks(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError **error)
+{
+    return vl_qga_write_disks(q->ctx, b, error);
+}
+
 /* qemu-ga 9.1's guest-get-load. */
 static gboolean
 run_load(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError **error)
@@ -190,6 +202,8 @@ static const struct {
     {"guest-get-vcpus", run_vcpus},
     {"guest-get-memory-block-info", run_memory_blocks},
     {"guest-network-get-interfaces", run_interfaces},
+    {"guest-get-fsinfo", run_fsinfo},
+    {"guest-get-disks", run_disks},
     {"guest-get-load", run_load},
     {"guest-shutdown", run_shutdown},
 };

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What the QEMU guest agent commands need from the system beyond the report's collectors
- * (issue 8); linux/qga-sys.c implements it from sysfs and utmp, below ctx->root. Each writes
- * its command's return value to the builder, in qemu-ga's shape.
+ * (issue 8); linux/qga-*.c implement it from sysfs, mountinfo and utmp, below ctx->root. Each
+ * writes its command's return value to the builder, in qemu-ga's shape.
  */
 #pragma once
 
@@ -33,5 +33,12 @@ gboolean vl_qga_write_osinfo(const VlCollectContext *ctx, VlQgaCache *cache, VlJ
 /* guest-network-get-interfaces: [{"name", "hardware-address", "ip-addresses", "statistics"}],
  * of this network namespace (ctx->root is not used: the kernel answers). */
 gboolean vl_qga_write_interfaces(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error);
+
+/* guest-get-fsinfo: [{"name", "mountpoint", "type", "used-bytes", "total-bytes", "disk"}] of
+ * the mounts on block devices, the last mounted first (linux/qga-fsinfo.c). */
+gboolean vl_qga_write_fsinfo(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error);
+/* guest-get-disks: [{"name", "partition", "dependencies", "address", "alias"}] of the block
+ * devices and their partitions (linux/qga-disks.c). */
+gboolean vl_qga_write_disks(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error);
 
 G_END_DECLS

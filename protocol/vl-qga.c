@@ -21,6 +21,8 @@ const VlQgaCommand vl_qga_commands[] = {
     {"guest-get-vcpus", no_params, TRUE},
     {"guest-get-memory-block-info", no_params, TRUE},
     {"guest-network-get-interfaces", no_params, TRUE},
+    {"guest-get-fsinfo", no_params, TRUE},
+    {"guest-get-disks", no_params, TRUE},
     {"guest-get-load", no_params, TRUE},
     {"guest-shutdown", shutdown_params, FALSE},
     {NULL},

@@ -5,20 +5,11 @@
  */
 #include "filesystems.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
+#include "mountinfo.h"
 #include "vl-collectors-linux.h"
-
-/* The mounts of init's namespace: the agent's own (systemd's PrivateTmp, ProtectSystem) adds
- * bind mounts the system does not have. */
-#define MOUNTINFO_PATH "/proc/1/mountinfo"
-#define READ_CHUNK (16 * 1024)
-/* More than this is not a mountinfo: stop instead of reading forever. */
-#define MOUNTINFO_FILE_MAX ((guint64)256 << 20)
 
 /* Filesystems without storage of their own, or whose storage would mislead (filesystems.h). */
 static const char *const pseudo_types[] = {
@@ -46,10 +37,11 @@ typedef struct {
 
 struct _VlFilesystems {
     GHashTable *mounts; /* path -> Mount, owned */
-    GString *line;
-    gboolean line_long; /* the line is over VL_MOUNTINFO_LINE_MAX: skipped */
-    guint64 lines;
+    VlMountinfo *parser;
+    guint64 lines; /* mount lines parsed */
 };
+
+static void on_mount(const VlMount *mount, gpointer user_data);
 
 static void
 mount_free(gpointer data)
@@ -69,7 +61,7 @@ vl_filesystems_new(void)
     VlFilesystems *fs = g_new0(VlFilesystems, 1);
 
     fs->mounts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, mount_free);
-    fs->line = g_string_new(NULL);
+    fs->parser = vl_mountinfo_new(on_mount, fs);
     return fs;
 }
 
@@ -80,7 +72,7 @@ vl_filesystems_free(VlFilesystems *fs)
         return;
     }
     g_hash_table_destroy(fs->mounts);
-    g_string_free(fs->line, TRUE);
+    vl_mountinfo_free(fs->parser);
     g_free(fs);
 }
 
@@ -101,190 +93,40 @@ vl_filesystems_type_is_pseudo(const char *type)
 /* Parsing ---------------------------------------------------------------------------------------
  */
 
-static gboolean
-is_octal(char c)
-{
-    return c >= '0' && c <= '7';
-}
-
-/*
- * Decodes the kernel's \ooo escapes (fs/proc_namespace.c, mangle()); a backslash not followed
- * by three octal digits of a byte stays as it is, as libmount does. NULL when an escape
- * decodes to NUL, which the kernel never writes.
- */
-static char *
-unescape(const char *s)
-{
-    gsize len = strlen(s);
-    char *out = g_malloc(len + 1);
-    gsize n = 0;
-
-    for (gsize i = 0; i < len; i++) {
-        if (s[i] == '\\' && i + 3 < len && is_octal(s[i + 1]) && s[i + 1] <= '3' &&
-            is_octal(s[i + 2]) && is_octal(s[i + 3])) {
-            char c = (char)(((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
-
-            if (c == '\0') {
-                g_free(out);
-                return NULL;
-            }
-            out[n++] = c;
-            i += 3;
-        } else {
-            out[n++] = s[i];
-        }
-    }
-    out[n] = '\0';
-    return out;
-}
-
-/* As UTF-8, invalid bytes shown as U+FFFD; NULL when longer than max bytes then. */
-static char *
-to_utf8(const char *s, gsize max)
-{
-    char *out = g_utf8_validate(s, -1, NULL) ? g_strdup(s) : g_utf8_make_valid(s, -1);
-
-    if (strlen(out) > max) {
-        g_free(out);
-        return NULL;
-    }
-    return out;
-}
-
-static gboolean
-all_digits(const char *s)
-{
-    if (*s == '\0') {
-        return FALSE;
-    }
-    for (; *s; s++) {
-        if (!g_ascii_isdigit(*s)) {
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
-static gboolean
-dev_valid(const char *s)
-{
-    const char *colon = strchr(s, ':');
-    g_autofree char *major = NULL;
-
-    if (colon == NULL) {
-        return FALSE;
-    }
-    major = g_strndup(s, (gsize)(colon - s));
-    return all_digits(major) && all_digits(colon + 1);
-}
-
-/* "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue" */
+/* One mount line (mountinfo.h): the last mount on a path replaces what was there. */
 static void
-parse_line(VlFilesystems *fs, const char *s, gsize len)
+on_mount(const VlMount *mount, gpointer user_data)
 {
-    g_autofree char *copy = NULL;
-    g_auto(GStrv) f = NULL;
-    g_autofree char *path = NULL;
-    g_autofree char *raw_type = NULL;
-    g_autofree char *raw_device = NULL;
-    g_autofree char *mountpoint = NULL;
-    g_autofree char *type = NULL;
-    g_autofree char *device = NULL;
-    guint n, sep;
-    Mount *m;
+    VlFilesystems *fs = user_data;
+    Mount *m = g_hash_table_lookup(fs->mounts, mount->path);
 
-    if (len == 0 || memchr(s, '\0', len) != NULL) {
-        return;
-    }
-    copy = g_strndup(s, len);
-    f = g_strsplit(copy, " ", -1);
-    n = g_strv_length(f);
-    /* Six fields, optional fields up to "-", then type, source and superblock options. */
-    for (sep = 6; sep < n && !g_str_equal(f[sep], "-"); sep++) {
-    }
-    if (sep + 3 >= n || !all_digits(f[0]) || !all_digits(f[1]) || !dev_valid(f[2]) ||
-        f[4][0] != '/') {
-        return;
-    }
-    path = unescape(f[4]);
-    raw_type = unescape(f[sep + 1]);
-    raw_device = unescape(f[sep + 2]);
-    if (path == NULL || raw_type == NULL || raw_device == NULL || raw_type[0] == '\0') {
-        return;
-    }
-    mountpoint = to_utf8(path, VL_FILESYSTEM_PATH_MAX);
-    type = to_utf8(raw_type, VL_FILESYSTEM_TYPE_MAX);
-    device = to_utf8(raw_device, VL_FILESYSTEM_PATH_MAX);
-    if (mountpoint == NULL || type == NULL || device == NULL) {
-        return;
-    }
-
-    m = g_hash_table_lookup(fs->mounts, path);
     if (m == NULL) {
         if (g_hash_table_size(fs->mounts) >= VL_FILESYSTEMS_TRACKED) {
             return;
         }
         m = g_new0(Mount, 1);
-        m->path = g_steal_pointer(&path);
+        m->path = g_strdup(mount->path);
         g_hash_table_insert(fs->mounts, m->path, m);
     }
     g_free(m->mountpoint);
     g_free(m->type);
     g_free(m->device);
-    m->mountpoint = g_steal_pointer(&mountpoint);
-    m->type = g_steal_pointer(&type);
-    m->device = device[0] ? g_steal_pointer(&device) : NULL;
-    m->order = fs->lines;
-}
-
-static void
-line_end(VlFilesystems *fs)
-{
-    if (!fs->line_long) {
-        parse_line(fs, fs->line->str, fs->line->len);
-    }
-    fs->lines++;
-    g_string_truncate(fs->line, 0);
-    fs->line_long = FALSE;
-}
-
-static void
-line_append(VlFilesystems *fs, const char *data, gsize len)
-{
-    if (fs->line_long) {
-        return;
-    }
-    if (len > VL_MOUNTINFO_LINE_MAX - fs->line->len) {
-        fs->line_long = TRUE;
-        g_string_truncate(fs->line, 0);
-        return;
-    }
-    g_string_append_len(fs->line, data, (gssize)len);
+    m->mountpoint = g_strdup(mount->mountpoint);
+    m->type = g_strdup(mount->type);
+    m->device = g_strdup(mount->device);
+    m->order = fs->lines++;
 }
 
 void
 vl_filesystems_feed(VlFilesystems *fs, const char *data, gsize len)
 {
-    while (len > 0) {
-        const char *nl = memchr(data, '\n', len);
-        gsize n = nl ? (gsize)(nl - data) : len;
-
-        line_append(fs, data, n);
-        if (nl == NULL) {
-            return;
-        }
-        line_end(fs);
-        data += n + 1;
-        len -= n + 1;
-    }
+    vl_mountinfo_feed(fs->parser, data, len);
 }
 
 void
 vl_filesystems_end(VlFilesystems *fs)
 {
-    if (fs->line->len > 0 || fs->line_long) {
-        line_end(fs);
-    }
+    vl_mountinfo_end(fs->parser);
 }
 
 /* Writing ---------------------------------------------------------------------------------------
@@ -367,29 +209,12 @@ vl_filesystems_write(const VlFilesystems *fs, const char *const *exclude,
 /* Collecting ------------------------------------------------------------------------------------
  */
 
-/* Streams mountinfo into the parser: /proc files have no size to trust, and may be long. */
-static void
-feed_mountinfo(const char *data, gsize len, gpointer user_data)
-{
-    vl_filesystems_feed(user_data, data, len);
-}
-
-static gboolean
-read_mountinfo(const VlCollectContext *ctx, VlFilesystems *fs, GError **error)
-{
-    if (!vl_collect_stream(ctx, MOUNTINFO_PATH, MOUNTINFO_FILE_MAX, feed_mountinfo, fs, error)) {
-        return FALSE;
-    }
-    vl_filesystems_end(fs);
-    return TRUE;
-}
-
 static gboolean
 collect_filesystems(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error)
 {
     g_autoptr(VlFilesystems) fs = vl_filesystems_new();
 
-    if (!read_mountinfo(ctx, fs, error)) {
+    if (!vl_mountinfo_read(ctx, on_mount, fs, error)) {
         return FALSE;
     }
     vl_filesystems_write(fs, ctx->fs_exclude, ctx, b);

@@ -3,8 +3,9 @@
  * The filesystems section on Linux: the mounts of /proc/1/mountinfo that hold data, with
  * their size from statvfs().
  *
- * The mountinfo parser is a push parser with no I/O (bytes in any chunks, then the section
- * written from what it kept), so the collector and the fuzzer drive the same functions.
+ * The mountinfo parser (mountinfo.h) is a push parser with no I/O (bytes in any chunks, then
+ * the section written from what it kept), so the collector and the fuzzer drive the same
+ * functions.
  *
  * What is reported:
  * - one entry per mount point, the last mount on it: mountinfo lists mounts in the order they
@@ -21,18 +22,16 @@
  *   unless an exclude glob matches it.
  * - mount points matching one of the exclude globs (g_pattern_match_simple: '*' also matches
  *   '/') are left out.
- * - octal escapes of mountinfo (\040 space, \011 tab, \012 newline, \134 backslash) are
- *   decoded; an escape decoding to NUL, or a line that is not "ID PARENT MAJ:MIN ROOT
- *   MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPEROPTIONS", is skipped. Bytes that are
- *   not UTF-8 are shown as U+FFFD (statvfs still uses the real path).
- * - bounds: a mount point or device of more than VL_FILESYSTEM_PATH_MAX bytes or a type of more
- *   than VL_FILESYSTEM_TYPE_MAX skips the line; only the first VL_FILESYSTEMS_TRACKED distinct
- *   mount points are tracked and only the first VL_FILESYSTEMS_MAX entries reported.
+ * - lines are read as mountinfo.h says (escapes decoded, malformed or too long lines
+ *   skipped, bytes that are not UTF-8 shown as U+FFFD while statvfs uses the real path).
+ * - bounds: only the first VL_FILESYSTEMS_TRACKED distinct mount points are tracked and only
+ *   the first VL_FILESYSTEMS_MAX entries reported.
  */
 #pragma once
 
 #include <glib.h>
 
+#include "mountinfo.h"
 #include "vl-collector.h"
 #include "vl-json.h"
 
@@ -40,9 +39,6 @@ G_BEGIN_DECLS
 
 #define VL_FILESYSTEMS_MAX 4096      /* entries in the section, per the catalogue */
 #define VL_FILESYSTEMS_TRACKED 16384 /* distinct mount points held while parsing */
-#define VL_FILESYSTEM_PATH_MAX 4096  /* bytes in a mount point or device, per the catalogue */
-#define VL_FILESYSTEM_TYPE_MAX 64    /* bytes in a type, per the catalogue */
-#define VL_MOUNTINFO_LINE_MAX 65536  /* longer lines are skipped */
 
 typedef struct _VlFilesystems VlFilesystems;
 

@@ -2,7 +2,9 @@
 #include "vl-test-util.h"
 
 #include <check.h>
+#include <errno.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 char *
 vl_test_make_tmp_dir(const char *tmpl)
@@ -30,6 +32,32 @@ vl_test_remove_tree(const char *path)
         }
     }
     g_rmdir(path);
+}
+
+void
+vl_test_put(const char *root, const char *path, const char *text)
+{
+    g_autofree char *full = g_build_filename(root, path, NULL);
+    g_autofree char *dir = g_path_get_dirname(full);
+    g_autoptr(GError) error = NULL;
+
+    ck_assert_int_eq(g_mkdir_with_parents(dir, 0755), 0);
+    if (text) {
+        ck_assert_msg(g_file_set_contents(full, text, -1, &error), "%s", error->message);
+    } else {
+        ck_assert_int_eq(g_mkdir_with_parents(full, 0755), 0);
+    }
+}
+
+void
+vl_test_link(const char *root, const char *path, const char *target)
+{
+    g_autofree char *full = g_build_filename(root, path, NULL);
+    g_autofree char *dir = g_path_get_dirname(full);
+
+    ck_assert_int_eq(g_mkdir_with_parents(dir, 0755), 0);
+    ck_assert_msg(symlink(target, full) == 0, "symlink %s -> %s: %s", full, target,
+                  g_strerror(errno));
 }
 
 char *

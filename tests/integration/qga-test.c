@@ -3,14 +3,20 @@
  * The QEMU guest agent protocol (issue 8): vmlink-agent started the way scripts start qemu-ga
  * (-m unix-listen -p PATH -b LIST), and Debian's qemu-ga 7.2 beside it on this machine, both
  * asked the same over one connection each. qemu-ga is the reference: the answers agree field by
- * field (host name, OS, time zone, users, CPUs, memory blocks, sync), every error comes with
- * qemu-ga's class and description, and what differs is the list in docs/qga-compat.md (the
- * version in guest-info, guest-get-load, which qemu-ga 7.2 lacks).
+ * field (host name, OS, time zone, users, CPUs, memory blocks, sync, filesystems and disks),
+ * every error comes with qemu-ga's class and description, and what differs is the list in
+ * docs/qga-compat.md (the version in guest-info, guest-get-load, which qemu-ga 7.2 lacks).
+ *
+ * For guest-get-fsinfo to have more than "/" to compare, main() mounts an ext4 image on a loop
+ * device, and again by a bind mount, for the whole run (root only; said and left out when it
+ * cannot), and unmounts them at the end, on SIGTERM (meson's timeout) and SIGINT too.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -273,6 +279,160 @@ START_TEST(test_interfaces_agree)
 }
 END_TEST
 
+/* node as JSON with every object's members sorted: qemu-ga writes them in its hash's order. */
+static void canonical_append(const VlJson *node, GString *out);
+
+static int
+compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+collect_name(const char *name, VlJson *value, gpointer user_data)
+{
+    g_ptr_array_add(user_data, (gpointer)name);
+}
+
+static void
+canonical_append(const VlJson *node, GString *out)
+{
+    if (vl_json_kind(node) == VL_JSON_OBJECT) {
+        g_autoptr(GPtrArray) names = g_ptr_array_new();
+
+        vl_json_object_foreach(node, collect_name, names);
+        g_ptr_array_sort(names, compare_names);
+        g_string_append_c(out, '{');
+        for (guint i = 0; i < names->len; i++) {
+            g_string_append_printf(out, "%s\"%s\":", i ? "," : "", (const char *)names->pdata[i]);
+            canonical_append(vl_json_object_get(node, names->pdata[i]), out);
+        }
+        g_string_append_c(out, '}');
+    } else if (vl_json_kind(node) == VL_JSON_ARRAY) {
+        g_string_append_c(out, '[');
+        for (guint i = 0; i < vl_json_array_length(node); i++) {
+            g_string_append(out, i ? "," : "");
+            canonical_append(vl_json_array_get(node, i), out);
+        }
+        g_string_append_c(out, ']');
+    } else {
+        g_autofree char *text = vl_json_to_string(node, NULL);
+
+        g_string_append(out, text);
+    }
+}
+
+static char *
+canonical(const VlJson *node)
+{
+    GString *out = g_string_new(NULL);
+
+    canonical_append(node, out);
+    return g_string_free(out, FALSE);
+}
+
+/* One filesystem of both answers: all but the space used the same; that moves between the
+ * questions on a live system, so it is only within 1 GiB. */
+static gboolean
+same_filesystem(const VlJson *m, const VlJson *t, GString *why)
+{
+    static const char *const exact[] = {"name", "mountpoint", "type", "total-bytes", "disk"};
+    const VlJson *mu = vl_json_object_get(m, "used-bytes");
+    const VlJson *tu = vl_json_object_get(t, "used-bytes");
+
+    for (gsize i = 0; i < G_N_ELEMENTS(exact); i++) {
+        g_autofree char *a = vl_json_object_get(m, exact[i])
+                                 ? canonical(vl_json_object_get(m, exact[i]))
+                                 : g_strdup("(none)");
+        g_autofree char *b = vl_json_object_get(t, exact[i])
+                                 ? canonical(vl_json_object_get(t, exact[i]))
+                                 : g_strdup("(none)");
+
+        if (!g_str_equal(a, b)) {
+            g_string_append_printf(why, "%s: %s, not %s", exact[i], a, b);
+            return FALSE;
+        }
+    }
+    if ((mu == NULL) != (tu == NULL) ||
+        (mu && ABS(vl_json_get_int(mu) - vl_json_get_int(tu)) > (G_GINT64_CONSTANT(1) << 30))) {
+        g_string_append(why, "used-bytes differ");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+same_fsinfo(const VlJson *mine, const VlJson *theirs, GString *why)
+{
+    if (vl_json_array_length(mine) != vl_json_array_length(theirs)) {
+        g_string_append_printf(why, "%u filesystems, not %u", vl_json_array_length(mine),
+                               vl_json_array_length(theirs));
+        return FALSE;
+    }
+    for (guint i = 0; i < vl_json_array_length(theirs); i++) {
+        if (!same_filesystem(vl_json_array_get(mine, i), vl_json_array_get(theirs, i), why)) {
+            g_string_append_printf(why, " (filesystem %u)", i);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static char *loop_mount; /* the loop-mounted image's mount point, or NULL */
+
+/* Every filesystem in the same order, each field the same (the space used near enough). Asked
+ * again, up to three times, when they differ: something else on this machine may mount or
+ * unmount between the two questions. */
+START_TEST(test_fsinfo_agree)
+{
+    g_autoptr(GString) why = g_string_new(NULL);
+    g_autofree char *ours_text = NULL;
+    g_autofree char *theirs_text = NULL;
+    gboolean same = FALSE;
+
+    for (guint attempt = 0; attempt < 3 && !same; attempt++) {
+        g_autoptr(VlJson) a = ask(&ours, "{\"execute\":\"guest-get-fsinfo\"}", NULL);
+        g_autoptr(VlJson) b = ask(&reference, "{\"execute\":\"guest-get-fsinfo\"}", NULL);
+        const VlJson *mine = vl_json_object_get(a, "return");
+        const VlJson *theirs = vl_json_object_get(b, "return");
+
+        ck_assert_msg(mine && theirs, "no answer: %s / %s", text_of(a), text_of(b));
+        g_string_truncate(why, 0);
+        same = same_fsinfo(mine, theirs, why);
+        g_free(ours_text);
+        g_free(theirs_text);
+        ours_text = canonical(mine);
+        theirs_text = canonical(theirs);
+    }
+    ck_assert_msg(same, "guest-get-fsinfo: %s\nvmlink-agent: %s\nqemu-ga:      %s", why->str,
+                  ours_text, theirs_text);
+    if (loop_mount) {
+        ck_assert_msg(strstr(ours_text, loop_mount) != NULL, "%s is not in %s", loop_mount,
+                      ours_text);
+    }
+    printf("guest-get-fsinfo: the same as qemu-ga's: %s\n", ours_text);
+}
+END_TEST
+
+/* Every disk and partition, in the same order, each the same. */
+START_TEST(test_disks_agree)
+{
+    g_autoptr(VlJson) a = ask(&ours, "{\"execute\":\"guest-get-disks\"}", NULL);
+    g_autoptr(VlJson) b = ask(&reference, "{\"execute\":\"guest-get-disks\"}", NULL);
+    g_autofree char *mine = NULL;
+    g_autofree char *theirs = NULL;
+
+    ck_assert_msg(vl_json_object_get(a, "return") && vl_json_object_get(b, "return"),
+                  "no answer: %s / %s", text_of(a), text_of(b));
+    mine = canonical(vl_json_object_get(a, "return"));
+    theirs = canonical(vl_json_object_get(b, "return"));
+    ck_assert_msg(vl_json_array_length(vl_json_object_get(b, "return")) > 0, "%s", theirs);
+    ck_assert_msg(g_str_equal(mine, theirs), "guest-get-disks:\nvmlink-agent: %s\nqemu-ga:      %s",
+                  mine, theirs);
+    printf("guest-get-disks: the same as qemu-ga's: %s\n", mine);
+}
+END_TEST
+
 START_TEST(test_sync_delimited)
 {
     gboolean sentinel_a = FALSE;
@@ -375,18 +535,137 @@ START_TEST(test_known_differences)
 }
 END_TEST
 
+/* The loop-mounted image (main): its folder and file, and the mount by bind of it. */
+static char *loop_dir;
+static char *loop_image;
+static char *bind_mount;
+
+/* Unmounts what mount_loop() mounted: only system calls, so that a signal handler may too.
+ * Lazily: the loop device goes when nothing holds the filesystem any more (autoclear). */
+static void
+unmount_loop(void)
+{
+    if (bind_mount) {
+        umount2(bind_mount, MNT_DETACH);
+    }
+    if (loop_mount) {
+        umount2(loop_mount, MNT_DETACH);
+    }
+}
+
+/* Removes the image and the folders: only system calls too. */
+static void
+remove_loop_files(void)
+{
+    const char *const dirs[] = {bind_mount, loop_mount};
+
+    if (loop_image) {
+        unlink(loop_image);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        if (dirs[i]) {
+            rmdir(dirs[i]);
+        }
+    }
+    if (loop_dir) {
+        rmdir(loop_dir);
+    }
+}
+
+static void
+on_signal(int signo)
+{
+    unmount_loop();
+    remove_loop_files();
+    signal(signo, SIG_DFL);
+    raise(signo);
+}
+
+/* A second and third filesystem for guest-get-fsinfo: an ext4 image on a loop device, and a
+ * bind mount of it. FALSE, with why, when this machine cannot (not root, no mkfs.ext4, no loop
+ * devices). */
+static gboolean
+mount_loop(GString *why)
+{
+    const char *image;
+    g_autofree char *mnt = NULL;
+    g_autofree char *bind = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *err = NULL;
+    int status = 0;
+    int fd;
+
+    if (geteuid() != 0) {
+        g_string_append(why, "not root");
+        return FALSE;
+    }
+    loop_dir = g_dir_make_tmp("vl-qga-loop-XXXXXX", &error);
+    if (loop_dir == NULL) {
+        g_string_append(why, error->message);
+        return FALSE;
+    }
+    image = loop_image = g_build_filename(loop_dir, "fs.img", NULL);
+    mnt = g_build_filename(loop_dir, "mnt", NULL);
+    bind = g_build_filename(loop_dir, "bind", NULL);
+    fd = open(image, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0 || ftruncate(fd, 32 << 20) < 0 || g_mkdir(mnt, 0755) < 0 ||
+        g_mkdir(bind, 0755) < 0) {
+        g_string_append_printf(why, "%s: %s", image, g_strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return FALSE;
+    }
+    close(fd);
+    {
+        const char *mkfs[] = {"mkfs.ext4", "-q", "-F", image, NULL};
+        const char *mount_argv[] = {"mount", "-o", "loop", image, mnt, NULL};
+
+        if (!g_spawn_sync(NULL, (char **)mkfs, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &err,
+                          &status, &error) ||
+            !g_spawn_check_wait_status(status, &error)) {
+            g_string_append_printf(why, "mkfs.ext4: %s %s", error->message, err ? err : "");
+            return FALSE;
+        }
+        g_clear_pointer(&err, g_free);
+        signal(SIGTERM, on_signal);
+        signal(SIGINT, on_signal);
+        if (!g_spawn_sync(NULL, (char **)mount_argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                          &err, &status, &error) ||
+            !g_spawn_check_wait_status(status, &error)) {
+            g_string_append_printf(why, "mount -o loop: %s %s", error->message, err ? err : "");
+            return FALSE;
+        }
+    }
+    loop_mount = g_steal_pointer(&mnt);
+    if (mount(loop_mount, bind, NULL, MS_BIND, NULL) < 0) {
+        g_string_append_printf(why, "bind mount on %s: %s", bind, g_strerror(errno));
+        return FALSE;
+    }
+    bind_mount = g_steal_pointer(&bind);
+    return TRUE;
+}
+
 int
 main(void)
 {
     Suite *s = suite_create("qga");
     TCase *tc = tcase_create("unix-listen");
+    g_autoptr(GString) why = g_string_new(NULL);
     SRunner *sr;
     int failed;
 
+    if (!mount_loop(why)) {
+        printf("qga: no loop-mounted filesystem (%s): guest-get-fsinfo is compared on this "
+               "machine's own mounts only\n",
+               why->str);
+    }
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_answers_agree);
     tcase_add_test(tc, test_vcpus_agree);
     tcase_add_test(tc, test_interfaces_agree);
+    tcase_add_test(tc, test_fsinfo_agree);
+    tcase_add_test(tc, test_disks_agree);
     tcase_add_test(tc, test_sync_delimited);
     tcase_add_test(tc, test_time_and_info);
     tcase_add_test(tc, test_errors_agree);
@@ -396,5 +675,9 @@ main(void)
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    unmount_loop();
+    if (loop_dir) {
+        vl_test_remove_tree(loop_dir);
+    }
     return failed == 0 ? 0 : 1;
 }

@@ -6,44 +6,11 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "qga-check.h"
 #include "qga-net.h"
 #include "vl-check.h"
 #include "vl-qga-platform.h"
 #include "vl-test-util.h"
-
-typedef gboolean (*Writer)(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error);
-
-/* What WRITER writes for ROOT, as compact JSON, or "error: " and the message. */
-static char *
-write_for(Writer writer, const char *root)
-{
-    VlCollectContext ctx = {.root = root};
-    g_autoptr(VlJsonBuilder) b = vl_json_builder_new();
-    g_autoptr(VlJson) value = NULL;
-    g_autoptr(GError) error = NULL;
-
-    vl_json_builder_begin_array(b);
-    if (!writer(&ctx, b, &error)) {
-        return g_strdup_printf("error: %s", error->message);
-    }
-    vl_json_builder_end_array(b);
-    value = vl_json_builder_finish(b);
-    return vl_json_to_string(vl_json_array_get(value, 0), NULL);
-}
-
-static void
-put(const char *root, const char *path, const char *text)
-{
-    g_autofree char *full = g_build_filename(root, path, NULL);
-    g_autofree char *dir = g_path_get_dirname(full);
-
-    ck_assert_int_eq(g_mkdir_with_parents(dir, 0755), 0);
-    if (text) {
-        ck_assert(g_file_set_contents(full, text, -1, NULL));
-    } else {
-        ck_assert_int_eq(g_mkdir_with_parents(full, 0755), 0);
-    }
-}
 
 START_TEST(test_vcpus)
 {
@@ -51,16 +18,16 @@ START_TEST(test_vcpus)
     g_autofree char *got = NULL;
     g_autofree char *none = NULL;
 
-    put(root, "sys/devices/system/cpu/cpu0", NULL);         /* cannot go offline */
-    put(root, "sys/devices/system/cpu/cpu1/online", "0\n"); /* offline */
-    put(root, "sys/devices/system/cpu/cpu2/online", "1\n"); /* online */
-    put(root, "sys/devices/system/cpu/cpufreq", NULL);      /* not a CPU */
-    got = write_for(vl_qga_write_vcpus, root);
+    vl_test_put(root, "sys/devices/system/cpu/cpu0", NULL);         /* cannot go offline */
+    vl_test_put(root, "sys/devices/system/cpu/cpu1/online", "0\n"); /* offline */
+    vl_test_put(root, "sys/devices/system/cpu/cpu2/online", "1\n"); /* online */
+    vl_test_put(root, "sys/devices/system/cpu/cpufreq", NULL);      /* not a CPU */
+    got = qga_write_for(vl_qga_write_vcpus, root);
     ck_assert_str_eq(got, "[{\"logical-id\":0,\"online\":true,\"can-offline\":false},"
                           "{\"logical-id\":1,\"online\":false,\"can-offline\":true},"
                           "{\"logical-id\":2,\"online\":true,\"can-offline\":true}]");
     vl_test_remove_tree(root);
-    none = write_for(vl_qga_write_vcpus, root);
+    none = qga_write_for(vl_qga_write_vcpus, root);
     ck_assert_str_eq(none, "error: the number of CPUs is not known");
 }
 END_TEST
@@ -72,13 +39,13 @@ START_TEST(test_memory_block)
     g_autofree char *bad = NULL;
     g_autofree char *missing = NULL;
 
-    missing = write_for(vl_qga_write_memory_block_info, root);
+    missing = qga_write_for(vl_qga_write_memory_block_info, root);
     ck_assert(g_str_has_prefix(missing, "error: "));
-    put(root, "sys/devices/system/memory/block_size_bytes", "8000000\n");
-    got = write_for(vl_qga_write_memory_block_info, root);
+    vl_test_put(root, "sys/devices/system/memory/block_size_bytes", "8000000\n");
+    got = qga_write_for(vl_qga_write_memory_block_info, root);
     ck_assert_str_eq(got, "{\"size\":134217728}");
-    put(root, "sys/devices/system/memory/block_size_bytes", "huge\n");
-    bad = write_for(vl_qga_write_memory_block_info, root);
+    vl_test_put(root, "sys/devices/system/memory/block_size_bytes", "huge\n");
+    bad = qga_write_for(vl_qga_write_memory_block_info, root);
     ck_assert_str_eq(bad, "error: /sys/devices/system/memory/block_size_bytes holds no block "
                           "size in hexadecimal");
     vl_test_remove_tree(root);
@@ -90,8 +57,8 @@ START_TEST(test_users)
     const char *source = g_getenv("VL_SOURCE_ROOT");
     g_autofree char *root =
         g_build_filename(source ? source : ".", "tests/unit/fixtures/users/debian", NULL);
-    g_autofree char *got = write_for(vl_qga_write_users, root);
-    g_autofree char *empty = write_for(vl_qga_write_users, "/nonexistent");
+    g_autofree char *got = qga_write_for(vl_qga_write_users, root);
+    g_autofree char *empty = qga_write_for(vl_qga_write_users, "/nonexistent");
 
     /* Each user once, with the first login: alice on tty2 before pts/2. */
     ck_assert_str_eq(got, "[{\"user\":\"alice\",\"login-time\":1763769600.0},"
@@ -168,20 +135,22 @@ START_TEST(test_osinfo_cache)
     g_autofree char *front = NULL;
     g_autofree char *uncached = NULL;
 
-    put(root, "proc/sys/kernel/osrelease", "6.1.0-13-amd64\n");
-    put(root, "proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC\n");
-    put(root, "proc/sys/kernel/arch", "x86_64\n");
-    put(root, "usr/lib/os-release", "ID=debian\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n");
+    vl_test_put(root, "proc/sys/kernel/osrelease", "6.1.0-13-amd64\n");
+    vl_test_put(root, "proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC\n");
+    vl_test_put(root, "proc/sys/kernel/arch", "x86_64\n");
+    vl_test_put(root, "usr/lib/os-release",
+                "ID=debian\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n");
     first = osinfo_for(root, cache);
     ck_assert_str_eq(first, "{\"name\":\"Debian GNU/Linux\",\"kernel-release\":\"6.1.0-13-amd64\","
                             "\"version-id\":\"12\",\"kernel-version\":\"#1 SMP PREEMPT_DYNAMIC\","
                             "\"machine\":\"x86_64\",\"id\":\"debian\"}");
     again = osinfo_for(root, cache);
     ck_assert_str_eq(again, first);
-    put(root, "usr/lib/os-release", "ID=ubuntu\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n");
+    vl_test_put(root, "usr/lib/os-release",
+                "ID=ubuntu\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n");
     changed = osinfo_for(root, cache);
     ck_assert_ptr_nonnull(strstr(changed, "\"id\":\"ubuntu\""));
-    put(root, "etc/os-release", "ID=fedora\n");
+    vl_test_put(root, "etc/os-release", "ID=fedora\n");
     front = osinfo_for(root, cache);
     ck_assert_ptr_nonnull(strstr(front, "\"name\":\"Linux\""));
     ck_assert_ptr_nonnull(strstr(front, "\"id\":\"fedora\""));
