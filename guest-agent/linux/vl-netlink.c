@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #define DUMP_TIMEOUT_MS 2000 /* the kernel answers at once; this only guards against a hang */
+#define DATAGRAM_SIZE 32768  /* the kernel makes dump datagrams up to this size */
 #define DUMP_ATTEMPTS 4      /* dumps interrupted by a change (NLM_F_DUMP_INTR) are repeated */
 
 /* clang-format off */
@@ -499,56 +500,67 @@ send_dump_request(int fd, guint16 type, guint32 seq, GError **error)
     return TRUE;
 }
 
-/* Waits for the next datagram from the kernel and reads it whole into buffer. */
+/* Waits up to DUMP_TIMEOUT_MS for fd to have a datagram. */
+static gboolean
+wait_readable(int fd, GError **error)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int r;
+
+    do {
+        r = poll(&pfd, 1, DUMP_TIMEOUT_MS);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        return io_error(error, "cannot wait for an answer");
+    }
+    if (r == 0) {
+        g_set_error(error, VL_NETLINK_ERROR, VL_NETLINK_ERROR_IO,
+                    "netlink: no answer from the kernel within %d ms", DUMP_TIMEOUT_MS);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * Reads the next datagram from the kernel whole into buffer. The kernel fills a dump's
+ * datagrams while the request is sent and while the previous one is read, so one is nearly
+ * always queued: it is peeked at into a buffer of DATAGRAM_SIZE (which also lets the kernel
+ * make datagrams that large, so a dump takes few), with MSG_TRUNC for its true length, the
+ * buffer grown if it is larger (a link with many VFs), then taken off the queue. poll() only
+ * when nothing is queued yet.
+ */
 static gboolean
 receive_datagram(int fd, GByteArray *buffer, GError **error)
 {
+    if (buffer->len < DATAGRAM_SIZE) {
+        g_byte_array_set_size(buffer, DATAGRAM_SIZE);
+    }
     for (;;) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
         struct sockaddr_nl from;
-        struct iovec iov;
-        struct msghdr msg = {0};
-        ssize_t n;
-        int r;
+        struct iovec iov = {.iov_base = buffer->data, .iov_len = buffer->len};
+        struct msghdr msg = {
+            .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1};
+        ssize_t n = recvmsg(fd, &msg, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
 
-        r = poll(&pfd, 1, DUMP_TIMEOUT_MS);
-        if (r < 0 && errno == EINTR) {
+        if (n < 0 && errno == EINTR) {
             continue;
         }
-        if (r < 0) {
-            return io_error(error, "cannot wait for an answer");
-        }
-        if (r == 0) {
-            g_set_error(error, VL_NETLINK_ERROR, VL_NETLINK_ERROR_IO,
-                        "netlink: no answer from the kernel within %d ms", DUMP_TIMEOUT_MS);
-            return FALSE;
-        }
-        /* With MSG_TRUNC a netlink socket returns the datagram's full length. */
-        n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        if (n < 0 && errno == EAGAIN) {
+            if (!wait_readable(fd, error)) {
+                return FALSE;
+            }
             continue;
         }
         if (n < 0) {
             return io_error(error, "cannot read");
         }
-        g_byte_array_set_size(buffer, MAX((guint)n, 1));
-        iov.iov_base = buffer->data;
-        iov.iov_len = buffer->len;
-        msg.msg_name = &from;
-        msg.msg_namelen = sizeof(from);
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        n = recvmsg(fd, &msg, MSG_DONTWAIT);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        if ((gsize)n > buffer->len) {
+            g_byte_array_set_size(buffer, (guint)n); /* peek again, whole */
             continue;
         }
-        if (n < 0) {
+        /* Off the queue; its bytes are in buffer already. */
+        if (recv(fd, NULL, 0, MSG_DONTWAIT | MSG_TRUNC) < 0 && errno != EINTR) {
             return io_error(error, "cannot read");
-        }
-        if (msg.msg_flags & MSG_TRUNC) {
-            g_set_error(error, VL_NETLINK_ERROR, VL_NETLINK_ERROR_IO,
-                        "netlink: datagram larger than announced");
-            return FALSE;
         }
         if (msg.msg_namelen != sizeof(from) || from.nl_pid != 0) {
             continue; /* not from the kernel */
