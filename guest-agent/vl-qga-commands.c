@@ -125,7 +125,7 @@ run_memory_blocks(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b
 static gboolean
 run_fsinfo(const VlQgaContext *q, const VlQgaRequest *r, VlJsonBuilder *b, GError **error)
 {
-    return vl_qga_write_fsinfo(q->ctx, b, error);
+    return vl_qga_write_fsinfo(q->ctx, q->cache, b, error);
 }
 
 static gboolean

@@ -35,8 +35,10 @@ gboolean vl_qga_write_osinfo(const VlCollectContext *ctx, VlQgaCache *cache, VlJ
 gboolean vl_qga_write_interfaces(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error);
 
 /* guest-get-fsinfo: [{"name", "mountpoint", "type", "used-bytes", "total-bytes", "disk"}] of
- * the mounts on block devices, the last mounted first (linux/qga-fsinfo.c). */
-gboolean vl_qga_write_fsinfo(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error);
+ * the mounts on block devices, the last mounted first (linux/qga-fsinfo.c). CACHE (may be
+ * NULL) keeps the list of mounts while the kernel says the mount table is unchanged. */
+gboolean vl_qga_write_fsinfo(const VlCollectContext *ctx, VlQgaCache *cache, VlJsonBuilder *b,
+                             GError **error);
 /* guest-get-disks: [{"name", "partition", "dependencies", "address", "alias"}] of the block
  * devices and their partitions (linux/qga-disks.c). */
 gboolean vl_qga_write_disks(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error);

@@ -5,15 +5,28 @@
  * hidden by later ones included; a btrfs mount (device 0:N) by the device its source names.
  * Each with the device's name and the disks under it (block-devices.h), and its size and use
  * from statvfs() as df counts them for users other than root.
+ *
+ * With a cache, the list of mounts is kept between requests and read again only when the
+ * kernel says the mount table changed: a descriptor of init's mountinfo held open polls with
+ * POLLPRI when a mount came, went or moved since the last poll (as libmount's monitor and
+ * systemd watch it). A request then costs the poll, the sysfs walk and statvfs(). Where the
+ * file is not the kernel's (a test's tree), it is read every time.
  */
 #include "vl-qga-platform.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "block-devices.h"
 #include "mountinfo.h"
+#include "qga-cache.h"
 
 #define FSINFO_MAX 4096 /* mounts answered; mountinfo has more only on odd systems */
 
@@ -29,6 +42,11 @@ typedef struct {
     const VlCollectContext *ctx;
     GPtrArray *mounts; /* of FsMount, in mount order */
 } FsMounts;
+
+struct _VlQgaMounts {
+    int fd;            /* mountinfo, for poll(); -1 until opened or where it cannot tell */
+    GPtrArray *mounts; /* of FsMount, as last read; NULL: to be read */
+};
 
 static void
 fs_mount_free(gpointer data)
@@ -129,14 +147,96 @@ write_mount(const VlCollectContext *ctx, const VlBlockSys *sys, const FsMount *m
     vl_json_builder_end_object(b);
 }
 
-gboolean
-vl_qga_write_fsinfo(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error)
+void
+vl_qga_mounts_free(VlQgaMounts *cache)
+{
+    if (cache) {
+        if (cache->fd >= 0) {
+            close(cache->fd);
+        }
+        g_clear_pointer(&cache->mounts, g_ptr_array_unref);
+        g_free(cache);
+    }
+}
+
+static GPtrArray *
+read_mounts(const VlCollectContext *ctx, GError **error)
 {
     g_autoptr(GPtrArray) mounts = g_ptr_array_new_with_free_func(fs_mount_free);
     FsMounts list = {ctx, mounts};
-    g_autoptr(VlBlockSys) sys = NULL;
 
     if (!vl_mountinfo_read(ctx, on_mount, &list, error)) {
+        return NULL;
+    }
+    return g_steal_pointer(&mounts);
+}
+
+/* The kernel's mountinfo opened for poll(), or -1 (no such file, or not /proc's). */
+static int
+open_watch(const VlCollectContext *ctx)
+{
+    g_autofree char *path = vl_collect_path(ctx, VL_MOUNTINFO_PATH);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct statfs st;
+
+    if (fd >= 0 && (fstatfs(fd, &st) < 0 || st.f_type != PROC_SUPER_MAGIC)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* Whether the mount table changed since the last call (TRUE when it cannot tell); a poll()
+ * also takes the change as seen. */
+static gboolean
+mounts_changed(VlQgaMounts *cache)
+{
+    struct pollfd pfd = {.fd = cache->fd, .events = POLLPRI};
+    int r;
+
+    if (cache->fd < 0) {
+        return TRUE;
+    }
+    do {
+        r = poll(&pfd, 1, 0);
+    } while (r < 0 && errno == EINTR);
+    return r != 0;
+}
+
+/* The mounts, from the cache while the table holds; NULL with error when mountinfo cannot be
+ * read. The caller owns a reference. */
+static GPtrArray *
+cached_mounts(const VlCollectContext *ctx, VlQgaCache *qga, GError **error)
+{
+    VlQgaMounts *cache = qga->mounts;
+
+    if (cache == NULL) {
+        cache = qga->mounts = g_new0(VlQgaMounts, 1);
+        /* Opened before the first read: a change while it reads shows at the next poll. */
+        cache->fd = open_watch(ctx);
+    } else if (cache->mounts && !mounts_changed(cache)) {
+        return g_ptr_array_ref(cache->mounts);
+    }
+    g_clear_pointer(&cache->mounts, g_ptr_array_unref);
+    cache->mounts = read_mounts(ctx, error);
+    if (cache->mounts == NULL) {
+        return NULL;
+    }
+    if (cache->fd < 0) {
+        return g_steal_pointer(&cache->mounts); /* nothing would tell of a change */
+    }
+    return g_ptr_array_ref(cache->mounts);
+}
+
+gboolean
+vl_qga_write_fsinfo(const VlCollectContext *ctx, VlQgaCache *cache, VlJsonBuilder *b,
+                    GError **error)
+{
+    g_autoptr(GPtrArray) mounts =
+        cache ? cached_mounts(ctx, cache, error) : read_mounts(ctx, error);
+    g_autoptr(VlBlockSys) sys = NULL;
+
+    if (mounts == NULL) {
         return FALSE;
     }
     sys = vl_block_sys_new(ctx);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "os.h"
+#include "qga-cache.h"
 
 typedef struct {
     gboolean exists;
@@ -22,24 +23,18 @@ typedef struct {
     struct timespec ctime;
 } FileState;
 
-struct _VlQgaCache {
+struct _VlQgaOsCache {
     gboolean valid;
     FileState files[VL_OS_RELEASE_N_PATHS]; /* up to the first that exists */
     VlOsFields os;
 };
 
-VlQgaCache *
-vl_qga_cache_new(void)
-{
-    return g_new0(VlQgaCache, 1);
-}
-
 void
-vl_qga_cache_free(VlQgaCache *cache)
+vl_qga_os_cache_free(VlQgaOsCache *os)
 {
-    if (cache) {
-        vl_os_fields_clear(&cache->os);
-        g_free(cache);
+    if (os) {
+        vl_os_fields_clear(&os->os);
+        g_free(os);
     }
 }
 
@@ -80,9 +75,15 @@ same_state(const FileState *a, const FileState *b)
 
 /* The values, from the cache while the file holds, read again (and kept) when it changed. */
 static const VlOsFields *
-cached_os(const VlCollectContext *ctx, VlQgaCache *cache, GError **error)
+cached_os(const VlCollectContext *ctx, VlQgaCache *qga, GError **error)
 {
     FileState now[VL_OS_RELEASE_N_PATHS];
+    VlQgaOsCache *cache;
+
+    if (qga->os == NULL) {
+        qga->os = g_new0(VlQgaOsCache, 1);
+    }
+    cache = qga->os;
 
     release_state(ctx, now);
     if (cache->valid && same_state(cache->files, now)) {

@@ -380,6 +380,17 @@ same_fsinfo(const VlJson *mine, const VlJson *theirs, GString *why)
 
 static char *loop_mount; /* the loop-mounted image's mount point, or NULL */
 
+/* guest-get-fsinfo's answer from peer, as canonical text. */
+static char *
+fsinfo_of(Peer *peer)
+{
+    g_autoptr(VlJson) a = ask(peer, "{\"execute\":\"guest-get-fsinfo\"}", NULL);
+    const VlJson *value = vl_json_object_get(a, "return");
+
+    ck_assert_msg(value != NULL, "no answer: %s", text_of(a));
+    return canonical(value);
+}
+
 /* Every filesystem in the same order, each field the same (the space used near enough). Asked
  * again, up to three times, when they differ: something else on this machine may mount or
  * unmount between the two questions. */
@@ -411,6 +422,42 @@ START_TEST(test_fsinfo_agree)
                       ours_text);
     }
     printf("guest-get-fsinfo: the same as qemu-ga's: %s\n", ours_text);
+}
+END_TEST
+
+static char *follow_mount; /* where test_fsinfo_follows_mounts binds the image again */
+
+/* The agent keeps the list of mounts between requests while the kernel says the table is the
+ * same: a bind mount made after a first request is in the next answer (as in qemu-ga's), and
+ * gone from the one after its unmount. */
+START_TEST(test_fsinfo_follows_mounts)
+{
+    g_autofree char *before = NULL;
+    g_autofree char *mounted = NULL;
+    g_autofree char *reference_mounted = NULL;
+    g_autofree char *after = NULL;
+    int r;
+
+    if (follow_mount == NULL) {
+        printf("guest-get-fsinfo after a mount: left out, no loop-mounted filesystem\n");
+        return;
+    }
+    before = fsinfo_of(&ours);
+    ck_assert_msg(g_mkdir_with_parents(follow_mount, 0755) == 0, "%s: %s", follow_mount,
+                  g_strerror(errno));
+    r = mount(loop_mount, follow_mount, NULL, MS_BIND, NULL);
+    ck_assert_msg(r == 0, "bind mount on %s: %s", follow_mount, g_strerror(errno));
+    mounted = fsinfo_of(&ours);
+    reference_mounted = fsinfo_of(&reference);
+    umount2(follow_mount, MNT_DETACH);
+    after = fsinfo_of(&ours);
+    ck_assert_msg(strstr(before, follow_mount) == NULL, "%s before its mount: %s", follow_mount,
+                  before);
+    ck_assert_msg(strstr(reference_mounted, follow_mount) != NULL, "qemu-ga: %s not in %s",
+                  follow_mount, reference_mounted);
+    ck_assert_msg(strstr(mounted, follow_mount) != NULL, "%s not in %s", follow_mount, mounted);
+    ck_assert_msg(strstr(after, follow_mount) == NULL, "%s after its unmount: %s", follow_mount,
+                  after);
 }
 END_TEST
 
@@ -545,6 +592,9 @@ static char *bind_mount;
 static void
 unmount_loop(void)
 {
+    if (follow_mount) {
+        umount2(follow_mount, MNT_DETACH);
+    }
     if (bind_mount) {
         umount2(bind_mount, MNT_DETACH);
     }
@@ -557,7 +607,7 @@ unmount_loop(void)
 static void
 remove_loop_files(void)
 {
-    const char *const dirs[] = {bind_mount, loop_mount};
+    const char *const dirs[] = {follow_mount, bind_mount, loop_mount};
 
     if (loop_image) {
         unlink(loop_image);
@@ -659,12 +709,15 @@ main(void)
         printf("qga: no loop-mounted filesystem (%s): guest-get-fsinfo is compared on this "
                "machine's own mounts only\n",
                why->str);
+    } else {
+        follow_mount = g_build_filename(loop_dir, "again", NULL);
     }
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_answers_agree);
     tcase_add_test(tc, test_vcpus_agree);
     tcase_add_test(tc, test_interfaces_agree);
     tcase_add_test(tc, test_fsinfo_agree);
+    tcase_add_test(tc, test_fsinfo_follows_mounts);
     tcase_add_test(tc, test_disks_agree);
     tcase_add_test(tc, test_sync_delimited);
     tcase_add_test(tc, test_time_and_info);

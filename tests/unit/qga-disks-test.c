@@ -178,12 +178,26 @@ make_guest(void)
     return root;
 }
 
+static gboolean
+fsinfo_uncached(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error)
+{
+    return vl_qga_write_fsinfo(ctx, NULL, b, error);
+}
+
+static VlQgaCache *test_cache; /* for fsinfo_cached */
+
+static gboolean
+fsinfo_cached(const VlCollectContext *ctx, VlJsonBuilder *b, GError **error)
+{
+    return vl_qga_write_fsinfo(ctx, test_cache, b, error);
+}
+
 /* guest-get-fsinfo: the last mount first, bind mounts too, pseudo filesystems not; mounts whose
  * folders are not in the tree have no sizes. */
 START_TEST(test_fsinfo)
 {
     g_autofree char *root = make_guest();
-    g_autofree char *got = qga_write_for(vl_qga_write_fsinfo, root);
+    g_autofree char *got = qga_write_for(fsinfo_uncached, root);
     const char *expected =
         "[{\"name\":\"8:80\",\"mountpoint\":\"/srv/gone\",\"type\":\"ext4\",\"disk\":[]},"
         "{\"name\":\"loop0\",\"mountpoint\":\"/srv/loop bind\",\"type\":\"ext4\",\"disk\":[]},"
@@ -383,7 +397,7 @@ START_TEST(test_sizes)
 
     vl_test_put(root, "proc/1/mountinfo", "40 1 7:0 / /srv/data rw - ext4 /dev/loop0 rw\n");
     vl_test_put(root, "srv/data", NULL);
-    got = qga_write_for(vl_qga_write_fsinfo, root);
+    got = qga_write_for(fsinfo_uncached, root);
     ck_assert_int_eq(statvfs(root, &st), 0);
     parsed = vl_json_parse(got, strlen(got), NULL);
     /* Used space moves while the test runs; the total does not. */
@@ -393,6 +407,37 @@ START_TEST(test_sizes)
     ck_assert_int_le(
         vl_json_get_int(vl_json_object_get(vl_json_array_get(parsed, 0), "used-bytes")),
         (gint64)(st.f_blocks * st.f_frsize));
+    vl_test_remove_tree(root);
+}
+END_TEST
+
+/* With a cache, a mountinfo that is not the kernel's (this tree's) is read for every request:
+ * nothing would tell of its changes. */
+START_TEST(test_fsinfo_cache_tree)
+{
+    g_autofree char *root = vl_test_make_tmp_dir("vl-qga-disks-XXXXXX");
+    g_autofree char *first = NULL;
+    g_autofree char *second = NULL;
+    g_autofree char *gone = NULL;
+    g_autofree char *mountinfo_path = NULL;
+
+    test_cache = vl_qga_cache_new();
+    vl_test_put(root, "proc/1/mountinfo", "40 1 7:0 / /srv/a rw - ext4 /dev/loop0 rw\n");
+    first = qga_write_for(fsinfo_cached, root);
+    ck_assert_str_eq(first, "[{\"name\":\"7:0\",\"mountpoint\":\"/srv/a\",\"type\":\"ext4\","
+                            "\"disk\":[]}]");
+    vl_test_put(
+        root, "proc/1/mountinfo",
+        "40 1 7:0 / /srv/a rw - ext4 /dev/loop0 rw\n41 1 7:1 / /srv/b rw - xfs /dev/loop1 rw\n");
+    second = qga_write_for(fsinfo_cached, root);
+    ck_assert_str_eq(second, "[{\"name\":\"7:1\",\"mountpoint\":\"/srv/b\",\"type\":\"xfs\","
+                             "\"disk\":[]},{\"name\":\"7:0\",\"mountpoint\":\"/srv/a\","
+                             "\"type\":\"ext4\",\"disk\":[]}]");
+    mountinfo_path = g_build_filename(root, "proc", "1", "mountinfo", NULL);
+    ck_assert_int_eq(g_unlink(mountinfo_path), 0);
+    gone = qga_write_for(fsinfo_cached, root);
+    ck_assert_ptr_nonnull(strstr(gone, "error: "));
+    g_clear_pointer(&test_cache, vl_qga_cache_free);
     vl_test_remove_tree(root);
 }
 END_TEST
@@ -419,7 +464,7 @@ START_TEST(test_btrfs)
                 g_strerror(errno));
         expected = "[]";
     }
-    got = qga_write_for(vl_qga_write_fsinfo, root);
+    got = qga_write_for(fsinfo_uncached, root);
     ck_assert_str_eq(got, expected);
     vl_test_remove_tree(root);
 }
@@ -476,7 +521,7 @@ START_TEST(test_odd_trees)
     /* A /sys/block link to itself. */
     vl_test_link(root, "sys/block/loopy", "loopy");
 
-    fsinfo = qga_write_for(vl_qga_write_fsinfo, root);
+    fsinfo = qga_write_for(fsinfo_uncached, root);
     ck_assert_msg(g_str_has_prefix(fsinfo, expected_start), "%s", fsinfo);
     parsed = vl_json_parse(fsinfo, strlen(fsinfo), NULL);
     ck_assert_uint_eq(vl_json_array_length(parsed), 5);
@@ -497,7 +542,7 @@ START_TEST(test_missing)
 {
     g_autofree char *root = vl_test_make_tmp_dir("vl-qga-disks-XXXXXX");
     g_autofree char *disks = qga_write_for(vl_qga_write_disks, root);
-    g_autofree char *fsinfo = qga_write_for(vl_qga_write_fsinfo, root);
+    g_autofree char *fsinfo = qga_write_for(fsinfo_uncached, root);
 
     ck_assert_str_eq(disks,
                      "error: Can't open directory \"/sys/block\": No such file or directory");
@@ -510,8 +555,8 @@ END_TEST
 int
 main(void)
 {
-    const TTest *const tests[] = {test_fsinfo,    test_disks,   test_sizes, test_btrfs,
-                                  test_odd_trees, test_missing, NULL};
+    const TTest *const tests[] = {test_fsinfo, test_disks,     test_sizes,   test_fsinfo_cache_tree,
+                                  test_btrfs,  test_odd_trees, test_missing, NULL};
 
     return vl_check_run(vl_check_suite("qga-disks", tests));
 }
