@@ -25,6 +25,7 @@ struct _VlGuest {
     gint64 matched_us;
     char *initrd;  /* the image with the overlay appended */
     char *cmdline; /* the kernel command line */
+    char *disk;    /* the data disk's image (spec->disk_mib), or NULL */
 };
 
 static const char *const channel_names[] = {"org.vmlink.agent.0", "org.qemu.guest_agent.0",
@@ -204,6 +205,13 @@ domain_xml(VlGuest *g, const VlGuestSpec *spec, const char *initrd)
                                     g->channels[i], channel_names[i]);
         g_string_append(xml, channel);
     }
+    if (g->disk) {
+        g_autofree char *disk = g_markup_printf_escaped(
+            "    <disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+            "<source file='%s'/><target dev='vda' bus='virtio'/><serial>%s</serial></disk>\n",
+            g->disk, VL_GUEST_DISK_SERIAL);
+        g_string_append(xml, disk);
+    }
     if (spec->network) {
         g_autofree char *nic =
             g_markup_printf_escaped("    <interface type='bridge'><source bridge='%s'/><model "
@@ -218,6 +226,32 @@ domain_xml(VlGuest *g, const VlGuestSpec *spec, const char *initrd)
                          "  </devices>\n"
                          "</domain>\n");
     return g_string_free(xml, FALSE);
+}
+
+/* The data disk: a file of mib MiB, an empty ext4 file system on it. */
+static gboolean
+make_disk(VlGuest *g, guint mib, GError **error)
+{
+    g_autofree char *size = g_strdup_printf("%uM", mib);
+    g_autofree char *err = NULL;
+    int status = -1;
+
+    g->disk = g_build_filename(g->dir, "data.img", NULL);
+    {
+        const char *argv[] = {"mkfs.ext4", "-q", "-F", "-L", "vl-data", g->disk, size, NULL};
+
+        if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &err,
+                          &status, error)) {
+            g_prefix_error(error, "making the guest's data disk: ");
+            return FALSE;
+        }
+    }
+    if (!g_spawn_check_wait_status(status, NULL)) {
+        g_set_error(error, VL_HARNESS_ERROR, VL_HARNESS_ERROR_SETUP,
+                    "mkfs.ext4 %s failed: %s (e2fsprogs installed?)", g->disk, err ? err : "");
+        return FALSE;
+    }
+    return TRUE;
 }
 
 VlGuest *
@@ -247,6 +281,9 @@ vl_guest_prepare(VlHarness *h, const char *label, const VlGuestSpec *spec, GErro
         if (!vl_harness_ensure_bridge(h, error)) {
             return NULL;
         }
+    }
+    if (spec->disk_mib && !make_disk(g, spec->disk_mib, error)) {
+        return NULL;
     }
     g->initrd = g_build_filename(g->dir, "initrd", NULL);
     if (!build_initrd(g, spec, g->initrd, error)) {
@@ -326,6 +363,7 @@ vl_guest_free(VlGuest *g)
     g_free(g->console);
     g_free(g->initrd);
     g_free(g->cmdline);
+    g_free(g->disk);
     g_clear_pointer(&g->shell, vl_line_socket_free);
     for (guint i = 0; i < G_N_ELEMENTS(g->channels); i++) {
         g_free(g->channels[i]);

@@ -63,7 +63,12 @@ typedef struct {
     const VlGuestFile *files;    /* more files for the appended cpio, ended by {NULL} */
     const char *const *symlinks; /* pairs "link path", "target", ended by NULL */
     const char *tree;            /* a folder copied whole into the guest's / (a DESTDIR) */
+    /* Not 0: a virtio-blk disk of this many MiB (vda, serial VL_GUEST_DISK_SERIAL) holding an
+     * empty ext4 file system labelled vl-data. */
+    guint disk_mib;
 } VlGuestSpec;
+
+#define VL_GUEST_DISK_SERIAL "vl-data-0001"
 
 VlHarness *vl_harness_new(GError **error);
 void vl_harness_free(VlHarness *harness);

@@ -4,13 +4,15 @@
  * Debian guest (TCG), first with vmlink-agent installed by meson install and Debian's
  * qemu-guest-agent masked, then with vmlink-agent stopped and Debian's qemu-ga started instead.
  *
+ * - The guest has a data disk (virtio-blk, with a serial) mounted on /mnt/data.
  * - `virsh guestinfo` and `virsh domifaddr --source agent` print the same fields and values
  *   for both agents (the values that change by themselves, used bytes and login times, within
  *   bounds).
  * - vmlinkd, under the same libvirtd: guest.info comes from the vmlink agent (kind vmlink)
  *   while it runs; once only qemu-ga runs, vmlinkd hears libvirt's agent events and fills
  *   guest.info through libvirt (kind qemu-ga, responsive, its version): the guest's host name,
- *   OS, an address added in the guest, its users and vCPUs; nothing of memory or applications.
+ *   OS, an address added in the guest, its users and vCPUs, the data disk's file system;
+ *   nothing of memory or applications.
  *   vmlinkd never opens the agent's socket: libvirt keeps it throughout (virsh keeps working).
  */
 #include <check.h>
@@ -23,6 +25,8 @@
 #define BOOT_TIMEOUT 300
 #define AGENT_WAIT_S 120
 #define LO_ADDRESS "198.51.100.203"
+#define DATA_MIB 32
+#define DATA_MOUNT "/mnt/data"
 
 static VlHarness *harness;
 static VlGuest *guest;
@@ -32,7 +36,7 @@ static void
 setup(void)
 {
     g_autoptr(GError) error = NULL;
-    VlGuestSpec spec = {.image = VL_IMAGE_DEBIAN};
+    VlGuestSpec spec = {.image = VL_IMAGE_DEBIAN, .disk_mib = DATA_MIB};
 
     harness = vl_system_harness();
     ck_assert_msg(vl_harness_agent_spec(harness, &spec, &error), "%s", error ? error->message : "");
@@ -147,6 +151,44 @@ assert_same_guestinfo(GHashTable *vmlink, GHashTable *qemu_ga)
     ck_assert_ptr_nonnull(g_hash_table_lookup(qemu_ga, "os.id"));
 }
 
+/* The data disk mounted in the guest, as `virsh guestinfo` shows it: the file system on vda
+ * with its disk's serial, and libvirt's alias for the disk (found by the PCI address the agent
+ * gave), and the disk itself from guest-get-disks. */
+static void
+assert_data_disk(GHashTable *fields, const char *who)
+{
+    const char *count = g_hash_table_lookup(fields, "fs.count");
+    g_autofree char *prefix = NULL;
+
+    ck_assert_msg(count != NULL, "%s: no fs.count", who);
+    for (int i = 0; i < atoi(count) && prefix == NULL; i++) {
+        g_autofree char *key = g_strdup_printf("fs.%d.mountpoint", i);
+        const char *mountpoint = g_hash_table_lookup(fields, key);
+
+        if (mountpoint && g_str_equal(mountpoint, DATA_MOUNT)) {
+            prefix = g_strdup_printf("fs.%d.", i);
+        }
+    }
+    ck_assert_msg(prefix != NULL, "%s: %s is not among the %s file systems", who, DATA_MOUNT,
+                  count);
+    {
+        g_autofree char *name = g_strconcat(prefix, "name", NULL);
+        g_autofree char *fstype = g_strconcat(prefix, "fstype", NULL);
+        g_autofree char *serial = g_strconcat(prefix, "disk.0.serial", NULL);
+        g_autofree char *alias = g_strconcat(prefix, "disk.0.alias", NULL);
+        g_autofree char *device = g_strconcat(prefix, "disk.0.device", NULL);
+
+        ck_assert_str_eq(g_hash_table_lookup(fields, name), "vda");
+        ck_assert_str_eq(g_hash_table_lookup(fields, fstype), "ext4");
+        ck_assert_str_eq(g_hash_table_lookup(fields, serial), VL_GUEST_DISK_SERIAL);
+        ck_assert_str_eq(g_hash_table_lookup(fields, alias), "vda");
+        ck_assert_str_eq(g_hash_table_lookup(fields, device), "/dev/vda");
+    }
+    ck_assert_msg(g_hash_table_lookup(fields, "disk.count") != NULL, "%s: no disk.count", who);
+    printf("virsh guestinfo with %s: %s on vda (alias vda, serial %s), disk.count %s\n", who,
+           DATA_MOUNT, VL_GUEST_DISK_SERIAL, (char *)g_hash_table_lookup(fields, "disk.count"));
+}
+
 /* vmlinkd -------------------------------------------------------------------------------------- */
 
 /* vmlinkd's log on stderr, for a failure's log. */
@@ -242,11 +284,14 @@ START_TEST(test_qga)
     g_autofree char *nproc = NULL;
     g_autofree char *err = NULL;
     g_autofree char *qga_version = NULL;
+    g_autofree char *filesystems = NULL;
 
     /* While the vmlink agent runs, guest.info is its own, though it serves both ports. */
     ck_assert_str_eq(agent_member(vmlink_info, "kind"), "vmlink");
     ck_assert_str_eq(agent_member(vmlink_info, "name"), "vmlink-agent");
     vl_guest_run_ok(guest, "ip addr add " LO_ADDRESS "/32 dev lo");
+    g_free(vl_guest_run_ok(guest, "udevadm settle; mkdir -p " DATA_MOUNT
+                                  " && mount /dev/vda " DATA_MOUNT));
     g_free(vl_guest_run_ok(guest, "! systemctl is-active qemu-guest-agent"));
 
     /* libvirt's agent is vmlink-agent. */
@@ -267,6 +312,7 @@ START_TEST(test_qga)
     printf("virsh domifaddr --source agent with qemu-ga:\n%s", ifaddr_qemu_ga);
     ck_assert_str_eq(ifaddr_vmlink, ifaddr_qemu_ga);
     assert_same_guestinfo(with_vmlink, with_qemu_ga);
+    assert_data_disk(with_vmlink, "vmlink-agent");
 
     /* vmlinkd: the vmlink agent went away, qemu-ga answers through libvirt. */
     wait_agent_event(events, "vmlink", "absent"); /* it said agent_stopping */
@@ -282,6 +328,10 @@ START_TEST(test_qga)
     ck_assert_int_eq(vl_json_get_int(vl_json_object_get(section(qga_info, "cpu"), "count")),
                      atoi(nproc));
     ck_assert_ptr_nonnull(section(qga_info, "users"));
+    filesystems = vl_json_to_string(section(qga_info, "filesystems"), NULL);
+    ck_assert_msg(strstr(filesystems, "\"mountpoint\":\"" DATA_MOUNT "\"") &&
+                      strstr(filesystems, "\"device\":\"/dev/vda\""),
+                  "filesystems: %s", filesystems);
     ck_assert_ptr_null(section(qga_info, "memory"));
     ck_assert_ptr_null(section(qga_info, "applications"));
     printf("%s: guest info through libvirt from qemu-ga %s: %s, debian 12, %s vCPUs\n",
