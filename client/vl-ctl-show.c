@@ -180,7 +180,12 @@ vl_ctl_show_vm_list(const VlJson *params, const VlJson *result, GString *out)
         vl_ctl_table_row(t);
         vl_ctl_table_cell(t, STRING(vm, "name"));
         vl_ctl_table_cell(t, STRING(vm, "state"));
-        vl_ctl_table_cell(t, STRING(vm, "agent"));
+        /* A QEMU guest agent is named; the vmlink agent is the usual case. */
+        if (g_strcmp0(STRING(vm, "agent_kind"), "qemu-ga") == 0) {
+            vl_ctl_table_cell_take(t, g_strdup_printf("%s (qemu-ga)", STRING(vm, "agent")));
+        } else {
+            vl_ctl_table_cell(t, STRING(vm, "agent"));
+        }
         vl_ctl_table_cell_take(t, size_or_null(vm, "memory_kib", 1024));
         vl_ctl_table_cell_take(t, int_or_null(vm, "vcpus"));
     }

@@ -9,6 +9,7 @@
 #include "vl-catalogue.h"
 #include "vl-ownership.h"
 #include "vl-qga-guest.h"
+#include "vl-vm-ops.h"
 
 #define EVENT_RING 4096
 
@@ -256,20 +257,46 @@ vl_bridge_vm_remove(VlBridge *b, const char *uuid)
     g_hash_table_remove(b->vms, uuid);
 }
 
+/* As guest.info's agent object chooses (vl-dispatch.c): the vmlink agent while it answers,
+ * else qemu-ga when libvirt reaches one, else the vmlink agent's link if it has one. */
+static VlVmAgent *
+vm_agent(VlVm *vm)
+{
+    VlAgentState state = vm->link ? vl_guest_link_state(vm->link) : VL_AGENT_ABSENT;
+    VlQgaGuestInfo qga = {.state = VL_AGENT_ABSENT};
+    VlVmAgent *agent;
+
+    if (state != VL_AGENT_RESPONSIVE && vm->qga) {
+        vl_qga_guest_get_info(vm->qga, &qga);
+    }
+    if (qga.state == VL_AGENT_ABSENT && state == VL_AGENT_ABSENT) {
+        return NULL;
+    }
+    agent = g_new0(VlVmAgent, 1);
+    if (qga.state != VL_AGENT_ABSENT) {
+        agent->state = vl_agent_state_name(qga.state);
+        agent->kind = "qemu-ga";
+    } else {
+        agent->state = vl_agent_state_name(state);
+        agent->kind = "vmlink";
+    }
+    return agent;
+}
+
 GHashTable *
 vl_bridge_agent_states(VlBridge *b)
 {
-    GHashTable *states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GHashTable *states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     GHashTableIter iter;
     gpointer value;
 
     g_hash_table_iter_init(&iter, b->vms);
     while (g_hash_table_iter_next(&iter, NULL, &value)) {
         VlVm *vm = value;
+        VlVmAgent *agent = vm_agent(vm);
 
-        if (vm->link && vl_guest_link_state(vm->link) != VL_AGENT_ABSENT) {
-            g_hash_table_insert(states, g_strdup(vm->uuid),
-                                (gpointer)vl_agent_state_name(vl_guest_link_state(vm->link)));
+        if (agent) {
+            g_hash_table_insert(states, g_strdup(vm->uuid), agent);
         }
     }
     return states;

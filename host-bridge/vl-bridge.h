@@ -83,7 +83,8 @@ void vl_bridge_emit_agent_state(VlVm *vm, VlAgentState state, const char *kind);
 void vl_bridge_emit_report(VlVm *vm, guint mask, gboolean full);
 void vl_bridge_vm_remove(VlBridge *bridge, const char *uuid);
 
-/* A snapshot uuid → agent state name, for worker threads (vm.list). */
+/* A snapshot uuid → VlVmAgent (vl-vm-ops.h) of the VMs with an agent, for worker threads
+ * (vm.list). */
 GHashTable *vl_bridge_agent_states(VlBridge *bridge);
 
 G_END_DECLS

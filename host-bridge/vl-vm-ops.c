@@ -204,16 +204,21 @@ compare_domain_names(const void *a, const void *b)
                   virDomainGetName(*(virDomainPtr const *)b));
 }
 
+/* The agent's state and kind; only the catalogue's values go out, whatever the table holds. */
 static const char *
-agent_state(GHashTable *agent_states, const char *uuid)
+agent_state(GHashTable *agent_states, const char *uuid, const char **ret_kind)
 {
-    const char *state = agent_states ? g_hash_table_lookup(agent_states, uuid) : NULL;
+    const VlVmAgent *agent = agent_states ? g_hash_table_lookup(agent_states, uuid) : NULL;
 
-    /* Only the catalogue's values go out, whatever the table holds. */
-    if (g_strcmp0(state, "connected") == 0 || g_strcmp0(state, "responsive") == 0) {
-        return state;
+    *ret_kind = NULL;
+    if (agent == NULL ||
+        (g_strcmp0(agent->state, "connected") != 0 && g_strcmp0(agent->state, "responsive") != 0)) {
+        return "absent";
     }
-    return "absent";
+    if (g_strcmp0(agent->kind, "vmlink") == 0 || g_strcmp0(agent->kind, "qemu-ga") == 0) {
+        *ret_kind = agent->kind;
+    }
+    return agent->state;
 }
 
 static void
@@ -250,6 +255,7 @@ vl_vm_list(virConnectPtr conn, GHashTable *agent_states, GError **error)
         char uuid[VIR_UUID_STRING_BUFLEN] = "";
         int persistent;
         unsigned int id;
+        const char *kind;
 
         const char *name = virDomainGetName(domains[i]);
 
@@ -290,7 +296,8 @@ vl_vm_list(virConnectPtr conn, GHashTable *agent_states, GError **error)
         vl_json_builder_member(builder, "vcpus");
         vl_json_builder_add_int(builder, info.nrVirtCpu);
         vl_json_builder_member(builder, "agent");
-        vl_json_builder_add_string(builder, agent_state(agent_states, uuid));
+        vl_json_builder_add_string(builder, agent_state(agent_states, uuid, &kind));
+        vl_json_builder_add_member_string(builder, "agent_kind", kind);
         vl_json_builder_end_object(builder);
     }
     vl_json_builder_end_array(builder);

@@ -38,9 +38,15 @@ const char *vl_vm_state_name(int state);
 /* {name, uuid, state} of a domain. */
 VlJson *vl_vm_state_result(virDomainPtr domain, GError **error);
 
-/* vm.list, sorted by name. agent_states maps a UUID string to "connected" or "responsive" (a
- * snapshot taken on the loop's thread; read-only here); a VM not in it, or with another value,
- * is "absent". NULL: all absent. */
+/* A VM's agent as vm.list shows it. */
+typedef struct {
+    const char *state; /* "connected" or "responsive" */
+    const char *kind;  /* "vmlink" or "qemu-ga" */
+} VlVmAgent;
+
+/* vm.list, sorted by name. agent_states maps a UUID string to a VlVmAgent (a snapshot taken on
+ * the loop's thread; read-only here); a VM not in it, or with another state, is "absent".
+ * NULL: all absent. */
 VlJson *vl_vm_list(virConnectPtr conn, GHashTable *agent_states, GError **error);
 
 /* vm.define: {name, uuid, state}. A name or UUID that exists already is VL_RPC_CONFLICT (libvirt

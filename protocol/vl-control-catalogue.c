@@ -12,6 +12,7 @@
 /* Shared values ----------------------------------------------------------------------------- */
 
 const char *const vl_control_agent_states[] = {"absent", "connected", "responsive", NULL};
+const char *const vl_control_agent_kinds[] = {"vmlink", "qemu-ga", NULL};
 static const char *const shutdown_modes[] = {"poweroff", "reboot", NULL};
 static const char *const event_kinds[] = {
     "vm.lifecycle",     "agent.state", "guest.report", "guest.event", "host.ownership",
@@ -108,13 +109,11 @@ static const VlField rotate_params[] = {
 
 /* guest.* ------------------------------------------------------------------------------------ */
 
-static const char *const agent_kinds[] = {"vmlink", "qemu-ga", NULL};
-
 static const VlField agent_info_fields[] = {
     F_ENUM("state", REQ, vl_control_agent_states,
            "absent; connected (hello done; qemu-ga: libvirt sees it, but it did not answer); "
            "responsive (heard from within 3 heartbeats; qemu-ga: answered the last request)"),
-    F_ENUM("kind", OPT, agent_kinds,
+    F_ENUM("kind", OPT, vl_control_agent_kinds,
            "Which agent the state and sections come from: vmlink (vmlink-agent on "
            "org.vmlink.agent.0) or qemu-ga (any QEMU guest agent, asked through libvirt when no "
            "vmlink agent is there); absent while neither was heard"),

@@ -11,6 +11,7 @@
 #define F_VM F_STRING("vm", REQ, 1, VM_MAX_LEN, "The VM: its name or UUID")
 
 extern const char *const vl_control_agent_states[];
+extern const char *const vl_control_agent_kinds[];
 
 extern const VlField vl_control_vm_only[];
 extern const VlField vl_control_vm_state_result[];

@@ -38,7 +38,10 @@ static const VlField vm_summary_fields[] = {
     F_INT("memory_kib", OPT, 0, I64_MAX, "Memory, KiB"),
     F_INT("vcpus", OPT, 0, 65536, "Virtual CPUs"),
     F_ENUM("agent", REQ, vl_control_agent_states,
-           "The vmlink agent: absent, connected or responsive"),
+           "The VM's agent: absent, connected or responsive (as guest.info's agent.state: the "
+           "vmlink agent while it answers, else a QEMU guest agent libvirt reaches)"),
+    F_ENUM("agent_kind", OPT, vl_control_agent_kinds,
+           "Which agent: vmlink or qemu-ga; absent while neither is there"),
     F_END,
 };
 static const VlField vm_summary_item[] = {ITEM_OBJECT(vm_summary_fields, "A VM")};

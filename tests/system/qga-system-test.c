@@ -12,7 +12,7 @@
  *   while it runs; once only qemu-ga runs, vmlinkd hears libvirt's agent events and fills
  *   guest.info through libvirt (kind qemu-ga, responsive, its version): the guest's host name,
  *   OS, an address added in the guest, its users and vCPUs, the data disk's file system;
- *   nothing of memory or applications.
+ *   nothing of memory or applications; vm.list says which agent answers.
  *   vmlinkd never opens the agent's socket: libvirt keeps it throughout (virsh keeps working).
  */
 #include <check.h>
@@ -189,6 +189,26 @@ assert_data_disk(GHashTable *fields, const char *who)
            DATA_MOUNT, VL_GUEST_DISK_SERIAL, (char *)g_hash_table_lookup(fields, "disk.count"));
 }
 
+/* The guest's entry in vm.list: its agent's state and kind. */
+static void
+assert_listed_agent(VlClient *c, const char *state, const char *kind)
+{
+    g_autoptr(VlJson) list = vl_bridge_call_ok(c, "vm.list", NULL);
+    const VlJson *vms = vl_json_object_get(list, "vms");
+
+    for (guint i = 0; i < vl_json_array_length(vms); i++) {
+        const VlJson *vm = vl_json_array_get(vms, i);
+
+        if (g_strcmp0(vl_json_get_string(vl_json_object_get(vm, "name")), vl_guest_name(guest)) ==
+            0) {
+            ck_assert_str_eq(vl_json_get_string(vl_json_object_get(vm, "agent")), state);
+            ck_assert_str_eq(vl_json_get_string(vl_json_object_get(vm, "agent_kind")), kind);
+            return;
+        }
+    }
+    ck_abort_msg("vm.list has no %s", vl_guest_name(guest));
+}
+
 /* vmlinkd -------------------------------------------------------------------------------------- */
 
 /* vmlinkd's log on stderr, for a failure's log. */
@@ -289,6 +309,7 @@ START_TEST(test_qga)
     /* While the vmlink agent runs, guest.info is its own, though it serves both ports. */
     ck_assert_str_eq(agent_member(vmlink_info, "kind"), "vmlink");
     ck_assert_str_eq(agent_member(vmlink_info, "name"), "vmlink-agent");
+    assert_listed_agent(c, "responsive", "vmlink");
     vl_guest_run_ok(guest, "ip addr add " LO_ADDRESS "/32 dev lo");
     g_free(vl_guest_run_ok(guest, "udevadm settle; mkdir -p " DATA_MOUNT
                                   " && mount /dev/vda " DATA_MOUNT));
@@ -334,6 +355,7 @@ START_TEST(test_qga)
                   "filesystems: %s", filesystems);
     ck_assert_ptr_null(section(qga_info, "memory"));
     ck_assert_ptr_null(section(qga_info, "applications"));
+    assert_listed_agent(c, "responsive", "qemu-ga");
     printf("%s: guest info through libvirt from qemu-ga %s: %s, debian 12, %s vCPUs\n",
            vl_guest_name(guest), qga_version, hostname, nproc);
 

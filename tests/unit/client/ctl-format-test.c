@@ -207,12 +207,15 @@ START_TEST(test_show_vm_list)
              "{\"vms\":[{\"name\":\"web1\",\"uuid\":\"" UUID "\",\"state\":\"running\","
              "\"agent\":\"responsive\",\"memory_kib\":1048576,\"vcpus\":2},"
              "{\"name\":\"db-server\",\"uuid\":\"" UUID "\",\"state\":\"shutoff\","
-             "\"agent\":\"absent\"}]}");
+             "\"agent\":\"absent\"},"
+             "{\"name\":\"legacy\",\"uuid\":\"" UUID "\",\"state\":\"running\","
+             "\"agent\":\"responsive\",\"agent_kind\":\"qemu-ga\",\"vcpus\":1}]}");
     g_autofree char *empty = show(vl_ctl_show_vm_list, "vm.list", "{}", "{\"vms\":[]}");
 
-    ck_assert_str_eq(text, "NAME       STATE    AGENT       MEMORY  VCPUS\n"
-                           "web1       running  responsive   1 GiB      2\n"
-                           "db-server  shutoff  absent           -      -\n");
+    ck_assert_str_eq(text, "NAME       STATE    AGENT                 MEMORY  VCPUS\n"
+                           "web1       running  responsive             1 GiB      2\n"
+                           "db-server  shutoff  absent                     -      -\n"
+                           "legacy     running  responsive (qemu-ga)       -      1\n");
     ck_assert_str_eq(empty, "No VMs (vmlinkctl vm define FILE defines one).\n");
 }
 END_TEST

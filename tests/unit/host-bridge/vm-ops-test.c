@@ -406,14 +406,23 @@ START_TEST(test_list)
     const VlJson *vms, *vm;
     virDomainPtr stopped;
     char stopped_uuid[VIR_UUID_STRING_BUFLEN];
+    VlVmAgent qga = {"responsive", "qemu-ga"};
+    VlVmAgent bogus = {"bogus", "vmlink"};        /* not a state: absent */
+    VlVmAgent transient = {"connected", "other"}; /* not a kind: left out */
+    char transient_uuid[VIR_UUID_STRING_BUFLEN];
+    virDomainPtr domain;
 
     define_raw("b-stopped", FALSE);
     define_raw("a-transient", TRUE);
     stopped = virDomainLookupByName(conn, "b-stopped");
     ck_assert_int_eq(virDomainGetUUIDString(stopped, stopped_uuid), 0);
     virDomainFree(stopped);
-    g_hash_table_insert(agents, (char *)TEST_UUID, (char *)"responsive");
-    g_hash_table_insert(agents, stopped_uuid, (char *)"bogus"); /* not a state: absent */
+    g_hash_table_insert(agents, (char *)TEST_UUID, &qga);
+    g_hash_table_insert(agents, stopped_uuid, &bogus);
+    domain = virDomainLookupByName(conn, "a-transient");
+    ck_assert_int_eq(virDomainGetUUIDString(domain, transient_uuid), 0);
+    virDomainFree(domain);
+    g_hash_table_insert(agents, transient_uuid, &transient);
 
     result = vl_vm_list(conn, agents, &error);
     expect_result("vm.list", result, error);
@@ -428,7 +437,8 @@ START_TEST(test_list)
     ck_assert_int_gt(vl_json_get_int(vl_json_object_get(vm, "id")), 1);
     ck_assert_int_eq(vl_json_get_int(vl_json_object_get(vm, "memory_kib")), 65536);
     ck_assert_int_eq(vl_json_get_int(vl_json_object_get(vm, "vcpus")), 3);
-    ck_assert_str_eq(member(vm, "agent"), "absent");
+    ck_assert_str_eq(member(vm, "agent"), "connected");
+    ck_assert_ptr_null(vl_json_object_get(vm, "agent_kind"));
 
     vm = vl_json_array_get(vms, 1);
     ck_assert_str_eq(member(vm, "name"), "b-stopped");
@@ -437,6 +447,7 @@ START_TEST(test_list)
     ck_assert(vl_json_get_bool(vl_json_object_get(vm, "persistent")));
     ck_assert_int_eq(vl_json_get_int(vl_json_object_get(vm, "id")), -1);
     ck_assert_str_eq(member(vm, "agent"), "absent");
+    ck_assert_ptr_null(vl_json_object_get(vm, "agent_kind"));
 
     vm = vl_json_array_get(vms, 2);
     ck_assert_str_eq(member(vm, "name"), "test");
@@ -447,6 +458,7 @@ START_TEST(test_list)
     ck_assert_int_eq(vl_json_get_int(vl_json_object_get(vm, "memory_kib")), 8388608);
     ck_assert_int_eq(vl_json_get_int(vl_json_object_get(vm, "vcpus")), 2);
     ck_assert_str_eq(member(vm, "agent"), "responsive");
+    ck_assert_str_eq(member(vm, "agent_kind"), "qemu-ga");
 }
 END_TEST
 
