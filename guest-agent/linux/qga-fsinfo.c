@@ -9,8 +9,10 @@
  * With a cache, the list of mounts is kept between requests and read again only when the
  * kernel says the mount table changed: a descriptor of init's mountinfo held open polls with
  * POLLPRI when a mount came, went or moved since the last poll (as libmount's monitor and
- * systemd watch it). A request then costs the poll, the sysfs walk and statvfs(). Where the
- * file is not the kernel's (a test's tree), it is read every time.
+ * systemd watch it), and a stat() of each mount point must still give its device (a folder
+ * above a mount point can be renamed without a change to any mount). A request then costs the
+ * poll, the stats, the sysfs walk and statvfs(). Where the file is not the kernel's (a test's
+ * tree), it is read every time.
  */
 #include "vl-qga-platform.h"
 
@@ -28,19 +30,22 @@
 #include "mountinfo.h"
 #include "qga-cache.h"
 
-#define FSINFO_MAX 4096 /* mounts answered; mountinfo has more only on odd systems */
+#define FSINFO_MAX 4096 /* the last mounts answered; mountinfo has more only on odd systems */
 
 typedef struct {
     char *path; /* the mount point's bytes, for statvfs() */
     char *mountpoint;
     char *type;
-    guint major;
+    guint major; /* the block device (btrfs: its source's) */
     guint minor;
+    dev_t dev;      /* as mountinfo shows it: what stat() of the mount point gives */
+    gboolean shown; /* stat() of path gave dev when the list was read */
 } FsMount;
 
 typedef struct {
     const VlCollectContext *ctx;
-    GPtrArray *mounts; /* of FsMount, in mount order */
+    GPtrArray *mounts; /* of FsMount, in mount order; past FSINFO_MAX a ring */
+    guint next;        /* where the ring's oldest is, once full */
 } FsMounts;
 
 struct _VlQgaMounts {
@@ -86,8 +91,7 @@ on_mount(const VlMount *mount, gpointer user_data)
     guint minor = mount->minor;
     FsMount *m;
 
-    if (list->mounts->len >= FSINFO_MAX ||
-        (major == 0 && !btrfs_device(list->ctx, mount, &major, &minor))) {
+    if (major == 0 && !btrfs_device(list->ctx, mount, &major, &minor)) {
         return;
     }
     m = g_new0(FsMount, 1);
@@ -96,7 +100,25 @@ on_mount(const VlMount *mount, gpointer user_data)
     m->type = g_strdup(mount->type);
     m->major = major;
     m->minor = minor;
-    g_ptr_array_add(list->mounts, m);
+    m->dev = makedev(mount->major, mount->minor);
+    if (list->mounts->len < FSINFO_MAX) {
+        g_ptr_array_add(list->mounts, m);
+        return;
+    }
+    /* Full: the newest replaces the oldest, as qemu-ga answers the last mounted first. */
+    fs_mount_free(list->mounts->pdata[list->next]);
+    list->mounts->pdata[list->next] = m;
+    list->next = (list->next + 1) % FSINFO_MAX;
+}
+
+/* Whether stat() of the mount point gives the mount's device. */
+static gboolean
+mount_shown(const VlCollectContext *ctx, const FsMount *m)
+{
+    g_autofree char *full = vl_collect_path(ctx, m->path);
+    struct stat st;
+
+    return stat(full, &st) == 0 && st.st_dev == m->dev;
 }
 
 /* qemu-ga's "used-bytes" and "total-bytes": FALSE when statvfs() fails or they overflow. */
@@ -127,7 +149,9 @@ write_mount(const VlCollectContext *ctx, const VlBlockSys *sys, const FsMount *m
     g_autofree char *device = g_strdup_printf("/sys/dev/block/%u:%u", m->major, m->minor);
     g_autoptr(GPtrArray) disks =
         g_ptr_array_new_with_free_func((GDestroyNotify)vl_disk_address_free);
-    g_autofree char *name = vl_block_sys_disks(sys, device, disks);
+    g_autofree char *raw_name = vl_block_sys_disks(sys, device, disks);
+    /* A device's name is bytes (md arrays may be named anything): JSON needs UTF-8. */
+    g_autofree char *name = raw_name ? g_utf8_make_valid(raw_name, -1) : NULL;
     gint64 used, total;
 
     vl_json_builder_begin_object(b);
@@ -163,12 +187,41 @@ static GPtrArray *
 read_mounts(const VlCollectContext *ctx, GError **error)
 {
     g_autoptr(GPtrArray) mounts = g_ptr_array_new_with_free_func(fs_mount_free);
-    FsMounts list = {ctx, mounts};
+    FsMounts list = {ctx, mounts, 0};
+    GPtrArray *ordered;
 
     if (!vl_mountinfo_read(ctx, on_mount, &list, error)) {
         return NULL;
     }
-    return g_steal_pointer(&mounts);
+    if (list.next == 0) {
+        return g_steal_pointer(&mounts);
+    }
+    /* The ring in mount order again, the oldest kept first. */
+    ordered = g_ptr_array_new_full(mounts->len, fs_mount_free);
+    for (guint i = 0; i < mounts->len; i++) {
+        g_ptr_array_add(ordered, mounts->pdata[(list.next + i) % mounts->len]);
+    }
+    g_ptr_array_set_free_func(mounts, NULL);
+    return ordered;
+}
+
+/*
+ * Whether a mount point that stat() reached when the list was read no longer does: a folder
+ * above it was renamed (rename(2) of a folder that holds a mount changes no mount, so mountinfo
+ * does not poll) or removed. Mounts it did not reach then (hidden by a later mount, or outside
+ * the agent's sandbox) are not asked again.
+ */
+static gboolean
+mounts_moved(const VlCollectContext *ctx, GPtrArray *mounts)
+{
+    for (guint i = 0; i < mounts->len; i++) {
+        const FsMount *m = mounts->pdata[i];
+
+        if (m->shown && !mount_shown(ctx, m)) {
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 /* The kernel's mountinfo opened for poll(), or -1 (no such file, or not /proc's). */
@@ -214,7 +267,7 @@ cached_mounts(const VlCollectContext *ctx, VlQgaCache *qga, GError **error)
         cache = qga->mounts = g_new0(VlQgaMounts, 1);
         /* Opened before the first read: a change while it reads shows at the next poll. */
         cache->fd = open_watch(ctx);
-    } else if (cache->mounts && !mounts_changed(cache)) {
+    } else if (cache->mounts && !mounts_changed(cache) && !mounts_moved(ctx, cache->mounts)) {
         return g_ptr_array_ref(cache->mounts);
     }
     g_clear_pointer(&cache->mounts, g_ptr_array_unref);
@@ -224,6 +277,11 @@ cached_mounts(const VlCollectContext *ctx, VlQgaCache *qga, GError **error)
     }
     if (cache->fd < 0) {
         return g_steal_pointer(&cache->mounts); /* nothing would tell of a change */
+    }
+    for (guint i = 0; i < cache->mounts->len; i++) {
+        FsMount *m = cache->mounts->pdata[i];
+
+        m->shown = mount_shown(ctx, m);
     }
     return g_ptr_array_ref(cache->mounts);
 }

@@ -425,16 +425,23 @@ START_TEST(test_fsinfo_agree)
 }
 END_TEST
 
-static char *follow_mount; /* where test_fsinfo_follows_mounts binds the image again */
+/* Where test_fsinfo_follows_mounts binds the image again, in a folder it then renames. */
+static char *follow_above;
+static char *follow_mount;
+static char *moved_above;
+static char *moved_mount;
 
 /* The agent keeps the list of mounts between requests while the kernel says the table is the
- * same: a bind mount made after a first request is in the next answer (as in qemu-ga's), and
- * gone from the one after its unmount. */
+ * same: a bind mount made after a first request is in the next answer (as in qemu-ga's); when
+ * the folder above it is renamed (which changes no mount) the next answer has its new path;
+ * after its unmount it is gone. */
 START_TEST(test_fsinfo_follows_mounts)
 {
     g_autofree char *before = NULL;
     g_autofree char *mounted = NULL;
     g_autofree char *reference_mounted = NULL;
+    g_autofree char *moved = NULL;
+    g_autofree char *reference_moved = NULL;
     g_autofree char *after = NULL;
     int r;
 
@@ -449,14 +456,24 @@ START_TEST(test_fsinfo_follows_mounts)
     ck_assert_msg(r == 0, "bind mount on %s: %s", follow_mount, g_strerror(errno));
     mounted = fsinfo_of(&ours);
     reference_mounted = fsinfo_of(&reference);
-    umount2(follow_mount, MNT_DETACH);
+    r = rename(follow_above, moved_above);
+    if (r == 0) {
+        moved = fsinfo_of(&ours);
+        reference_moved = fsinfo_of(&reference);
+    }
+    umount2(r == 0 ? moved_mount : follow_mount, MNT_DETACH);
+    ck_assert_msg(r == 0, "rename %s: %s", follow_above, g_strerror(errno));
     after = fsinfo_of(&ours);
     ck_assert_msg(strstr(before, follow_mount) == NULL, "%s before its mount: %s", follow_mount,
                   before);
     ck_assert_msg(strstr(reference_mounted, follow_mount) != NULL, "qemu-ga: %s not in %s",
                   follow_mount, reference_mounted);
     ck_assert_msg(strstr(mounted, follow_mount) != NULL, "%s not in %s", follow_mount, mounted);
-    ck_assert_msg(strstr(after, follow_mount) == NULL, "%s after its unmount: %s", follow_mount,
+    ck_assert_msg(strstr(reference_moved, moved_mount) != NULL, "qemu-ga: %s not in %s",
+                  moved_mount, reference_moved);
+    ck_assert_msg(strstr(moved, moved_mount) != NULL && strstr(moved, follow_mount) == NULL,
+                  "after the rename to %s: %s", moved_mount, moved);
+    ck_assert_msg(strstr(after, moved_mount) == NULL, "%s after its unmount: %s", moved_mount,
                   after);
 }
 END_TEST
@@ -594,6 +611,7 @@ unmount_loop(void)
 {
     if (follow_mount) {
         umount2(follow_mount, MNT_DETACH);
+        umount2(moved_mount, MNT_DETACH);
     }
     if (bind_mount) {
         umount2(bind_mount, MNT_DETACH);
@@ -607,7 +625,8 @@ unmount_loop(void)
 static void
 remove_loop_files(void)
 {
-    const char *const dirs[] = {follow_mount, bind_mount, loop_mount};
+    const char *const dirs[] = {follow_mount, follow_above, moved_mount,
+                                moved_above,  bind_mount,   loop_mount};
 
     if (loop_image) {
         unlink(loop_image);
@@ -710,7 +729,10 @@ main(void)
                "machine's own mounts only\n",
                why->str);
     } else {
-        follow_mount = g_build_filename(loop_dir, "again", NULL);
+        follow_above = g_build_filename(loop_dir, "above", NULL);
+        follow_mount = g_build_filename(follow_above, "again", NULL);
+        moved_above = g_build_filename(loop_dir, "moved", NULL);
+        moved_mount = g_build_filename(moved_above, "again", NULL);
     }
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_answers_agree);

@@ -442,6 +442,41 @@ START_TEST(test_fsinfo_cache_tree)
 }
 END_TEST
 
+/* Past 4096 mounts the newest are kept (qemu-ga answers the last mounted first); a device
+ * whose name is not UTF-8 (an md array may be named anything) is named in valid UTF-8. */
+START_TEST(test_fsinfo_bounds)
+{
+    g_autofree char *root = vl_test_make_tmp_dir("vl-qga-disks-XXXXXX");
+    g_autoptr(GString) mountinfo_text = g_string_new(NULL);
+    g_autofree char *got = NULL;
+    g_autofree char *odd = NULL;
+    g_autoptr(VlJson) parsed = NULL;
+
+    for (guint i = 0; i < 4100; i++) {
+        g_string_append_printf(mountinfo_text, "%u 1 7:0 / /srv/m%u rw - ext4 /dev/loop0 rw\n",
+                               100 + i, i);
+    }
+    vl_test_put(root, "proc/1/mountinfo", mountinfo_text->str);
+    got = qga_write_for(fsinfo_uncached, root);
+    parsed = vl_json_parse(got, strlen(got), NULL);
+    ck_assert_ptr_nonnull(parsed);
+    ck_assert_uint_eq(vl_json_array_length(parsed), 4096);
+    ck_assert_str_eq(
+        vl_json_get_string(vl_json_object_get(vl_json_array_get(parsed, 0), "mountpoint")),
+        "/srv/m4099");
+    ck_assert_str_eq(
+        vl_json_get_string(vl_json_object_get(vl_json_array_get(parsed, 4095), "mountpoint")),
+        "/srv/m4");
+
+    block_device(root, "devices/virtual/block/md_\xff", 9, 0, FALSE);
+    vl_test_put(root, "proc/1/mountinfo", "40 1 9:0 / /srv/md rw - ext4 /dev/md_x rw\n");
+    odd = qga_write_for(fsinfo_uncached, root);
+    ck_assert_str_eq(odd, "[{\"name\":\"md_\xef\xbf\xbd\",\"mountpoint\":\"/srv/md\","
+                          "\"type\":\"ext4\",\"disk\":[]}]");
+    vl_test_remove_tree(root);
+}
+END_TEST
+
 /* btrfs shows device 0:N in mountinfo: qemu-ga takes the device its source names. */
 START_TEST(test_btrfs)
 {
@@ -555,8 +590,15 @@ END_TEST
 int
 main(void)
 {
-    const TTest *const tests[] = {test_fsinfo, test_disks,     test_sizes,   test_fsinfo_cache_tree,
-                                  test_btrfs,  test_odd_trees, test_missing, NULL};
+    const TTest *const tests[] = {test_fsinfo,
+                                  test_disks,
+                                  test_sizes,
+                                  test_fsinfo_cache_tree,
+                                  test_fsinfo_bounds,
+                                  test_btrfs,
+                                  test_odd_trees,
+                                  test_missing,
+                                  NULL};
 
     return vl_check_run(vl_check_suite("qga-disks", tests));
 }
