@@ -12,6 +12,9 @@
 #define GRACE_S 3                   /* after an agent connected or a vmlink agent left */
 #define REPLY_MAX (4 * 1024 * 1024) /* bytes of one agent answer we parse */
 #define VERSION_MAX 64              /* as the catalogue's agent.version */
+/* A request still out after this many timeouts is logged: virDomainGetGuestInfo has no timeout
+ * of ours, only libvirt's own wait for the agent. */
+#define HANG_TIMEOUTS 3
 
 struct _VlQgaGuest {
     VlVm *vm;
@@ -25,7 +28,10 @@ struct _VlQgaGuest {
     gint64 connected_since;
     gint64 last_heard;
     gboolean reported;
-    gboolean warned; /* a failure was logged as a warning since the last answer */
+    gboolean warned;      /* a failure was logged as a warning since the last answer */
+    gint64 started_us;    /* when the request in flight started (monotonic) */
+    gboolean warned_slow; /* the request in flight was logged as hanging */
+    guint hang_timer;     /* fires HANG_TIMEOUTS timeouts after the request started */
 };
 
 /* One request, made on a worker thread; the answer goes back to the loop. */
@@ -48,6 +54,7 @@ typedef struct {
 
 static void schedule(VlQgaGuest *qga, guint delay_s);
 static gboolean deliver(gpointer data);
+static gboolean on_hanging(gpointer user_data);
 
 static void
 request_free(Request *r)
@@ -206,6 +213,7 @@ vl_qga_guest_free(VlQgaGuest *qga)
         return;
     }
     g_clear_handle_id(&qga->timer, g_source_remove);
+    g_clear_handle_id(&qga->hang_timer, g_source_remove);
     g_free(qga->version);
     g_free(qga);
 }
@@ -252,10 +260,34 @@ start_request(VlQgaGuest *qga)
     r->timeout_s = (guint)b->config->qga_timeout_s;
     r->conn = conn;
     qga->in_flight = TRUE;
+    qga->started_us = g_get_monotonic_time();
+    qga->warned_slow = FALSE;
+    g_clear_handle_id(&qga->hang_timer, g_source_remove);
+    qga->hang_timer = g_timeout_add_seconds(r->timeout_s * HANG_TIMEOUTS, on_hanging, qga);
     if (b->qga_pool == NULL) {
         b->qga_pool = g_thread_pool_new(run_request, NULL, POOL_THREADS, FALSE, NULL);
     }
     g_thread_pool_push(b->qga_pool, r, NULL);
+}
+
+/* Says once per request when libvirt has held it for HANG_TIMEOUTS timeouts: the VM gets no
+ * other request meanwhile. */
+static gboolean
+on_hanging(gpointer user_data)
+{
+    VlQgaGuest *qga = user_data;
+    gint64 out_s = (g_get_monotonic_time() - qga->started_us) / G_USEC_PER_SEC;
+
+    qga->hang_timer = 0;
+    if (qga->in_flight) {
+        g_warning(
+            "vm %s: a request to qemu-ga through libvirt has not returned for %" G_GINT64_FORMAT
+            " s (libvirt waits on the guest's agent); the VM's guest info is not refreshed "
+            "until it does",
+            qga->vm->name, out_s);
+        qga->warned_slow = TRUE;
+    }
+    return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -330,6 +362,12 @@ deliver(gpointer data)
         return G_SOURCE_REMOVE; /* the VM went away, or stopped and started again */
     }
     qga->in_flight = FALSE;
+    g_clear_handle_id(&qga->hang_timer, g_source_remove);
+    if (qga->warned_slow) {
+        g_message("vm %s: the request to qemu-ga returned after %" G_GINT64_FORMAT " s", r->label,
+                  (g_get_monotonic_time() - qga->started_us) / G_USEC_PER_SEC);
+        qga->warned_slow = FALSE;
+    }
     if (!qga->channel) {
         return G_SOURCE_REMOVE;
     }
