@@ -101,3 +101,17 @@ vl_collect_excluded(const char *const *globs, const char *name)
     }
     return FALSE;
 }
+
+gboolean
+vl_collect_all_digits(const char *s)
+{
+    if (*s == '\0') {
+        return FALSE;
+    }
+    for (; *s; s++) {
+        if (!g_ascii_isdigit(*s)) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}

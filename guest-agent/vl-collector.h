@@ -64,4 +64,7 @@ gboolean vl_collect_read(const VlCollectContext *ctx, const char *path, gsize ma
 /* Whether name matches one of the globs (NULL globs: none). */
 gboolean vl_collect_excluded(const char *const *globs, const char *name);
 
+/* Whether s is one or more ASCII digits and nothing else (a PID, a mount ID). */
+gboolean vl_collect_all_digits(const char *s);
+
 G_END_DECLS

@@ -283,20 +283,6 @@ read_dpkg_file(const VlCollectContext *ctx, const char *path, VlApplications *ap
     return TRUE;
 }
 
-static gboolean
-all_digits(const char *s)
-{
-    if (*s == '\0') {
-        return FALSE;
-    }
-    for (; *s; s++) {
-        if (!g_ascii_isdigit(*s)) {
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
 static int
 compare_strings(gconstpointer a, gconstpointer b)
 {
@@ -320,7 +306,7 @@ read_dpkg_updates(const VlCollectContext *ctx, VlApplications *apps, GError **er
         return TRUE; /* no journal */
     }
     while ((name = g_dir_read_name(dir))) {
-        if (all_digits(name)) {
+        if (vl_collect_all_digits(name)) {
             g_ptr_array_add(names, g_strdup(name));
         }
     }

@@ -85,20 +85,6 @@ to_utf8(const char *s, gsize max)
     return out;
 }
 
-static gboolean
-all_digits(const char *s)
-{
-    if (*s == '\0') {
-        return FALSE;
-    }
-    for (; *s; s++) {
-        if (!g_ascii_isdigit(*s)) {
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
 /* "MAJ:MIN", each decimal and at most 32 bits. */
 static gboolean
 parse_dev(const char *s, guint *ret_major, guint *ret_minor)
@@ -111,7 +97,7 @@ parse_dev(const char *s, guint *ret_major, guint *ret_minor)
         return FALSE;
     }
     major = g_strndup(s, (gsize)(colon - s));
-    if (!all_digits(major) || !all_digits(colon + 1) ||
+    if (!vl_collect_all_digits(major) || !vl_collect_all_digits(colon + 1) ||
         !g_ascii_string_to_unsigned(major, 10, 0, G_MAXUINT32, &a, NULL) ||
         !g_ascii_string_to_unsigned(colon + 1, 10, 0, G_MAXUINT32, &b, NULL)) {
         return FALSE;
@@ -145,7 +131,7 @@ parse_line(VlMountinfo *mi, const char *s, gsize len)
     /* Six fields, optional fields up to "-", then type, source and superblock options. */
     for (sep = 6; sep < n && !g_str_equal(f[sep], "-"); sep++) {
     }
-    if (sep + 3 >= n || !all_digits(f[0]) || !all_digits(f[1]) ||
+    if (sep + 3 >= n || !vl_collect_all_digits(f[0]) || !vl_collect_all_digits(f[1]) ||
         !parse_dev(f[2], &m.major, &m.minor) || f[4][0] != '/') {
         return;
     }
